@@ -1,0 +1,62 @@
+//! Export of a contract's Solidity interface, with its errors and events.
+//!
+//! The SDK prints the functions of a contract's interface. Bulwark adds the
+//! errors and events each module declares in its `.sol` file, inside the
+//! interface that owns them, so that `solc` puts them in the JSON ABI and a
+//! dApp can decode every revert and log.
+
+use core::fmt;
+use std::string::String;
+
+use stylus_sdk::abi::export::GenerateAbi;
+
+/// License line of the generated files.
+const LICENSE: &str = "// SPDX-License-Identifier: MIT";
+/// Compiler range of the generated files.
+const PRAGMA: &str = "pragma solidity ^0.8.23;";
+
+struct Interface<T>(core::marker::PhantomData<T>);
+
+impl<T: GenerateAbi> fmt::Display for Interface<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        T::fmt_abi(f)
+    }
+}
+
+/// The Solidity source of `T`'s interface, with `declarations` inserted: each
+/// pair names an interface (as the SDK prints it, e.g. `IVault`) and the
+/// error and event declarations to put inside it.
+#[must_use]
+pub fn interface_source<T: GenerateAbi>(declarations: &[(&str, &str)]) -> String {
+    let printed = Interface::<T>(core::marker::PhantomData).to_string();
+    let mut out = format!("{LICENSE}\n{PRAGMA}\n");
+    let mut current: Option<&str> = None;
+    for line in printed.lines() {
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("interface ") {
+            let name = rest.split([' ', '{']).next().unwrap_or_default();
+            current = declarations.iter().find(|(n, _)| *n == name).map(|(_, d)| *d);
+        }
+        if trimmed == "}" {
+            if let Some(decls) = current.take() {
+                out.push('\n');
+                for decl in decls.lines().filter(|l| !l.trim().is_empty()) {
+                    out.push_str("    ");
+                    out.push_str(decl.trim());
+                    out.push('\n');
+                }
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Prints [`interface_source`] to standard output (the `export-abi` binaries).
+pub fn print<T: GenerateAbi>(declarations: &[(&str, &str)]) {
+    print!("{}", interface_source::<T>(declarations));
+}
+
+/// Error and event declarations of the roles module, for [`print`].
+pub const ROLES: (&str, &str) = ("IRoles", include_str!("roles.sol"));

@@ -1,0 +1,18 @@
+//! Pieces every Bulwark contract shares: account ids, units, roles and pausing,
+//! the typed bindings each contract uses to call another, and the ABI export helper.
+//!
+//! The call graph runs in one direction (see DESIGN.md): markets call RiskEngine
+//! and OracleAdapter; RiskEngine calls Vault, OracleAdapter and the markets' hooks;
+//! Vault calls tokens; OracleAdapter calls feeds. The bindings in [`interfaces`]
+//! are the only way one Bulwark contract calls another.
+#![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
+
+extern crate alloc;
+
+pub mod account;
+#[cfg(feature = "export-abi")]
+pub mod abi;
+pub mod calls;
+pub mod interfaces;
+pub mod roles;
+pub mod units;
