@@ -1,0 +1,367 @@
+//! World state, the per-transaction state and the journal that lets a
+//! reverted frame roll back exactly what it changed.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use alloy_primitives::{Address, B256, U256};
+
+use crate::program::Program;
+use crate::receipt::{GasBreakdown, Log};
+
+/// One account.
+#[derive(Debug, Clone, Default)]
+pub struct Account {
+    /// Balance in wei.
+    pub balance: U256,
+    /// Nonce.
+    pub nonce: u64,
+    /// The program at this address, if any.
+    pub program: Option<Arc<Program>>,
+    /// Persistent storage (absent slots are zero).
+    pub storage: HashMap<U256, U256>,
+    /// Whether calls into this program pay the cached entry cost only.
+    pub cached: bool,
+}
+
+/// Block values the programs can read; the test controls them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockEnv {
+    /// Block number.
+    pub number: u64,
+    /// Block timestamp in seconds.
+    pub timestamp: u64,
+    /// Seconds added to the timestamp per mined block.
+    pub block_interval: u64,
+    /// Base fee in wei (also the gas price on Arbitrum).
+    pub basefee: U256,
+    /// Block coinbase.
+    pub coinbase: Address,
+    /// Block gas limit.
+    pub gas_limit: u64,
+    /// Chain id.
+    pub chain_id: u64,
+}
+
+impl Default for BlockEnv {
+    fn default() -> Self {
+        Self {
+            number: 1,
+            timestamp: 1_735_689_600,
+            block_interval: 1,
+            basefee: U256::from(10_000_000_u64),
+            coinbase: Address::repeat_byte(0xA4),
+            gas_limit: 1_125_899_906_842_624,
+            chain_id: 412_346,
+        }
+    }
+}
+
+/// Undo record for one state change.
+#[derive(Debug, Clone)]
+pub(crate) enum Entry {
+    Storage {
+        address: Address,
+        key: U256,
+        prev: U256,
+    },
+    Transient {
+        address: Address,
+        key: U256,
+        prev: U256,
+    },
+    Balance {
+        address: Address,
+        prev: U256,
+    },
+    Nonce {
+        address: Address,
+        prev: u64,
+    },
+    Created {
+        address: Address,
+    },
+    Log,
+    WarmAccount(Address),
+    WarmSlot(Address, U256),
+    Refund {
+        prev: i64,
+    },
+}
+
+/// State that lives for one transaction.
+#[derive(Debug, Default)]
+pub(crate) struct TxState {
+    pub(crate) origin: Address,
+    pub(crate) journal: Vec<Entry>,
+    pub(crate) logs: Vec<Log>,
+    pub(crate) warm_accounts: HashSet<Address>,
+    pub(crate) warm_slots: HashSet<(Address, U256)>,
+    pub(crate) originals: HashMap<(Address, U256), U256>,
+    pub(crate) transient: HashMap<(Address, U256), U256>,
+    pub(crate) refund: i64,
+    pub(crate) pages_open: u16,
+    pub(crate) pages_ever: u16,
+    /// Open frames per acting address (re-entry detection).
+    pub(crate) active: HashMap<Address, u32>,
+    pub(crate) depth: usize,
+    pub(crate) breakdown: GasBreakdown,
+    pub(crate) console: Vec<String>,
+}
+
+/// All accounts plus the block.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    /// Accounts by address.
+    pub accounts: BTreeMap<Address, Account>,
+    /// The current block.
+    pub block: BlockEnv,
+}
+
+/// World plus the transaction in flight.
+#[derive(Debug, Default)]
+pub(crate) struct Chain {
+    pub(crate) world: World,
+    pub(crate) tx: TxState,
+}
+
+impl Chain {
+    pub(crate) fn account(&self, address: Address) -> Option<&Account> {
+        self.world.accounts.get(&address)
+    }
+
+    pub(crate) fn balance(&self, address: Address) -> U256 {
+        self.account(address).map_or(U256::ZERO, |a| a.balance)
+    }
+
+    /// EIP-161 emptiness: no code, zero nonce, zero balance.
+    pub(crate) fn is_empty(&self, address: Address) -> bool {
+        self.account(address)
+            .is_none_or(|a| a.program.is_none() && a.nonce == 0 && a.balance.is_zero())
+    }
+
+    fn account_mut(&mut self, address: Address) -> &mut Account {
+        if !self.world.accounts.contains_key(&address) {
+            self.tx.journal.push(Entry::Created { address });
+        }
+        self.world.accounts.entry(address).or_default()
+    }
+
+    pub(crate) fn sload(&self, address: Address, key: U256) -> U256 {
+        self.account(address)
+            .and_then(|a| a.storage.get(&key).copied())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn original(&mut self, address: Address, key: U256) -> U256 {
+        if let Some(v) = self.tx.originals.get(&(address, key)) {
+            return *v;
+        }
+        let v = self.sload(address, key);
+        self.tx.originals.insert((address, key), v);
+        v
+    }
+
+    pub(crate) fn sstore(&mut self, address: Address, key: U256, value: U256) {
+        let _ = self.original(address, key);
+        let prev = self.sload(address, key);
+        self.tx.journal.push(Entry::Storage { address, key, prev });
+        let account = self.account_mut(address);
+        if value.is_zero() {
+            account.storage.remove(&key);
+        } else {
+            account.storage.insert(key, value);
+        }
+    }
+
+    pub(crate) fn tload(&self, address: Address, key: U256) -> U256 {
+        self.tx
+            .transient
+            .get(&(address, key))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn tstore(&mut self, address: Address, key: U256, value: U256) {
+        let prev = self.tload(address, key);
+        self.tx
+            .journal
+            .push(Entry::Transient { address, key, prev });
+        self.tx.transient.insert((address, key), value);
+    }
+
+    pub(crate) fn set_balance(&mut self, address: Address, value: U256) {
+        let prev = self.balance(address);
+        self.tx.journal.push(Entry::Balance { address, prev });
+        self.account_mut(address).balance = value;
+    }
+
+    /// Moves `value` wei; false (and no change) when `from` has too little.
+    pub(crate) fn transfer(&mut self, from: Address, to: Address, value: U256) -> bool {
+        let have = self.balance(from);
+        if have < value {
+            return false;
+        }
+        if value.is_zero() {
+            return true;
+        }
+        self.set_balance(from, have - value);
+        let to_balance = self.balance(to);
+        self.set_balance(to, to_balance + value);
+        true
+    }
+
+    pub(crate) fn bump_nonce(&mut self, address: Address) -> u64 {
+        let account = self.account_mut(address);
+        let prev = account.nonce;
+        account.nonce += 1;
+        self.tx.journal.push(Entry::Nonce { address, prev });
+        prev
+    }
+
+    pub(crate) fn install(&mut self, address: Address, program: Arc<Program>, cached: bool) {
+        let account = self.account_mut(address);
+        account.program = Some(program);
+        account.cached = cached;
+    }
+
+    /// Marks an account warm; returns whether it was cold.
+    pub(crate) fn warm_account(&mut self, address: Address) -> bool {
+        if self.tx.warm_accounts.insert(address) {
+            self.tx.journal.push(Entry::WarmAccount(address));
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Marks a slot warm; returns whether it was cold.
+    pub(crate) fn warm_slot(&mut self, address: Address, key: U256) -> bool {
+        if self.tx.warm_slots.insert((address, key)) {
+            self.tx.journal.push(Entry::WarmSlot(address, key));
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn add_refund(&mut self, delta: i64) {
+        self.tx.journal.push(Entry::Refund {
+            prev: self.tx.refund,
+        });
+        self.tx.refund += delta;
+    }
+
+    pub(crate) fn push_log(&mut self, log: Log) {
+        self.tx.journal.push(Entry::Log);
+        self.tx.logs.push(log);
+    }
+
+    pub(crate) fn checkpoint(&self) -> usize {
+        self.tx.journal.len()
+    }
+
+    pub(crate) fn revert_to(&mut self, checkpoint: usize) {
+        while self.tx.journal.len() > checkpoint {
+            let Some(entry) = self.tx.journal.pop() else {
+                break;
+            };
+            match entry {
+                Entry::Storage { address, key, prev } => {
+                    if let Some(a) = self.world.accounts.get_mut(&address) {
+                        if prev.is_zero() {
+                            a.storage.remove(&key);
+                        } else {
+                            a.storage.insert(key, prev);
+                        }
+                    }
+                }
+                Entry::Transient { address, key, prev } => {
+                    self.tx.transient.insert((address, key), prev);
+                }
+                Entry::Balance { address, prev } => {
+                    if let Some(a) = self.world.accounts.get_mut(&address) {
+                        a.balance = prev;
+                    }
+                }
+                Entry::Nonce { address, prev } => {
+                    if let Some(a) = self.world.accounts.get_mut(&address) {
+                        a.nonce = prev;
+                    }
+                }
+                Entry::Created { address } => {
+                    self.world.accounts.remove(&address);
+                }
+                Entry::Log => {
+                    self.tx.logs.pop();
+                }
+                Entry::WarmAccount(address) => {
+                    self.tx.warm_accounts.remove(&address);
+                }
+                Entry::WarmSlot(address, key) => {
+                    self.tx.warm_slots.remove(&(address, key));
+                }
+                Entry::Refund { prev } => self.tx.refund = prev,
+            }
+        }
+    }
+
+    /// EIP-2929 + EIP-2200 + EIP-3529 gas of an `SSTORE` of `value`, with its
+    /// refund change applied. Does not perform the store.
+    pub(crate) fn sstore_gas(
+        &mut self,
+        schedule: &crate::pricing::GasSchedule,
+        address: Address,
+        key: U256,
+        value: U256,
+    ) -> u64 {
+        let cold = self.warm_slot(address, key);
+        let mut gas = if cold { schedule.cold_sload_gas } else { 0 };
+        let current = self.sload(address, key);
+        let original = self.original(address, key);
+        let warm = schedule.warm_storage_read_gas;
+        let reset = schedule.sstore_reset_gas - schedule.cold_sload_gas;
+        let clears = i64::try_from(schedule.sstore_clears_refund).unwrap_or(i64::MAX);
+        let to_i = |g: u64| i64::try_from(g).unwrap_or(i64::MAX);
+        if current == value {
+            return gas + warm;
+        }
+        if original == current {
+            if original.is_zero() {
+                return gas + schedule.sstore_set_gas;
+            }
+            if value.is_zero() {
+                self.add_refund(clears);
+            }
+            return gas + reset;
+        }
+        if !original.is_zero() {
+            if current.is_zero() {
+                self.add_refund(-clears);
+            } else if value.is_zero() {
+                self.add_refund(clears);
+            }
+        }
+        if original == value {
+            if original.is_zero() {
+                self.add_refund(to_i(schedule.sstore_set_gas - warm));
+            } else {
+                self.add_refund(to_i(reset - warm));
+            }
+        }
+        gas += warm;
+        gas
+    }
+}
+
+/// The hash of an account's code as `EXTCODEHASH` reports it.
+pub(crate) fn code_hash_of(account: Option<&Account>) -> B256 {
+    match account {
+        None => B256::ZERO,
+        Some(a) if a.program.is_none() && a.nonce == 0 && a.balance.is_zero() => B256::ZERO,
+        Some(a) => a
+            .program
+            .as_ref()
+            .map_or_else(|| alloy_primitives::keccak256([]), |p| p.code_hash),
+    }
+}

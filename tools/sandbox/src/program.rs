@@ -1,0 +1,179 @@
+//! A deployed (activated) Stylus program: the checked, instrumented and
+//! compiled module plus the entry costs Nitro computes at activation.
+
+use alloy_primitives::{keccak256, B256};
+
+use crate::activation::{check_module, compress, ActivationError, CheckOptions};
+use crate::host::HOSTIOS;
+use crate::meter::{instrument, FunctionBlocks, MeterError};
+use crate::pricing::GasSchedule;
+
+/// Prefix of Stylus code on chain: `EF F0 00` and the dictionary byte (none).
+pub const STYLUS_CODE_PREFIX: [u8; 4] = [0xEF, 0xF0, 0x00, 0x00];
+
+/// Why a module cannot be deployed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// Activation would reject the module.
+    #[error(transparent)]
+    Activation(#[from] ActivationError),
+    /// The module imports a host function the sandbox (and Nitro) does not provide.
+    #[error("unknown import `{module}.{name}`")]
+    UnknownImport {
+        /// Import module.
+        module: String,
+        /// Import name.
+        name: String,
+    },
+    /// The module imports a known host function with the wrong signature.
+    #[error("import `{module}.{name}` has the wrong signature")]
+    ImportSignature {
+        /// Import module.
+        module: String,
+        /// Import name.
+        name: String,
+    },
+    /// Instrumentation failed.
+    #[error(transparent)]
+    Meter(#[from] MeterError),
+    /// The interpreter rejected the instrumented module.
+    #[error("cannot compile module: {0}")]
+    Compile(String),
+    /// Deployed code is not Stylus code (`EF F0 00` prefix and brotli module).
+    #[error("code is not a Stylus program: {0}")]
+    NotStylus(&'static str),
+}
+
+/// An activated program, shared by every account that holds its code.
+#[derive(Debug)]
+pub struct Program {
+    /// The original module.
+    pub wasm: Vec<u8>,
+    /// The deployed code: prefix plus brotli-compressed module.
+    pub code: Vec<u8>,
+    /// `keccak256(code)`.
+    pub code_hash: B256,
+    /// Pages of memory the program starts with.
+    pub footprint: u16,
+    /// Program-specific part of the uncached entry cost, in gas.
+    pub init_cost: u64,
+    /// Program-specific part of the cached entry cost, in gas.
+    pub cached_init_cost: u64,
+    /// Static ink of every basic block.
+    pub blocks: Vec<FunctionBlocks>,
+    pub(crate) module: wasmi::Module,
+}
+
+impl Program {
+    /// Checks, instruments and compiles a module.
+    pub(crate) fn activate(
+        wasm: &[u8],
+        engine: &wasmi::Engine,
+        schedule: &GasSchedule,
+        allow_console: bool,
+    ) -> Result<Self, DeployError> {
+        let shape = check_module(wasm, CheckOptions { allow_console })?;
+        for (module, name, ty) in &shape.imports {
+            let Some(hostio) = HOSTIOS
+                .iter()
+                .find(|h| h.module == module && h.name == name)
+            else {
+                return Err(DeployError::UnknownImport {
+                    module: module.clone(),
+                    name: name.clone(),
+                });
+            };
+            let actual = shape.types.get(*ty as usize);
+            let matches = actual.is_some_and(|t| {
+                t.params().iter().map(val_char).eq(hostio.params.chars())
+                    && t.results().iter().map(val_char).eq(hostio.results.chars())
+            });
+            if !matches {
+                return Err(DeployError::ImportSignature {
+                    module: module.clone(),
+                    name: name.clone(),
+                });
+            }
+        }
+        let instrumented = instrument(wasm, schedule)?;
+        let module = wasmi::Module::new(engine, &instrumented.wasm)
+            .map_err(|e| DeployError::Compile(e.to_string()))?;
+
+        let mut code = STYLUS_CODE_PREFIX.to_vec();
+        code.extend_from_slice(&compress(wasm));
+        let code_hash = keccak256(&code);
+
+        let funcs = shape.functions.len() as u64;
+        let params_results: u64 = shape
+            .functions
+            .iter()
+            .filter_map(|t| shape.types.get(*t as usize))
+            .map(|t| (t.params().len() + t.results().len()) as u64)
+            .sum();
+        let bytes = wasm.len() as u64;
+        let footprint = u16::try_from(shape.initial_pages).unwrap_or(u16::MAX);
+        // Nitro computes these at activation; the coefficients are the
+        // reference's per-item gas figures, scaled to integers.
+        let init_cost = (82_520 * funcs + 10_590 * params_results + 1_286 * bytes) / 10_000;
+        let cached_init_cost = (13_420 * funcs
+            + 89 * shape.type_section_bytes
+            + 122 * bytes
+            + 162_800 * u64::from(shape.globals)
+            + 75_244 * shape.data_bytes
+            + 500_000 * u64::from(footprint))
+            / 100_000;
+        Ok(Self {
+            wasm: wasm.to_vec(),
+            code,
+            code_hash,
+            footprint,
+            init_cost,
+            cached_init_cost,
+            blocks: instrumented.blocks,
+            module,
+        })
+    }
+
+    /// Gas charged on entry when the program is cached (besides memory).
+    pub fn cached_gas(&self, schedule: &GasSchedule) -> u64 {
+        schedule.min_cached_init_gas * 32
+            + self.cached_init_cost * schedule.cached_cost_scalar * 2 / 100
+    }
+
+    /// Extra gas charged on entry when the program is not cached.
+    pub fn init_gas(&self, schedule: &GasSchedule) -> u64 {
+        schedule.min_init_gas * 128 + self.init_cost * schedule.init_cost_scalar * 2 / 100
+    }
+
+    /// Extracts the module from deployed Stylus code or from init code that
+    /// embeds it (the code after the first `EF F0 00 00` that decompresses).
+    pub fn wasm_from_code(code: &[u8]) -> Result<Vec<u8>, DeployError> {
+        let mut start = 0;
+        while let Some(pos) = code[start..]
+            .windows(4)
+            .position(|w| w == STYLUS_CODE_PREFIX)
+        {
+            let body = &code[start + pos + 4..];
+            let mut out = Vec::new();
+            if brotli::BrotliDecompress(&mut &body[..], &mut out).is_ok()
+                && out.starts_with(b"\0asm")
+            {
+                return Ok(out);
+            }
+            start += pos + 1;
+        }
+        Err(DeployError::NotStylus(
+            "no EF F0 00 prefix followed by a brotli module",
+        ))
+    }
+}
+
+fn val_char(ty: &wasmparser::ValType) -> char {
+    match ty {
+        wasmparser::ValType::I32 => 'i',
+        wasmparser::ValType::I64 => 'I',
+        wasmparser::ValType::F32 => 'f',
+        wasmparser::ValType::F64 => 'F',
+        _ => '?',
+    }
+}

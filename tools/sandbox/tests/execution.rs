@@ -1,0 +1,247 @@
+//! Execution, journaling, re-entry, static calls, value and snapshots, on
+//! hand-written WAT programs that import `vm_hooks` like SDK contracts do.
+
+use alloy_primitives::{Address, Bytes, U256};
+use bulwark_sandbox::{Outcome, Sandbox, Tx};
+
+const ALICE: Address = Address::repeat_byte(0xA1);
+
+/// Slot 0 counter: loads, increments the low byte, caches, flushes, returns
+/// the new value. Reverts (after writing) when called with one byte `0x01`.
+const COUNTER: &str = r#"(module
+  (import "vm_hooks" "read_args" (func $read_args (param i32)))
+  (import "vm_hooks" "write_result" (func $write_result (param i32 i32)))
+  (import "vm_hooks" "storage_load_bytes32" (func $load (param i32 i32)))
+  (import "vm_hooks" "storage_cache_bytes32" (func $cache (param i32 i32)))
+  (import "vm_hooks" "storage_flush_cache" (func $flush (param i32)))
+  (import "vm_hooks" "msg_reentrant" (func $reentrant (result i32)))
+  (import "vm_hooks" "pay_for_memory_grow" (func $pay (param i32)))
+  (memory (export "memory") 1)
+  (func (export "user_entrypoint") (param $len i32) (result i32)
+    call $reentrant
+    if i32.const 1 return end
+    i32.const 0 call $pay
+    i32.const 100 call $read_args
+    i32.const 0 i32.const 32 call $load
+    i32.const 63
+    i32.const 63 i32.load8_u i32.const 1 i32.add
+    i32.store8
+    i32.const 0 i32.const 32 call $cache
+    i32.const 0 call $flush
+    i32.const 32 i32.const 32 call $write_result
+    local.get $len i32.const 1 i32.eq
+    if (result i32) i32.const 100 i32.load8_u else i32.const 0 end))"#;
+
+/// Calls the address in the first 20 bytes of its input with the rest as
+/// calldata, returns what the callee returned and reverts if it failed.
+/// Reverts when re-entered, like an SDK contract without `reentrant`.
+const FORWARDER: &str = r#"(module
+  (import "vm_hooks" "read_args" (func $read_args (param i32)))
+  (import "vm_hooks" "write_result" (func $write_result (param i32 i32)))
+  (import "vm_hooks" "msg_reentrant" (func $reentrant (result i32)))
+  (import "vm_hooks" "call_contract" (func $call (param i32 i32 i32 i32 i64 i32) (result i32)))
+  (import "vm_hooks" "static_call_contract" (func $scall (param i32 i32 i32 i64 i32) (result i32)))
+  (import "vm_hooks" "read_return_data" (func $rrd (param i32 i32 i32) (result i32)))
+  (import "vm_hooks" "msg_value" (func $msg_value (param i32)))
+  (memory (export "memory") 1)
+  (func (export "user_entrypoint") (param $len i32) (result i32) (local $st i32)
+    call $reentrant
+    if i32.const 1 return end
+    local.get $len i32.eqz
+    if i32.const 0 return end
+    i32.const 0 call $read_args
+    i32.const 1000 call $msg_value
+    i32.const 0 i32.const 20 local.get $len i32.const 20 i32.sub
+    i32.const 1000 i64.const -1 i32.const 2000
+    call $call
+    local.set $st
+    i32.const 3000 i32.const 0 i32.const 2000 i32.load call $rrd drop
+    i32.const 3000 i32.const 2000 i32.load call $write_result
+    local.get $st))"#;
+
+fn deploy(sb: &mut Sandbox, wat_src: &str) -> Address {
+    let wasm = wat::parse_str(wat_src).expect("test WAT parses");
+    sb.deploy(ALICE, &wasm, None, U256::ZERO)
+        .expect("test program deploys")
+        .0
+}
+
+fn forward(target: Address, rest: &[u8]) -> Bytes {
+    let mut v = target.to_vec();
+    v.extend_from_slice(rest);
+    v.into()
+}
+
+#[test]
+fn counter_persists_and_reverted_call_rolls_back() {
+    let mut sb = Sandbox::new();
+    let counter = deploy(&mut sb, COUNTER);
+    let r = sb.call_raw(ALICE, counter, Bytes::new()).unwrap();
+    assert_eq!(r.outcome, Outcome::Success);
+    assert_eq!(U256::from_be_slice(&r.output), U256::from(1));
+    let r = sb.call_raw(ALICE, counter, vec![0_u8, 0]).unwrap();
+    assert_eq!(U256::from_be_slice(&r.output), U256::from(2));
+    assert_eq!(sb.storage(counter, U256::ZERO), U256::from(2));
+
+    // Writes, flushes, then reverts: the write is rolled back and the
+    // revert data (what write_result wrote) comes back.
+    let r = sb.call_raw(ALICE, counter, vec![1_u8]).unwrap();
+    assert_eq!(r.outcome, Outcome::Revert);
+    assert_eq!(U256::from_be_slice(&r.output), U256::from(3));
+    assert_eq!(sb.storage(counter, U256::ZERO), U256::from(2));
+}
+
+#[test]
+fn storage_gas_follows_eip_2929_and_2200() {
+    let mut sb = Sandbox::new();
+    let counter = deploy(&mut sb, COUNTER);
+    // First call: cold SLOAD 2,100 + 5 API gas, then 0 -> 1 (slot now warm): 20,000.
+    let r = sb.call_raw(ALICE, counter, Bytes::new()).unwrap();
+    assert_eq!(r.gas.storage_gas, 2_105 + 20_000);
+    // Second call: cold SLOAD again (new transaction), then 1 -> 2: 2,900.
+    let r = sb.call_raw(ALICE, counter, Bytes::new()).unwrap();
+    assert_eq!(r.gas.storage_gas, 2_105 + 2_900);
+    // The receipt's parts add up to the gas used.
+    assert_eq!(r.gas_used, r.gas.total_gas(10_000) - r.gas.refund_gas);
+}
+
+#[test]
+fn nested_call_returns_data_and_reentry_reverts() {
+    let mut sb = Sandbox::new();
+    let counter = deploy(&mut sb, COUNTER);
+    let a = deploy(&mut sb, FORWARDER);
+    let b = deploy(&mut sb, FORWARDER);
+
+    // A -> counter: counter's return data comes back through A.
+    let r = sb.call_raw(ALICE, a, forward(counter, &[])).unwrap();
+    assert_eq!(r.outcome, Outcome::Success, "{r:?}");
+    assert_eq!(U256::from_be_slice(&r.output), U256::from(1));
+
+    // A -> B -> counter is fine (no contract twice on the stack).
+    let r = sb
+        .call_raw(ALICE, a, forward(b, &forward(counter, &[])))
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::Success);
+    assert_eq!(sb.storage(counter, U256::ZERO), U256::from(2));
+
+    // A -> B -> A: A is re-entered and reverts; everything rolls back.
+    let r = sb
+        .call_raw(ALICE, a, forward(b, &forward(a, &forward(counter, &[]))))
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::Revert);
+    assert_eq!(sb.storage(counter, U256::ZERO), U256::from(2));
+
+    // A -> counter where counter reverts after writing: A reverts with the
+    // counter's revert data.
+    let r = sb.call_raw(ALICE, a, forward(counter, &[1])).unwrap();
+    assert_eq!(r.outcome, Outcome::Revert);
+    assert_eq!(U256::from_be_slice(&r.output), U256::from(3));
+    assert_eq!(sb.storage(counter, U256::ZERO), U256::from(2));
+}
+
+#[test]
+fn writes_in_a_static_call_fail() {
+    let mut sb = Sandbox::new();
+    let counter = deploy(&mut sb, COUNTER);
+    let r = sb.static_call_raw(ALICE, counter, Bytes::new()).unwrap();
+    assert_eq!(r.outcome, Outcome::Revert);
+    assert_eq!(sb.storage(counter, U256::ZERO), U256::ZERO);
+}
+
+#[test]
+fn value_moves_with_calls_and_reverts_restore_it() {
+    let mut sb = Sandbox::new();
+    let a = deploy(&mut sb, FORWARDER);
+    let bob = Address::repeat_byte(0xB0);
+    sb.set_balance(ALICE, U256::from(1_000));
+
+    // A forwards its msg.value to Bob.
+    let tx = Tx::call(ALICE, a, forward(bob, &[])).value(U256::from(300));
+    let r = sb.transact(&tx).unwrap();
+    assert!(r.success(), "{r:?}");
+    assert_eq!(sb.balance(ALICE), U256::from(700));
+    assert_eq!(sb.balance(bob), U256::from(300));
+    assert_eq!(sb.balance(a), U256::ZERO);
+    // Value transfer to a new account: 100 + 2,600 cold? no: Bob is cold,
+    // empty: 2,600 + 25,000 + 9,000 - 2,300 stipend.
+    assert_eq!(r.gas.call_gas, 2_600 + 25_000 + 9_000 - 2_300);
+
+    // A value call to an EOA with too little balance is rejected up front.
+    assert!(sb
+        .transact(&Tx::call(bob, ALICE, Bytes::new()).value(U256::from(301)))
+        .is_err());
+}
+
+#[test]
+fn snapshots_restore_state_and_time() {
+    let mut sb = Sandbox::new();
+    let counter = deploy(&mut sb, COUNTER);
+    let t0 = sb.block().timestamp;
+    let snap = sb.snapshot();
+    sb.call_raw(ALICE, counter, Bytes::new()).unwrap();
+    sb.advance_time(3_600);
+    sb.mine(2);
+    assert_eq!(sb.block().timestamp, t0 + 3_602);
+    sb.revert_to(snap).unwrap();
+    assert_eq!(sb.storage(counter, U256::ZERO), U256::ZERO);
+    assert_eq!(sb.block().timestamp, t0);
+    // A snapshot can be used again.
+    sb.call_raw(ALICE, counter, Bytes::new()).unwrap();
+    sb.revert_to(snap).unwrap();
+    assert_eq!(sb.storage(counter, U256::ZERO), U256::ZERO);
+}
+
+#[test]
+fn running_out_of_gas_consumes_the_limit() {
+    let mut sb = Sandbox::new();
+    let spin = deploy(
+        &mut sb,
+        r#"(module (memory (export "memory") 1)
+          (func (export "user_entrypoint") (param i32) (result i32)
+            loop br 0 end
+            i32.const 0))"#,
+    );
+    let r = sb
+        .transact(&Tx::call(ALICE, spin, Bytes::new()).gas_limit(200_000))
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::OutOfGas);
+    assert_eq!(r.gas_used, 200_000);
+}
+
+#[test]
+fn unknown_import_fails_deployment_with_its_name() {
+    let mut sb = Sandbox::new();
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "vm_hooks" "teleport" (func))
+          (memory (export "memory") 1)
+          (func (export "user_entrypoint") (param i32) (result i32) i32.const 0))"#,
+    )
+    .unwrap();
+    let err = sb.deploy(ALICE, &wasm, None, U256::ZERO).unwrap_err();
+    assert!(err.to_string().contains("vm_hooks.teleport"), "{err}");
+}
+
+#[test]
+fn block_values_are_under_test_control() {
+    let mut sb = Sandbox::new();
+    let clock = deploy(
+        &mut sb,
+        r#"(module
+          (import "vm_hooks" "block_timestamp" (func $ts (result i64)))
+          (import "vm_hooks" "block_number" (func $num (result i64)))
+          (import "vm_hooks" "write_result" (func $write_result (param i32 i32)))
+          (memory (export "memory") 1)
+          (func (export "user_entrypoint") (param i32) (result i32)
+            i32.const 0 call $ts i64.store
+            i32.const 8 call $num i64.store
+            i32.const 0 i32.const 16 call $write_result
+            i32.const 0))"#,
+    );
+    sb.set_timestamp(1_800_000_000);
+    sb.block_mut().number = 77;
+    let r = sb.call_raw(ALICE, clock, Bytes::new()).unwrap();
+    let ts = u64::from_le_bytes(r.output[0..8].try_into().unwrap());
+    let num = u64::from_le_bytes(r.output[8..16].try_into().unwrap());
+    assert_eq!((ts, num), (1_800_000_000, 77));
+}
