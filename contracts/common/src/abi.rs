@@ -31,8 +31,23 @@ pub fn interface_source<T: GenerateAbi>(declarations: &[(&str, &str)]) -> String
     let printed = Interface::<T>(core::marker::PhantomData).to_string();
     let mut out = format!("{LICENSE}\n{PRAGMA}\n");
     let mut current: Option<&str> = None;
+    let declared = |name: &str| {
+        declarations.iter().any(|(_, decls)| {
+            decls.lines().any(|l| {
+                l.trim()
+                    .strip_prefix("error ")
+                    .is_some_and(|rest| rest.split('(').next() == Some(name))
+            })
+        })
+    };
     for line in printed.lines() {
         let trimmed = line.trim();
+        // The SDK prints errors without parameter names; keep the named declaration instead.
+        if let Some(rest) = trimmed.strip_prefix("error ") {
+            if declared(rest.split('(').next().unwrap_or_default()) {
+                continue;
+            }
+        }
         if let Some(rest) = trimmed.strip_prefix("interface ") {
             let name = rest.split([' ', '{']).next().unwrap_or_default();
             current = declarations.iter().find(|(n, _)| *n == name).map(|(_, d)| *d);

@@ -9,9 +9,9 @@
 
 extern crate alloc;
 
-pub mod account;
 #[cfg(feature = "export-abi")]
 pub mod abi;
+pub mod account;
 pub mod calls;
 pub mod interfaces;
 pub mod roles;

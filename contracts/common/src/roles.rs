@@ -16,7 +16,10 @@ use stylus_sdk::{
 
 #[allow(missing_docs)]
 mod sol {
-    alloy_sol_types::sol!(#[sol(all_derives)] "src/roles.sol");
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        "src/roles.sol"
+    );
 }
 pub use sol::*;
 

@@ -65,7 +65,8 @@ fn pow10(exponent: u8) -> U256 {
 
 /// `numerator / denominator` rounded as asked; `None` on a zero denominator.
 fn div_rounding(numerator: U256, denominator: U256, rounding: Rounding) -> Option<U256> {
-    let (quotient, remainder) = numerator.checked_div(denominator).map(|q| (q, numerator % denominator))?;
+    let (quotient, remainder) =
+        numerator.checked_div(denominator).map(|q| (q, numerator % denominator))?;
     match rounding {
         Rounding::Up if !remainder.is_zero() => quotient.checked_add(U256::from(1u8)),
         _ => Some(quotient),
@@ -79,7 +80,10 @@ mod tests {
 
     #[test]
     fn six_decimals_scale_up_exactly() {
-        assert_eq!(to_wad(U256::from(1_500_000u64), 6, Rounding::Down), Some(U256::from(15u64) * WAD / U256::from(10u8)));
+        assert_eq!(
+            to_wad(U256::from(1_500_000u64), 6, Rounding::Down),
+            Some(U256::from(15u64) * WAD / U256::from(10u8))
+        );
     }
 
     #[test]
