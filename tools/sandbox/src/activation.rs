@@ -143,9 +143,7 @@ pub fn compress(wasm: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(wasm.len() / 3);
     {
         let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
-        writer
-            .write_all(wasm)
-            .expect("writing into a Vec cannot fail");
+        writer.write_all(wasm).expect("writing into a Vec cannot fail");
     }
     out
 }
@@ -208,9 +206,7 @@ pub fn check_module(wasm: &[u8], options: CheckOptions) -> Result<ModuleShape, A
                             name: import.name.to_string(),
                         });
                     };
-                    shape
-                        .imports
-                        .push((import.module.to_string(), import.name.to_string(), ty));
+                    shape.imports.push((import.module.to_string(), import.name.to_string(), ty));
                 }
             }
             Payload::FunctionSection(reader) => {
@@ -231,9 +227,7 @@ pub fn check_module(wasm: &[u8], options: CheckOptions) -> Result<ModuleShape, A
                     memories += 1;
                     shape.initial_pages = memory.initial;
                     if memory.memory64 || memory.shared {
-                        return Err(ActivationError::ForbiddenSection(
-                            "a 64-bit or shared memory",
-                        ));
+                        return Err(ActivationError::ForbiddenSection("a 64-bit or shared memory"));
                     }
                 }
             }
@@ -267,9 +261,7 @@ pub fn check_module(wasm: &[u8], options: CheckOptions) -> Result<ModuleShape, A
                     let op = ops.read()?;
                     let types = &shape.types;
                     let priced = opcode_ink(&op, |ty| {
-                        types
-                            .get(ty as usize)
-                            .map_or(0, |t| t.params().len() as u64)
+                        types.get(ty as usize).map_or(0, |t| t.params().len() as u64)
                     });
                     if let Err(class) = priced {
                         return Err(ActivationError::ForbiddenInstruction {
@@ -312,11 +304,7 @@ fn check_value_type(index: u32, ty: ValType) -> Result<(), ActivationError> {
         ValType::V128 => Forbidden::Simd,
         ValType::Ref(_) => Forbidden::ReferenceType,
     };
-    Err(ActivationError::ForbiddenType {
-        index,
-        ty: format!("{ty}"),
-        class,
-    })
+    Err(ActivationError::ForbiddenType { index, ty: format!("{ty}"), class })
 }
 
 fn function_type(shape: &ModuleShape, function: u32) -> Option<&FuncType> {
@@ -336,10 +324,7 @@ pub fn check_bytes(
     options: CheckOptions,
 ) -> Result<ArtifactReport, ActivationError> {
     if wasm.len() > MAX_RAW_BYTES {
-        return Err(ActivationError::RawTooLarge {
-            raw: wasm.len(),
-            limit: MAX_RAW_BYTES,
-        });
+        return Err(ActivationError::RawTooLarge { raw: wasm.len(), limit: MAX_RAW_BYTES });
     }
     let shape = check_module(wasm, options)?;
     let compressed = compress(wasm).len();
@@ -360,14 +345,11 @@ pub fn check_bytes(
 
 /// Reads and checks one artifact file.
 pub fn check_file(path: &Path, options: CheckOptions) -> Result<ArtifactReport, ActivationError> {
-    let wasm = std::fs::read(path).map_err(|source| ActivationError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let contract = path.file_stem().map_or_else(
-        || path.display().to_string(),
-        |s| s.to_string_lossy().into_owned(),
-    );
+    let wasm = std::fs::read(path)
+        .map_err(|source| ActivationError::Io { path: path.to_path_buf(), source })?;
+    let contract = path
+        .file_stem()
+        .map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
     check_bytes(&contract, &wasm, options)
 }
 
@@ -438,11 +420,7 @@ mod tests {
         )
         .unwrap_err();
         match err {
-            ActivationError::ForbiddenInstruction {
-                function,
-                instruction,
-                class,
-            } => {
+            ActivationError::ForbiddenInstruction { function, instruction, class } => {
                 assert_eq!(function, 1);
                 assert_eq!(instruction, "F64ConvertI64S");
                 assert_eq!(class, Forbidden::FloatingPoint);
@@ -462,10 +440,7 @@ mod tests {
         .unwrap_err();
         assert!(matches!(
             err,
-            ActivationError::ForbiddenType {
-                class: Forbidden::FloatingPoint,
-                ..
-            }
+            ActivationError::ForbiddenType { class: Forbidden::FloatingPoint, .. }
         ));
     }
 
@@ -483,11 +458,7 @@ mod tests {
         assert!(
             matches!(
                 err,
-                ActivationError::ForbiddenInstruction {
-                    function: 0,
-                    class: Forbidden::Simd,
-                    ..
-                }
+                ActivationError::ForbiddenInstruction { function: 0, class: Forbidden::Simd, .. }
             ),
             "{err}"
         );
@@ -506,10 +477,8 @@ mod tests {
         assert!(
             matches!(
                 atomic,
-                ActivationError::ForbiddenInstruction {
-                    class: Forbidden::Atomic,
-                    ..
-                } | ActivationError::ForbiddenSection(_)
+                ActivationError::ForbiddenInstruction { class: Forbidden::Atomic, .. }
+                    | ActivationError::ForbiddenSection(_)
             ),
             "{atomic}"
         );
@@ -522,13 +491,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(
-                table,
-                ActivationError::ForbiddenInstruction {
-                    class: Forbidden::Table,
-                    ..
-                }
-            ),
+            matches!(table, ActivationError::ForbiddenInstruction { class: Forbidden::Table, .. }),
             "{table}"
         );
         let tail = check(
@@ -542,10 +505,7 @@ mod tests {
         assert!(
             matches!(
                 tail,
-                ActivationError::ForbiddenInstruction {
-                    class: Forbidden::TailCall,
-                    ..
-                }
+                ActivationError::ForbiddenInstruction { class: Forbidden::TailCall, .. }
             ),
             "{tail}"
         );
@@ -561,10 +521,7 @@ mod tests {
         .unwrap_err();
         assert!(matches!(err, ActivationError::MissingExport("memory")));
         let err = check(r#"(module (memory (export "memory") 1))"#).unwrap_err();
-        assert!(matches!(
-            err,
-            ActivationError::MissingExport("user_entrypoint")
-        ));
+        assert!(matches!(err, ActivationError::MissingExport("user_entrypoint")));
     }
 
     #[test]
@@ -586,19 +543,10 @@ mod tests {
             (import "console" "log_i64" (func (param i64)))
             (memory (export "memory") 1)
             (func (export "user_entrypoint") (param i32) (result i32) i32.const 0))"#;
-        assert!(matches!(
-            check(console),
-            Err(ActivationError::ForeignImport { .. })
-        ));
+        assert!(matches!(check(console), Err(ActivationError::ForeignImport { .. })));
         let wasm = wat::parse_str(console).unwrap();
-        check_bytes(
-            "Debug",
-            &wasm,
-            CheckOptions {
-                allow_console: true,
-            },
-        )
-        .expect("console allowed in debug");
+        check_bytes("Debug", &wasm, CheckOptions { allow_console: true })
+            .expect("console allowed in debug");
     }
 
     #[test]
@@ -620,10 +568,7 @@ mod tests {
             (func (export "user_entrypoint") (param i32) (result i32) i32.const 0))"#
         );
         let err = check(&src).unwrap_err();
-        assert!(
-            matches!(err, ActivationError::CompressedTooLarge { .. }),
-            "{err}"
-        );
+        assert!(matches!(err, ActivationError::CompressedTooLarge { .. }), "{err}");
 
         let big = format!(
             r#"(module

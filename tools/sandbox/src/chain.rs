@@ -60,33 +60,15 @@ impl Default for BlockEnv {
 /// Undo record for one state change.
 #[derive(Debug, Clone)]
 pub(crate) enum Entry {
-    Storage {
-        address: Address,
-        key: U256,
-        prev: U256,
-    },
-    Transient {
-        address: Address,
-        key: U256,
-        prev: U256,
-    },
-    Balance {
-        address: Address,
-        prev: U256,
-    },
-    Nonce {
-        address: Address,
-        prev: u64,
-    },
-    Created {
-        address: Address,
-    },
+    Storage { address: Address, key: U256, prev: U256 },
+    Transient { address: Address, key: U256, prev: U256 },
+    Balance { address: Address, prev: U256 },
+    Nonce { address: Address, prev: u64 },
+    Created { address: Address },
     Log,
     WarmAccount(Address),
     WarmSlot(Address, U256),
-    Refund {
-        prev: i64,
-    },
+    Refund { prev: i64 },
 }
 
 /// State that lives for one transaction.
@@ -148,9 +130,7 @@ impl Chain {
     }
 
     pub(crate) fn sload(&self, address: Address, key: U256) -> U256 {
-        self.account(address)
-            .and_then(|a| a.storage.get(&key).copied())
-            .unwrap_or_default()
+        self.account(address).and_then(|a| a.storage.get(&key).copied()).unwrap_or_default()
     }
 
     pub(crate) fn original(&mut self, address: Address, key: U256) -> U256 {
@@ -175,18 +155,12 @@ impl Chain {
     }
 
     pub(crate) fn tload(&self, address: Address, key: U256) -> U256 {
-        self.tx
-            .transient
-            .get(&(address, key))
-            .copied()
-            .unwrap_or_default()
+        self.tx.transient.get(&(address, key)).copied().unwrap_or_default()
     }
 
     pub(crate) fn tstore(&mut self, address: Address, key: U256, value: U256) {
         let prev = self.tload(address, key);
-        self.tx
-            .journal
-            .push(Entry::Transient { address, key, prev });
+        self.tx.journal.push(Entry::Transient { address, key, prev });
         self.tx.transient.insert((address, key), value);
     }
 
@@ -246,9 +220,7 @@ impl Chain {
     }
 
     pub(crate) fn add_refund(&mut self, delta: i64) {
-        self.tx.journal.push(Entry::Refund {
-            prev: self.tx.refund,
-        });
+        self.tx.journal.push(Entry::Refund { prev: self.tx.refund });
         self.tx.refund += delta;
     }
 
@@ -359,9 +331,130 @@ pub(crate) fn code_hash_of(account: Option<&Account>) -> B256 {
     match account {
         None => B256::ZERO,
         Some(a) if a.program.is_none() && a.nonce == 0 && a.balance.is_zero() => B256::ZERO,
-        Some(a) => a
-            .program
-            .as_ref()
-            .map_or_else(|| alloy_primitives::keccak256([]), |p| p.code_hash),
+        Some(a) => {
+            a.program.as_ref().map_or_else(|| alloy_primitives::keccak256([]), |p| p.code_hash)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pricing::GasSchedule;
+
+    /// Runs the stores encoded in an EIP test's bytecode (`PUSH1 v PUSH1 0
+    /// SSTORE` repeated) on a warm slot 0 whose original value is
+    /// `original`, and returns (gas used including the pushes, refund).
+    fn run(schedule: &GasSchedule, code: &str, original: u64) -> (u64, i64) {
+        let address = Address::repeat_byte(0x42);
+        let mut chain = Chain::default();
+        if original != 0 {
+            chain
+                .world
+                .accounts
+                .entry(address)
+                .or_default()
+                .storage
+                .insert(U256::ZERO, U256::from(original));
+        }
+        chain.warm_slot(address, U256::ZERO);
+        let bytes = alloy_primitives::hex::decode(code).unwrap();
+        let mut gas = 0;
+        for store in bytes.chunks(5) {
+            assert_eq!(store, [0x60, store[1], 0x60, 0x00, 0x55]);
+            let value = U256::from(store[1]);
+            gas += 2 * 3 + chain.sstore_gas(schedule, address, U256::ZERO, value);
+            chain.sstore(address, U256::ZERO, value);
+        }
+        (gas, chain.tx.refund)
+    }
+
+    /// EIP-3529's table (London and later, what Arbitrum runs).
+    #[test]
+    fn eip_3529_table() {
+        let s = GasSchedule::arbos_51();
+        let table: &[(&str, u64, i64, u64)] = &[
+            ("60006000556000600055", 212, 0, 0),
+            ("60006000556001600055", 20_112, 0, 0),
+            ("60016000556000600055", 20_112, 19_900, 0),
+            ("60016000556002600055", 20_112, 0, 0),
+            ("60016000556001600055", 20_112, 0, 0),
+            ("60006000556000600055", 3_012, 4_800, 1),
+            ("60006000556001600055", 3_012, 2_800, 1),
+            ("60006000556002600055", 3_012, 0, 1),
+            ("60026000556000600055", 3_012, 4_800, 1),
+            ("60026000556003600055", 3_012, 0, 1),
+            ("60026000556001600055", 3_012, 2_800, 1),
+            ("60026000556002600055", 3_012, 0, 1),
+            ("60016000556000600055", 3_012, 4_800, 1),
+            ("60016000556002600055", 3_012, 0, 1),
+            ("60016000556001600055", 212, 0, 1),
+            ("600160005560006000556001600055", 40_118, 19_900, 0),
+            ("600060005560016000556000600055", 5_918, 7_600, 1),
+        ];
+        for (code, used, refund, original) in table {
+            assert_eq!(run(&s, code, *original), (*used, *refund), "{code} original {original}");
+        }
+    }
+
+    /// EIP-2200's table (Istanbul prices: SLOAD 800, clear refund 15,000,
+    /// no cold surcharge), run on the same rules with those prices.
+    #[test]
+    fn eip_2200_table() {
+        let s = GasSchedule {
+            cold_sload_gas: 0,
+            warm_storage_read_gas: 800,
+            sstore_clears_refund: 15_000,
+            ..GasSchedule::arbos_51()
+        };
+        let table: &[(&str, u64, i64, u64)] = &[
+            ("60006000556000600055", 1_612, 0, 0),
+            ("60006000556001600055", 20_812, 0, 0),
+            ("60016000556000600055", 20_812, 19_200, 0),
+            ("60016000556002600055", 20_812, 0, 0),
+            ("60016000556001600055", 20_812, 0, 0),
+            ("60006000556000600055", 5_812, 15_000, 1),
+            ("60006000556001600055", 5_812, 4_200, 1),
+            ("60006000556002600055", 5_812, 0, 1),
+            ("60026000556000600055", 5_812, 15_000, 1),
+            ("60026000556003600055", 5_812, 0, 1),
+            ("60026000556001600055", 5_812, 4_200, 1),
+            ("60026000556002600055", 5_812, 0, 1),
+            ("60016000556000600055", 5_812, 15_000, 1),
+            ("60016000556002600055", 5_812, 0, 1),
+            ("60016000556001600055", 1_612, 0, 1),
+            ("600160005560006000556001600055", 40_818, 19_200, 0),
+            ("600060005560016000556000600055", 10_818, 19_200, 1),
+        ];
+        for (code, used, refund, original) in table {
+            assert_eq!(run(&s, code, *original), (*used, *refund), "{code} original {original}");
+        }
+    }
+
+    #[test]
+    fn cold_slot_pays_2100_once() {
+        let s = GasSchedule::arbos_51();
+        let address = Address::repeat_byte(1);
+        let mut chain = Chain::default();
+        assert_eq!(chain.sstore_gas(&s, address, U256::ZERO, U256::from(1)), 22_100);
+        chain.sstore(address, U256::ZERO, U256::from(1));
+        assert_eq!(chain.sstore_gas(&s, address, U256::ZERO, U256::from(2)), 100);
+    }
+
+    #[test]
+    fn revert_restores_storage_balance_logs_and_warmth() {
+        let address = Address::repeat_byte(2);
+        let mut chain = Chain::default();
+        chain.set_balance(address, U256::from(5));
+        let cp = chain.checkpoint();
+        chain.sstore(address, U256::from(1), U256::from(9));
+        chain.set_balance(address, U256::from(1));
+        chain.warm_account(Address::repeat_byte(3));
+        chain.push_log(Log { address, topics: vec![], data: alloy_primitives::Bytes::new() });
+        chain.revert_to(cp);
+        assert_eq!(chain.sload(address, U256::from(1)), U256::ZERO);
+        assert_eq!(chain.balance(address), U256::from(5));
+        assert!(chain.tx.logs.is_empty());
+        assert!(!chain.tx.warm_accounts.contains(&Address::repeat_byte(3)));
     }
 }

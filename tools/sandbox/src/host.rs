@@ -36,12 +36,7 @@ const fn sig(
     params: &'static str,
     results: &'static str,
 ) -> HostioSig {
-    HostioSig {
-        module,
-        name,
-        params,
-        results,
-    }
+    HostioSig { module, name, params, results }
 }
 
 /// Every host function a program may import.
@@ -136,9 +131,7 @@ pub(crate) struct Runtime {
 
 impl core::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Runtime")
-            .field("schedule", &self.schedule.name)
-            .finish_non_exhaustive()
+        f.debug_struct("Runtime").field("schedule", &self.schedule.name).finish_non_exhaustive()
     }
 }
 
@@ -213,20 +206,11 @@ fn fail<T>(why: &'static str) -> HResult<T> {
 }
 
 fn chain<'a>(caller: &'a mut Caller<'_, Host>) -> &'a mut Chain {
-    caller
-        .data_mut()
-        .chain
-        .as_deref_mut()
-        .expect("the chain is in the store while its frame runs")
+    caller.data_mut().chain.as_deref_mut().expect("the chain is in the store while its frame runs")
 }
 
 fn msg<'a>(caller: &'a Caller<'_, Host>) -> &'a Message {
-    caller
-        .data()
-        .frame
-        .msg
-        .as_ref()
-        .expect("a frame always has a message")
+    caller.data().frame.msg.as_ref().expect("a frame always has a message")
 }
 
 fn schedule(caller: &Caller<'_, Host>) -> GasSchedule {
@@ -234,11 +218,7 @@ fn schedule(caller: &Caller<'_, Host>) -> GasSchedule {
 }
 
 fn ink_left(caller: &Caller<'_, Host>) -> u64 {
-    let global = caller
-        .data()
-        .frame
-        .ink
-        .expect("instrumented module exports ink");
+    let global = caller.data().frame.ink.expect("instrumented module exports ink");
     match global.get(caller) {
         Val::I64(v) => v.cast_unsigned(),
         _ => 0,
@@ -246,14 +226,8 @@ fn ink_left(caller: &Caller<'_, Host>) -> u64 {
 }
 
 fn set_ink(caller: &mut Caller<'_, Host>, ink: u64) {
-    let global = caller
-        .data()
-        .frame
-        .ink
-        .expect("instrumented module exports ink");
-    global
-        .set(&mut *caller, Val::I64(ink.cast_signed()))
-        .expect("ink global is a mutable i64");
+    let global = caller.data().frame.ink.expect("instrumented module exports ink");
+    global.set(&mut *caller, Val::I64(ink.cast_signed())).expect("ink global is a mutable i64");
 }
 
 fn out_of_ink(caller: &mut Caller<'_, Host>) -> wasmi::Error {
@@ -322,8 +296,7 @@ fn read_mem(caller: &Caller<'_, Host>, ptr: u32, len: u32) -> HResult<Vec<u8>> {
 
 fn write_mem(caller: &mut Caller<'_, Host>, ptr: u32, data: &[u8]) -> HResult<()> {
     let mem = memory(caller);
-    mem.write(caller, ptr as usize, data)
-        .or_else(|_| fail("memory write out of bounds"))
+    mem.write(caller, ptr as usize, data).or_else(|_| fail("memory write out of bounds"))
 }
 
 fn read_word(caller: &Caller<'_, Host>, ptr: u32) -> HResult<B256> {
@@ -356,63 +329,44 @@ pub(crate) fn linker(engine: &Engine) -> Linker<Host> {
         write_mem(&mut c, dest, &args)
     })
     .expect(ok);
-    l.func_wrap(
-        h,
-        "write_result",
-        |mut c: Caller<'_, Host>, ptr: u32, len: u32| {
-            let s = schedule(&c);
-            buy_ink(&mut c, s.write_result_ink(u64::from(len)))?;
-            let data = read_mem(&c, ptr, len)?;
-            c.data_mut().frame.output = data;
-            Ok(())
-        },
-    )
+    l.func_wrap(h, "write_result", |mut c: Caller<'_, Host>, ptr: u32, len: u32| {
+        let s = schedule(&c);
+        buy_ink(&mut c, s.write_result_ink(u64::from(len)))?;
+        let data = read_mem(&c, ptr, len)?;
+        c.data_mut().frame.output = data;
+        Ok(())
+    })
     .expect(ok);
-    l.func_wrap(
-        h,
-        "exit_early",
-        |_c: Caller<'_, Host>, status: u32| -> HResult<()> {
-            Err(wasmi::Error::host(Escape::Exit(status)))
-        },
-    )
+    l.func_wrap(h, "exit_early", |_c: Caller<'_, Host>, status: u32| -> HResult<()> {
+        Err(wasmi::Error::host(Escape::Exit(status)))
+    })
     .expect(ok);
-    l.func_wrap(h, "storage_load_bytes32", storage_load)
-        .expect(ok);
-    l.func_wrap(h, "storage_cache_bytes32", storage_cache)
-        .expect(ok);
-    l.func_wrap(h, "storage_flush_cache", storage_flush)
-        .expect(ok);
-    l.func_wrap(
-        h,
-        "transient_load_bytes32",
-        |mut c: Caller<'_, Host>, key: u32, dest: u32| {
-            let s = schedule(&c);
-            buy_ink(&mut c, s.hostio_ink + 2 * s.ptr_ink + s.evm_api_ink)?;
-            buy_gas(&mut c, s.warm_storage_read_gas, Cat::Storage)?;
-            let key = U256::from_be_bytes(read_word(&c, key)?.0);
-            let address = msg(&c).address;
-            let v = chain(&mut c).tload(address, key);
-            write_mem(&mut c, dest, &v.to_be_bytes::<32>())
-        },
-    )
+    l.func_wrap(h, "storage_load_bytes32", storage_load).expect(ok);
+    l.func_wrap(h, "storage_cache_bytes32", storage_cache).expect(ok);
+    l.func_wrap(h, "storage_flush_cache", storage_flush).expect(ok);
+    l.func_wrap(h, "transient_load_bytes32", |mut c: Caller<'_, Host>, key: u32, dest: u32| {
+        let s = schedule(&c);
+        buy_ink(&mut c, s.hostio_ink + 2 * s.ptr_ink + s.evm_api_ink)?;
+        buy_gas(&mut c, s.warm_storage_read_gas, Cat::Storage)?;
+        let key = U256::from_be_bytes(read_word(&c, key)?.0);
+        let address = msg(&c).address;
+        let v = chain(&mut c).tload(address, key);
+        write_mem(&mut c, dest, &v.to_be_bytes::<32>())
+    })
     .expect(ok);
-    l.func_wrap(
-        h,
-        "transient_store_bytes32",
-        |mut c: Caller<'_, Host>, key: u32, value: u32| {
-            let s = schedule(&c);
-            buy_ink(&mut c, s.hostio_ink + 2 * s.ptr_ink + s.evm_api_ink)?;
-            if msg(&c).is_static {
-                return fail("transient store in a static call");
-            }
-            buy_gas(&mut c, s.warm_storage_read_gas, Cat::Storage)?;
-            let key = U256::from_be_bytes(read_word(&c, key)?.0);
-            let value = U256::from_be_bytes(read_word(&c, value)?.0);
-            let address = msg(&c).address;
-            chain(&mut c).tstore(address, key, value);
-            Ok(())
-        },
-    )
+    l.func_wrap(h, "transient_store_bytes32", |mut c: Caller<'_, Host>, key: u32, value: u32| {
+        let s = schedule(&c);
+        buy_ink(&mut c, s.hostio_ink + 2 * s.ptr_ink + s.evm_api_ink)?;
+        if msg(&c).is_static {
+            return fail("transient store in a static call");
+        }
+        buy_gas(&mut c, s.warm_storage_read_gas, Cat::Storage)?;
+        let key = U256::from_be_bytes(read_word(&c, key)?.0);
+        let value = U256::from_be_bytes(read_word(&c, value)?.0);
+        let address = msg(&c).address;
+        chain(&mut c).tstore(address, key, value);
+        Ok(())
+    })
     .expect(ok);
     l.func_wrap(
         h,
@@ -433,16 +387,7 @@ pub(crate) fn linker(engine: &Engine) -> Linker<Host> {
         h,
         "delegate_call_contract",
         |mut c: Caller<'_, Host>, to: u32, data: u32, len: u32, gas: u64, ret_len: u32| {
-            do_call(
-                &mut c,
-                CallKind::Delegate,
-                to,
-                data,
-                len,
-                U256::ZERO,
-                gas,
-                ret_len,
-            )
+            do_call(&mut c, CallKind::Delegate, to, data, len, U256::ZERO, gas, ret_len)
         },
     )
     .expect(ok);
@@ -450,16 +395,7 @@ pub(crate) fn linker(engine: &Engine) -> Linker<Host> {
         h,
         "static_call_contract",
         |mut c: Caller<'_, Host>, to: u32, data: u32, len: u32, gas: u64, ret_len: u32| {
-            do_call(
-                &mut c,
-                CallKind::Static,
-                to,
-                data,
-                len,
-                U256::ZERO,
-                gas,
-                ret_len,
-            )
+            do_call(&mut c, CallKind::Static, to, data, len, U256::ZERO, gas, ret_len)
         },
     )
     .expect(ok);
@@ -507,49 +443,41 @@ pub(crate) fn linker(engine: &Engine) -> Linker<Host> {
         Ok(u32::try_from(c.data().frame.return_data.len()).unwrap_or(u32::MAX))
     })
     .expect(ok);
-    l.func_wrap(
-        h,
-        "emit_log",
-        |mut c: Caller<'_, Host>, ptr: u32, len: u32, topics: u32| {
-            let s = schedule(&c);
-            buy_ink(&mut c, s.hostio_ink + s.evm_api_ink)?;
-            if topics > 4 || len < topics * 32 {
-                return fail("bad topic data");
-            }
-            if msg(&c).is_static {
-                return fail("log in a static call");
-            }
-            buy_ink(&mut c, read_price(&s, u64::from(len)))?;
-            let data_len = u64::from(len - topics * 32);
-            buy_gas(
-                &mut c,
-                s.log_gas + s.log_topic_gas * u64::from(topics) + s.log_data_gas * data_len,
-                Cat::Log,
-            )?;
-            let bytes = read_mem(&c, ptr, len)?;
-            let split = (topics * 32) as usize;
-            let log = Log {
-                address: msg(&c).address,
-                topics: bytes[..split].chunks(32).map(B256::from_slice).collect(),
-                data: Bytes::copy_from_slice(&bytes[split..]),
-            };
-            chain(&mut c).push_log(log);
-            Ok(())
-        },
-    )
+    l.func_wrap(h, "emit_log", |mut c: Caller<'_, Host>, ptr: u32, len: u32, topics: u32| {
+        let s = schedule(&c);
+        buy_ink(&mut c, s.hostio_ink + s.evm_api_ink)?;
+        if topics > 4 || len < topics * 32 {
+            return fail("bad topic data");
+        }
+        if msg(&c).is_static {
+            return fail("log in a static call");
+        }
+        buy_ink(&mut c, read_price(&s, u64::from(len)))?;
+        let data_len = u64::from(len - topics * 32);
+        buy_gas(
+            &mut c,
+            s.log_gas + s.log_topic_gas * u64::from(topics) + s.log_data_gas * data_len,
+            Cat::Log,
+        )?;
+        let bytes = read_mem(&c, ptr, len)?;
+        let split = (topics * 32) as usize;
+        let log = Log {
+            address: msg(&c).address,
+            topics: bytes[..split].chunks(32).map(B256::from_slice).collect(),
+            data: Bytes::copy_from_slice(&bytes[split..]),
+        };
+        chain(&mut c).push_log(log);
+        Ok(())
+    })
     .expect(ok);
-    l.func_wrap(
-        h,
-        "account_balance",
-        |mut c: Caller<'_, Host>, addr: u32, dest: u32| {
-            let s = schedule(&c);
-            buy_ink(&mut c, s.hostio_ink + 2 * s.ptr_ink + s.evm_api_ink)?;
-            let address = read_address(&c, addr)?;
-            account_access(&mut c, address)?;
-            let balance = chain(&mut c).balance(address);
-            write_mem(&mut c, dest, &balance.to_be_bytes::<32>())
-        },
-    )
+    l.func_wrap(h, "account_balance", |mut c: Caller<'_, Host>, addr: u32, dest: u32| {
+        let s = schedule(&c);
+        buy_ink(&mut c, s.hostio_ink + 2 * s.ptr_ink + s.evm_api_ink)?;
+        let address = read_address(&c, addr)?;
+        account_access(&mut c, address)?;
+        let balance = chain(&mut c).balance(address);
+        write_mem(&mut c, dest, &balance.to_be_bytes::<32>())
+    })
     .expect(ok);
     l.func_wrap(
         h,
@@ -568,30 +496,22 @@ pub(crate) fn linker(engine: &Engine) -> Linker<Host> {
         },
     )
     .expect(ok);
-    l.func_wrap(
-        h,
-        "account_code_size",
-        |mut c: Caller<'_, Host>, addr: u32| {
-            let s = schedule(&c);
-            buy_ink(&mut c, s.hostio_ink + s.ptr_ink + s.evm_api_ink)?;
-            let address = read_address(&c, addr)?;
-            account_access(&mut c, address)?;
-            Ok(u32::try_from(code_of(chain(&mut c), address).len()).unwrap_or(u32::MAX))
-        },
-    )
+    l.func_wrap(h, "account_code_size", |mut c: Caller<'_, Host>, addr: u32| {
+        let s = schedule(&c);
+        buy_ink(&mut c, s.hostio_ink + s.ptr_ink + s.evm_api_ink)?;
+        let address = read_address(&c, addr)?;
+        account_access(&mut c, address)?;
+        Ok(u32::try_from(code_of(chain(&mut c), address).len()).unwrap_or(u32::MAX))
+    })
     .expect(ok);
-    l.func_wrap(
-        h,
-        "account_codehash",
-        |mut c: Caller<'_, Host>, addr: u32, dest: u32| {
-            let s = schedule(&c);
-            buy_ink(&mut c, s.hostio_ink + 2 * s.ptr_ink + s.evm_api_ink)?;
-            let address = read_address(&c, addr)?;
-            account_access(&mut c, address)?;
-            let hash = code_hash_of(chain(&mut c).account(address));
-            write_mem(&mut c, dest, hash.as_slice())
-        },
-    )
+    l.func_wrap(h, "account_codehash", |mut c: Caller<'_, Host>, addr: u32, dest: u32| {
+        let s = schedule(&c);
+        buy_ink(&mut c, s.hostio_ink + 2 * s.ptr_ink + s.evm_api_ink)?;
+        let address = read_address(&c, addr)?;
+        account_access(&mut c, address)?;
+        let hash = code_hash_of(chain(&mut c).account(address));
+        write_mem(&mut c, dest, hash.as_slice())
+    })
     .expect(ok);
     l.func_wrap(h, "evm_gas_left", |mut c: Caller<'_, Host>| {
         let s = schedule(&c);
@@ -620,14 +540,10 @@ pub(crate) fn linker(engine: &Engine) -> Linker<Host> {
         word_hostio(&mut c, dest, v.as_slice())
     })
     .expect(ok);
-    l.func_wrap(
-        h,
-        "contract_address",
-        |mut c: Caller<'_, Host>, dest: u32| {
-            let v = msg(&c).address;
-            word_hostio(&mut c, dest, v.as_slice())
-        },
-    )
+    l.func_wrap(h, "contract_address", |mut c: Caller<'_, Host>, dest: u32| {
+        let v = msg(&c).address;
+        word_hostio(&mut c, dest, v.as_slice())
+    })
     .expect(ok);
     l.func_wrap(h, "msg_sender", |mut c: Caller<'_, Host>, dest: u32| {
         let v = msg(&c).caller;
@@ -680,66 +596,46 @@ pub(crate) fn linker(engine: &Engine) -> Linker<Host> {
         Ok(s.ink_price)
     })
     .expect(ok);
-    l.func_wrap(
-        h,
-        "native_keccak256",
-        |mut c: Caller<'_, Host>, ptr: u32, len: u32, out: u32| {
-            let s = schedule(&c);
-            buy_ink(&mut c, s.keccak_ink(u64::from(len)))?;
-            let data = read_mem(&c, ptr, len)?;
-            write_mem(&mut c, out, keccak256(&data).as_slice())
-        },
-    )
+    l.func_wrap(h, "native_keccak256", |mut c: Caller<'_, Host>, ptr: u32, len: u32, out: u32| {
+        let s = schedule(&c);
+        buy_ink(&mut c, s.keccak_ink(u64::from(len)))?;
+        let data = read_mem(&c, ptr, len)?;
+        write_mem(&mut c, out, keccak256(&data).as_slice())
+    })
     .expect(ok);
-    l.func_wrap(
-        h,
-        "pay_for_memory_grow",
-        |mut c: Caller<'_, Host>, pages: u32| {
-            let s = schedule(&c);
-            if pages == 0 {
-                return buy_ink(&mut c, s.hostio_ink);
-            }
-            let pages = u16::try_from(pages).unwrap_or(u16::MAX);
-            let tx = &chain(&mut c).tx;
-            let gas = s.memory_gas(pages, tx.pages_open, tx.pages_ever);
-            buy_gas(&mut c, gas, Cat::Memory)?;
-            let tx = &mut chain(&mut c).tx;
-            tx.pages_open = tx.pages_open.saturating_add(pages);
-            tx.pages_ever = tx.pages_ever.max(tx.pages_open);
-            Ok(())
-        },
-    )
+    l.func_wrap(h, "pay_for_memory_grow", |mut c: Caller<'_, Host>, pages: u32| {
+        let s = schedule(&c);
+        if pages == 0 {
+            return buy_ink(&mut c, s.hostio_ink);
+        }
+        let pages = u16::try_from(pages).unwrap_or(u16::MAX);
+        let tx = &chain(&mut c).tx;
+        let gas = s.memory_gas(pages, tx.pages_open, tx.pages_ever);
+        buy_gas(&mut c, gas, Cat::Memory)?;
+        let tx = &mut chain(&mut c).tx;
+        tx.pages_open = tx.pages_open.saturating_add(pages);
+        tx.pages_ever = tx.pages_ever.max(tx.pages_open);
+        Ok(())
+    })
     .expect(ok);
     for name in ["math_div", "math_mod", "math_pow"] {
-        l.func_wrap(
-            h,
-            name,
-            |_c: Caller<'_, Host>, _a: u32, _b: u32| -> HResult<()> {
-                fail("math hostios are not provided by the sandbox")
-            },
-        )
+        l.func_wrap(h, name, |_c: Caller<'_, Host>, _a: u32, _b: u32| -> HResult<()> {
+            fail("math hostios are not provided by the sandbox")
+        })
         .expect(ok);
     }
     for name in ["math_add_mod", "math_mul_mod"] {
-        l.func_wrap(
-            h,
-            name,
-            |_c: Caller<'_, Host>, _a: u32, _b: u32, _m: u32| -> HResult<()> {
-                fail("math hostios are not provided by the sandbox")
-            },
-        )
+        l.func_wrap(h, name, |_c: Caller<'_, Host>, _a: u32, _b: u32, _m: u32| -> HResult<()> {
+            fail("math hostios are not provided by the sandbox")
+        })
         .expect(ok);
     }
     let con = "console";
-    l.func_wrap(
-        con,
-        "log_txt",
-        |mut c: Caller<'_, Host>, ptr: u32, len: u32| {
-            let text = String::from_utf8_lossy(&read_mem(&c, ptr, len)?).into_owned();
-            chain(&mut c).tx.console.push(text);
-            Ok(())
-        },
-    )
+    l.func_wrap(con, "log_txt", |mut c: Caller<'_, Host>, ptr: u32, len: u32| {
+        let text = String::from_utf8_lossy(&read_mem(&c, ptr, len)?).into_owned();
+        chain(&mut c).tx.console.push(text);
+        Ok(())
+    })
     .expect(ok);
     l.func_wrap(con, "log_i32", |mut c: Caller<'_, Host>, v: i32| {
         chain(&mut c).tx.console.push(v.to_string());
@@ -777,11 +673,7 @@ fn code_of(chain: &Chain, address: Address) -> Bytes {
 fn account_access(c: &mut Caller<'_, Host>, address: Address) -> HResult<()> {
     let s = schedule(c);
     let cold = chain(c).warm_account(address);
-    let gas = if cold {
-        s.cold_account_access_gas
-    } else {
-        s.warm_storage_read_gas
-    };
+    let gas = if cold { s.cold_account_access_gas } else { s.warm_storage_read_gas };
     buy_gas(c, gas, Cat::Account)
 }
 
@@ -801,20 +693,9 @@ fn storage_load(mut c: Caller<'_, Host>, key: u32, dest: u32) -> HResult<()> {
         let slot = U256::from_be_bytes(key.0);
         let ch = chain(&mut c);
         let cold = ch.warm_slot(address, slot);
-        gas += api_gas
-            + if cold {
-                s.cold_sload_gas
-            } else {
-                s.warm_storage_read_gas
-            };
+        gas += api_gas + if cold { s.cold_sload_gas } else { s.warm_storage_read_gas };
         let value = B256::from(ch.sload(address, slot).to_be_bytes::<32>());
-        c.data_mut().frame.cache.insert(
-            key,
-            CacheWord {
-                value,
-                known: Some(value),
-            },
-        );
+        c.data_mut().frame.cache.insert(key, CacheWord { value, known: Some(value) });
         value
     };
     buy_gas(&mut c, gas, Cat::Storage)?;
@@ -875,11 +756,7 @@ fn storage_flush(mut c: Caller<'_, Host>, clear: u32) -> HResult<()> {
 
 /// Runs `f` with the chain taken out of the store (for nested frames).
 fn with_chain<R>(c: &mut Caller<'_, Host>, f: impl FnOnce(Box<Chain>) -> (Box<Chain>, R)) -> R {
-    let taken = c
-        .data_mut()
-        .chain
-        .take()
-        .expect("the chain is in the store while its frame runs");
+    let taken = c.data_mut().chain.take().expect("the chain is in the store while its frame runs");
     let (back, result) = f(taken);
     c.data_mut().chain = Some(back);
     result
@@ -1018,9 +895,7 @@ pub(crate) fn create(
     let Ok(program) = Program::activate(&wasm, &rt.engine, &rt.schedule, false) else {
         return None;
     };
-    if ch
-        .account(address)
-        .is_some_and(|a| a.program.is_some() || a.nonce > 0)
+    if ch.account(address).is_some_and(|a| a.program.is_some() || a.nonce > 0)
         || !ch.transfer(creator, address, value)
     {
         ch.revert_to(checkpoint);
@@ -1036,11 +911,7 @@ pub(crate) fn execute(
     rt: &Arc<Runtime>,
     m: Message,
 ) -> (Box<Chain>, FrameResult) {
-    let halt = |gas_left| FrameResult {
-        outcome: Outcome::Halt,
-        output: Bytes::new(),
-        gas_left,
-    };
+    let halt = |gas_left| FrameResult { outcome: Outcome::Halt, output: Bytes::new(), gas_left };
     if ch.tx.depth >= MAX_CALL_DEPTH {
         return (ch, halt(m.gas));
     }
@@ -1048,18 +919,12 @@ pub(crate) fn execute(
     if m.transfers_value && !m.value.is_zero() && !ch.transfer(m.caller, m.address, m.value) {
         return (ch, halt(m.gas));
     }
-    let program = ch
-        .account(m.code_address)
-        .and_then(|a| a.program.clone().map(|p| (p, a.cached)));
+    let program = ch.account(m.code_address).and_then(|a| a.program.clone().map(|p| (p, a.cached)));
     let Some((program, cached)) = program else {
         // No code: a plain value transfer.
         return (
             ch,
-            FrameResult {
-                outcome: Outcome::Success,
-                output: Bytes::new(),
-                gas_left: m.gas,
-            },
+            FrameResult { outcome: Outcome::Success, output: Bytes::new(), gas_left: m.gas },
         );
     };
 
@@ -1088,11 +953,7 @@ fn run_program(
     reentrant: bool,
 ) -> (Box<Chain>, FrameResult) {
     let s = &rt.schedule;
-    let out_of_gas = FrameResult {
-        outcome: Outcome::OutOfGas,
-        output: Bytes::new(),
-        gas_left: 0,
-    };
+    let out_of_gas = FrameResult { outcome: Outcome::OutOfGas, output: Bytes::new(), gas_left: 0 };
     // Program entry: memory footprint, cached cost, and init cost if not cached.
     let memory_gas = s.memory_gas(program.footprint, ch.tx.pages_open, ch.tx.pages_ever);
     let mut entry_gas = program.cached_gas(s);
@@ -1112,11 +973,7 @@ fn run_program(
     let host = Host {
         chain: Some(ch),
         rt: Arc::clone(rt),
-        frame: Frame {
-            msg: Some(m.clone()),
-            reentrant,
-            ..Frame::default()
-        },
+        frame: Frame { msg: Some(m.clone()), reentrant, ..Frame::default() },
     };
     let mut store = Store::new(&rt.engine, host);
     let instance = match rt.linker.instantiate_and_start(&mut store, &program.module) {
@@ -1142,8 +999,7 @@ fn run_program(
         frame.memory = memory;
     }
     if let Some(g) = ink {
-        g.set(&mut store, Val::I64(ink_start.cast_signed()))
-            .expect("ink global is a mutable i64");
+        g.set(&mut store, Val::I64(ink_start.cast_signed())).expect("ink global is a mutable i64");
     }
     let len = u32::try_from(m.input.len()).unwrap_or(u32::MAX);
     let entry = instance.get_typed_func::<u32, u32>(&store, "user_entrypoint");
@@ -1191,17 +1047,6 @@ fn run_program(
         Ok(_) => true,
         Err(e) => matches!(e.downcast_ref::<Escape>(), Some(Escape::Exit(_))),
     };
-    let output = if finished {
-        Bytes::from(frame.output)
-    } else {
-        Bytes::new()
-    };
-    (
-        ch,
-        FrameResult {
-            outcome,
-            output,
-            gas_left,
-        },
-    )
+    let output = if finished { Bytes::from(frame.output) } else { Bytes::new() };
+    (ch, FrameResult { outcome, output, gas_left })
 }

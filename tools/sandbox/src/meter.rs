@@ -169,24 +169,13 @@ pub fn instrument(wasm: &[u8], schedule: &GasSchedule) -> Result<Instrumented, M
         }
     }
 
-    let g = Globals {
-        ink: global_count,
-        status: global_count + 1,
-    };
+    let g = Globals { ink: global_count, status: global_count + 1 };
     globals.global(
-        GlobalType {
-            val_type: EncValType::I64,
-            mutable: true,
-            shared: false,
-        },
+        GlobalType { val_type: EncValType::I64, mutable: true, shared: false },
         &ConstExpr::i64_const(0),
     );
     globals.global(
-        GlobalType {
-            val_type: EncValType::I32,
-            mutable: true,
-            shared: false,
-        },
+        GlobalType { val_type: EncValType::I32, mutable: true, shared: false },
         &ConstExpr::i32_const(0),
     );
     exports.export(INK_GLOBAL, ExportKind::Global, g.ink);
@@ -220,10 +209,9 @@ pub fn instrument(wasm: &[u8], schedule: &GasSchedule) -> Result<Instrumented, M
         let mut ops = body.get_operators_reader()?;
         while !ops.eof() {
             let op = ops.read()?;
-            let ink = opcode_ink(&op, |ty| {
-                u64::from(type_params.get(ty as usize).map_or(0, |p| p.0))
-            })
-            .map_err(|_| MeterError::Unpriced { function })?;
+            let ink =
+                opcode_ink(&op, |ty| u64::from(type_params.get(ty as usize).map_or(0, |p| p.0)))
+                    .map_err(|_| MeterError::Unpriced { function })?;
             cost += ink;
             let ends = ends_basic_block(&op);
             pending.push(op);
@@ -301,10 +289,7 @@ pub fn instrument(wasm: &[u8], schedule: &GasSchedule) -> Result<Instrumented, M
     if let Some(d) = &data {
         module.section(d);
     }
-    Ok(Instrumented {
-        wasm: module.finish(),
-        blocks: all_blocks,
-    })
+    Ok(Instrumented { wasm: module.finish(), blocks: all_blocks })
 }
 
 fn charge_static(f: &mut Function, g: &Globals, cost: u64) {
@@ -333,9 +318,7 @@ fn charge_dynamic(f: &mut Function, g: &Globals, per_byte: u64, scratch: (u32, u
     f.instruction(&Instruction::LocalSet(s32));
     f.instruction(&Instruction::LocalGet(s32));
     f.instruction(&Instruction::I64ExtendI32U);
-    f.instruction(&Instruction::I64Const(
-        i64::try_from(per_byte).unwrap_or(i64::MAX),
-    ));
+    f.instruction(&Instruction::I64Const(i64::try_from(per_byte).unwrap_or(i64::MAX)));
     f.instruction(&Instruction::I64Mul);
     f.instruction(&Instruction::LocalSet(s64));
     f.instruction(&Instruction::GlobalGet(g.ink));

@@ -268,9 +268,7 @@ impl GasSchedule {
         let sub_free = |p: u16| p.saturating_sub(self.free_pages);
         let adding = sub_free(new_open).saturating_sub(sub_free(open));
         let linear = u64::from(adding).saturating_mul(self.page_gas);
-        let expand = self
-            .memory_exp(new_ever)
-            .saturating_sub(self.memory_exp(ever));
+        let expand = self.memory_exp(new_ever).saturating_sub(self.memory_exp(ever));
         linear.saturating_add(expand)
     }
 }
@@ -327,11 +325,7 @@ impl core::fmt::Display for Forbidden {
 /// The name of an instruction as wasmparser spells it (`F64Add`, `I32Load`).
 pub fn operator_name(op: &Operator<'_>) -> String {
     let debug = format!("{op:?}");
-    debug
-        .split([' ', '{', '('])
-        .next()
-        .unwrap_or_default()
-        .to_string()
+    debug.split([' ', '{', '(']).next().unwrap_or_default().to_string()
 }
 
 fn classify_forbidden(op: &Operator<'_>) -> Forbidden {

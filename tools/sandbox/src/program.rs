@@ -74,10 +74,7 @@ impl Program {
     ) -> Result<Self, DeployError> {
         let shape = check_module(wasm, CheckOptions { allow_console })?;
         for (module, name, ty) in &shape.imports {
-            let Some(hostio) = HOSTIOS
-                .iter()
-                .find(|h| h.module == module && h.name == name)
-            else {
+            let Some(hostio) = HOSTIOS.iter().find(|h| h.module == module && h.name == name) else {
                 return Err(DeployError::UnknownImport {
                     module: module.clone(),
                     name: name.clone(),
@@ -149,10 +146,7 @@ impl Program {
     /// embeds it (the code after the first `EF F0 00 00` that decompresses).
     pub fn wasm_from_code(code: &[u8]) -> Result<Vec<u8>, DeployError> {
         let mut start = 0;
-        while let Some(pos) = code[start..]
-            .windows(4)
-            .position(|w| w == STYLUS_CODE_PREFIX)
-        {
+        while let Some(pos) = code[start..].windows(4).position(|w| w == STYLUS_CODE_PREFIX) {
             let body = &code[start + pos + 4..];
             let mut out = Vec::new();
             if brotli::BrotliDecompress(&mut &body[..], &mut out).is_ok()
@@ -162,9 +156,7 @@ impl Program {
             }
             start += pos + 1;
         }
-        Err(DeployError::NotStylus(
-            "no EF F0 00 prefix followed by a brotli module",
-        ))
+        Err(DeployError::NotStylus("no EF F0 00 prefix followed by a brotli module"))
     }
 }
 

@@ -89,13 +89,7 @@ pub struct Tx {
 impl Tx {
     /// A call with no value and [`DEFAULT_GAS_LIMIT`].
     pub fn call(from: Address, to: Address, input: impl Into<Bytes>) -> Self {
-        Self {
-            from,
-            to,
-            input: input.into(),
-            value: U256::ZERO,
-            gas_limit: DEFAULT_GAS_LIMIT,
-        }
+        Self { from, to, input: input.into(), value: U256::ZERO, gas_limit: DEFAULT_GAS_LIMIT }
     }
 
     /// Sets the value.
@@ -146,11 +140,7 @@ impl Sandbox {
         let engine = wasmi::Engine::new(&config);
         let linker = linker(&engine);
         Self {
-            rt: Arc::new(Runtime {
-                engine,
-                linker,
-                schedule,
-            }),
+            rt: Arc::new(Runtime { engine, linker, schedule }),
             chain: Some(Box::default()),
             snapshots: Vec::new(),
             programs: HashMap::new(),
@@ -173,9 +163,7 @@ impl Sandbox {
     }
 
     fn ch_mut(&mut self) -> &mut Chain {
-        self.chain
-            .as_deref_mut()
-            .expect("chain is home between calls")
+        self.chain.as_deref_mut().expect("chain is home between calls")
     }
 
     /// The world state.
@@ -192,12 +180,7 @@ impl Sandbox {
 
     /// Sets a balance (test setup).
     pub fn set_balance(&mut self, address: Address, balance: U256) {
-        self.ch_mut()
-            .world
-            .accounts
-            .entry(address)
-            .or_default()
-            .balance = balance;
+        self.ch_mut().world.accounts.entry(address).or_default().balance = balance;
     }
 
     /// Nonce of an account.
@@ -274,11 +257,7 @@ impl Sandbox {
 
     /// Restores a snapshot. The snapshot stays usable; later ones are dropped.
     pub fn revert_to(&mut self, id: SnapshotId) -> Result<(), SandboxError> {
-        let world = self
-            .snapshots
-            .get(id.0)
-            .cloned()
-            .ok_or(SandboxError::UnknownSnapshot(id.0))?;
+        let world = self.snapshots.get(id.0).cloned().ok_or(SandboxError::UnknownSnapshot(id.0))?;
         self.snapshots.truncate(id.0 + 1);
         self.ch_mut().world = world;
         Ok(())
@@ -326,13 +305,7 @@ impl Sandbox {
         };
         let mut input = constructor_selector().to_vec();
         input.extend_from_slice(args);
-        let tx = Tx {
-            from,
-            to: address,
-            input: input.into(),
-            value,
-            gas_limit: DEFAULT_GAS_LIMIT,
-        };
+        let tx = Tx { from, to: address, input: input.into(), value, gas_limit: DEFAULT_GAS_LIMIT };
         let mut receipt = self.run(&tx, CallKind::Call, Some((program, STYLUS_DEPLOYER)))?;
         receipt.contract_address = Some(address);
         if receipt.success() {
@@ -349,10 +322,8 @@ impl Sandbox {
         path: &Path,
         constructor_args: Option<&[u8]>,
     ) -> Result<(Address, Option<Receipt>), SandboxError> {
-        let wasm = std::fs::read(path).map_err(|source| SandboxError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let wasm = std::fs::read(path)
+            .map_err(|source| SandboxError::Io { path: path.to_path_buf(), source })?;
         self.deploy(from, &wasm, constructor_args, U256::ZERO)
     }
 
@@ -390,9 +361,7 @@ impl Sandbox {
         to: Address,
         call: &C,
     ) -> Result<C::Return, CallError> {
-        let receipt = self
-            .call(from, to, call)
-            .map_err(|e| CallError::Decode(e.to_string()))?;
+        let receipt = self.call(from, to, call).map_err(|e| CallError::Decode(e.to_string()))?;
         receipt.decode_return::<C>()
     }
 
@@ -432,16 +401,10 @@ impl Sandbox {
         let s = self.rt.schedule.clone();
         let intrinsic = self.intrinsic_gas(&tx.input);
         if tx.gas_limit > s.max_tx_gas {
-            return Err(SandboxError::GasLimitTooHigh {
-                limit: tx.gas_limit,
-                cap: s.max_tx_gas,
-            });
+            return Err(SandboxError::GasLimitTooHigh { limit: tx.gas_limit, cap: s.max_tx_gas });
         }
         if tx.gas_limit < intrinsic {
-            return Err(SandboxError::IntrinsicGas {
-                limit: tx.gas_limit,
-                intrinsic,
-            });
+            return Err(SandboxError::IntrinsicGas { limit: tx.gas_limit, intrinsic });
         }
         let balance = self.balance(tx.from);
         if balance < tx.value {
@@ -453,14 +416,8 @@ impl Sandbox {
         }
         let is_static = kind == CallKind::Static;
         let mut ch = self.chain.take().expect("chain is home between calls");
-        ch.tx = TxState {
-            origin: tx.from,
-            ..TxState::default()
-        };
-        ch.tx.breakdown = GasBreakdown {
-            intrinsic_gas: intrinsic,
-            ..GasBreakdown::default()
-        };
+        ch.tx = TxState { origin: tx.from, ..TxState::default() };
+        ch.tx.breakdown = GasBreakdown { intrinsic_gas: intrinsic, ..GasBreakdown::default() };
         let coinbase = ch.world.block.coinbase;
         for warm in [tx.from, tx.to, coinbase] {
             ch.tx.warm_accounts.insert(warm);
@@ -493,9 +450,7 @@ impl Sandbox {
         let (mut ch, result) = execute(ch, &rt, message);
         let mut used = tx.gas_limit - result.gas_left;
         let refund = if result.outcome == Outcome::Success {
-            u64::try_from(ch.tx.refund.max(0))
-                .unwrap_or(0)
-                .min(used / s.max_refund_quotient)
+            u64::try_from(ch.tx.refund.max(0)).unwrap_or(0).min(used / s.max_refund_quotient)
         } else {
             0
         };

@@ -61,9 +61,7 @@ const FORWARDER: &str = r#"(module
 
 fn deploy(sb: &mut Sandbox, wat_src: &str) -> Address {
     let wasm = wat::parse_str(wat_src).expect("test WAT parses");
-    sb.deploy(ALICE, &wasm, None, U256::ZERO)
-        .expect("test program deploys")
-        .0
+    sb.deploy(ALICE, &wasm, None, U256::ZERO).expect("test program deploys").0
 }
 
 fn forward(target: Address, rest: &[u8]) -> Bytes {
@@ -118,16 +116,12 @@ fn nested_call_returns_data_and_reentry_reverts() {
     assert_eq!(U256::from_be_slice(&r.output), U256::from(1));
 
     // A -> B -> counter is fine (no contract twice on the stack).
-    let r = sb
-        .call_raw(ALICE, a, forward(b, &forward(counter, &[])))
-        .unwrap();
+    let r = sb.call_raw(ALICE, a, forward(b, &forward(counter, &[]))).unwrap();
     assert_eq!(r.outcome, Outcome::Success);
     assert_eq!(sb.storage(counter, U256::ZERO), U256::from(2));
 
     // A -> B -> A: A is re-entered and reverts; everything rolls back.
-    let r = sb
-        .call_raw(ALICE, a, forward(b, &forward(a, &forward(counter, &[]))))
-        .unwrap();
+    let r = sb.call_raw(ALICE, a, forward(b, &forward(a, &forward(counter, &[])))).unwrap();
     assert_eq!(r.outcome, Outcome::Revert);
     assert_eq!(sb.storage(counter, U256::ZERO), U256::from(2));
 
@@ -167,9 +161,7 @@ fn value_moves_with_calls_and_reverts_restore_it() {
     assert_eq!(r.gas.call_gas, 2_600 + 25_000 + 9_000 - 2_300);
 
     // A value call to an EOA with too little balance is rejected up front.
-    assert!(sb
-        .transact(&Tx::call(bob, ALICE, Bytes::new()).value(U256::from(301)))
-        .is_err());
+    assert!(sb.transact(&Tx::call(bob, ALICE, Bytes::new()).value(U256::from(301))).is_err());
 }
 
 #[test]
@@ -201,9 +193,7 @@ fn running_out_of_gas_consumes_the_limit() {
             loop br 0 end
             i32.const 0))"#,
     );
-    let r = sb
-        .transact(&Tx::call(ALICE, spin, Bytes::new()).gas_limit(200_000))
-        .unwrap();
+    let r = sb.transact(&Tx::call(ALICE, spin, Bytes::new()).gas_limit(200_000)).unwrap();
     assert_eq!(r.outcome, Outcome::OutOfGas);
     assert_eq!(r.gas_used, 200_000);
 }

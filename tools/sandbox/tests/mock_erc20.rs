@@ -1,0 +1,76 @@
+//! Runs the real MockERC20 artifact (built by `scripts/build` into
+//! `target/stylus/`) through the sandbox. Skipped, with a message, when the
+//! artifact has not been built.
+
+use std::path::PathBuf;
+
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::{sol, SolConstructor};
+use bulwark_sandbox::{Outcome, Sandbox};
+
+sol! {
+    constructor(string name, string symbol, uint8 decimals);
+    function mint(address to, uint256 amount) external;
+    function transfer(address to, uint256 value) external returns (bool);
+    function balanceOf(address account) external view returns (uint256);
+    function decimals() external view returns (uint8);
+    function name() external view returns (string);
+    event Transfer(address indexed from, address indexed to, uint256 value);
+    error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed);
+}
+
+fn artifact(name: &str) -> Option<Vec<u8>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/stylus")
+        .join(format!("{name}.wasm"));
+    match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(_) => {
+            eprintln!("skipped: {} not built (run scripts/build)", path.display());
+            None
+        }
+    }
+}
+
+#[test]
+fn mock_erc20_transfer_moves_balances_and_emits_event() {
+    let Some(wasm) = artifact("MockERC20") else {
+        return;
+    };
+    let alice = Address::repeat_byte(0xA1);
+    let bob = Address::repeat_byte(0xB0);
+    let mut sb = Sandbox::new();
+    let args = constructorCall { name: "Mock USD".into(), symbol: "mUSD".into(), decimals: 6 }
+        .abi_encode();
+    let (token, receipt) =
+        sb.deploy(alice, &wasm, Some(&args), U256::ZERO).expect("MockERC20 deploys");
+    assert!(receipt.expect("constructor ran").success());
+    assert_eq!(sb.view(token, &decimalsCall {}).unwrap()._0, 6);
+    assert_eq!(sb.view(token, &nameCall {}).unwrap()._0, "Mock USD");
+
+    let r = sb.call(alice, token, &mintCall { to: alice, amount: U256::from(1_000_000) }).unwrap();
+    assert!(r.success(), "{r:?}");
+
+    let r = sb.call(alice, token, &transferCall { to: bob, value: U256::from(250_000) }).unwrap();
+    assert!(r.success(), "{r:?}");
+    assert!(r.decode_return::<transferCall>().unwrap()._0);
+    let events = r.events::<Transfer>();
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].from, events[0].to), (alice, bob));
+    assert_eq!(events[0].value, U256::from(250_000));
+    assert_eq!(sb.view(token, &balanceOfCall { account: bob }).unwrap()._0, U256::from(250_000));
+    // A transfer pays the entry cost, two storage updates and a log.
+    let g = r.gas;
+    eprintln!("MockERC20 transfer: {} gas used, {g:?}", r.gas_used);
+    assert!(g.entry_gas > 8_832, "{g:?}");
+    assert!(g.storage_gas >= 2 * 2_100 + 2_900 + 20_000, "{g:?}");
+    // LOG3 with one word of data: 375 + 3 x 375 + 8 x 32.
+    assert_eq!(g.log_gas, 375 + 3 * 375 + 8 * 32);
+    assert_eq!(r.gas_used, g.total_gas(10_000) - g.refund_gas);
+
+    // Too large a transfer reverts with the named error.
+    let r = sb.call(bob, token, &transferCall { to: alice, value: U256::from(250_001) }).unwrap();
+    assert_eq!(r.outcome, Outcome::Revert);
+    let err = r.decode_error::<ERC20InsufficientBalance>().expect("named error");
+    assert_eq!(err.needed, U256::from(250_001));
+}
