@@ -827,7 +827,7 @@ fn do_call(
         },
     };
     let rt = Arc::clone(&c.data().rt);
-    let result = with_chain(c, |ch| execute(ch, &rt, message));
+    let result = with_chain(c, |ch| execute(ch, &rt, &message));
     // Unused gas goes back to the caller.
     let back = result.gas_left.saturating_mul(u64::from(s.ink_price));
     let left = ink_left(c);
@@ -909,7 +909,7 @@ pub(crate) fn create(
 pub(crate) fn execute(
     mut ch: Box<Chain>,
     rt: &Arc<Runtime>,
-    m: Message,
+    m: &Message,
 ) -> (Box<Chain>, FrameResult) {
     let halt = |gas_left| FrameResult { outcome: Outcome::Halt, output: Bytes::new(), gas_left };
     if ch.tx.depth >= MAX_CALL_DEPTH {
@@ -932,7 +932,7 @@ pub(crate) fn execute(
     let reentrant = ch.tx.active.get(&m.address).copied().unwrap_or(0) > 1;
     ch.tx.depth += 1;
     let pages_before = ch.tx.pages_open;
-    let (mut ch, result) = run_program(ch, rt, m.clone(), &program, cached, reentrant);
+    let (mut ch, result) = run_program(ch, rt, m, &program, cached, reentrant);
     ch.tx.pages_open = pages_before;
     ch.tx.depth -= 1;
     if let Some(n) = ch.tx.active.get_mut(&m.address) {
@@ -947,7 +947,7 @@ pub(crate) fn execute(
 fn run_program(
     mut ch: Box<Chain>,
     rt: &Arc<Runtime>,
-    m: Message,
+    m: &Message,
     program: &Program,
     cached: bool,
     reentrant: bool,
@@ -976,14 +976,11 @@ fn run_program(
         frame: Frame { msg: Some(m.clone()), reentrant, ..Frame::default() },
     };
     let mut store = Store::new(&rt.engine, host);
-    let instance = match rt.linker.instantiate_and_start(&mut store, &program.module) {
-        Ok(i) => i,
-        Err(_) => {
-            let mut host = store.into_data();
-            let mut ch = host.chain.take().expect("chain returns with the store");
-            ch.tx.breakdown.other_ink += ink_start;
-            return (ch, out_of_gas);
-        }
+    let Ok(instance) = rt.linker.instantiate_and_start(&mut store, &program.module) else {
+        let mut host = store.into_data();
+        let mut ch = host.chain.take().expect("chain returns with the store");
+        ch.tx.breakdown.other_ink += ink_start;
+        return (ch, out_of_gas);
     };
     let export_global = |store: &Store<Host>, name| match instance.get_export(store, name) {
         Some(Extern::Global(g)) => Some(g),
@@ -1020,12 +1017,12 @@ fn run_program(
         Err(e) => match e.downcast_ref::<Escape>() {
             Some(Escape::OutOfInk) => (Outcome::OutOfGas, false),
             Some(Escape::Exit(0)) => (Outcome::Success, true),
-            Some(Escape::Exit(_) | Escape::Failure(_)) => (Outcome::Revert, true),
             None if out_of_ink_flag => (Outcome::OutOfGas, false),
             None if e.as_trap_code() == Some(wasmi::TrapCode::StackOverflow) => {
                 (Outcome::Halt, false)
             }
-            None => (Outcome::Revert, true),
+            // Other exits, host failures and traps revert and keep the gas.
+            _ => (Outcome::Revert, true),
         },
     };
     let price = u64::from(s.ink_price);

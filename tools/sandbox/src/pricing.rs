@@ -442,3 +442,41 @@ pub fn ends_basic_block(op: &Operator<'_>) -> bool {
             | Operator::CallIndirect { .. }
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_exponent_grows_to_about_32m_gas_at_128_pages() {
+        let s = GasSchedule::arbos_51();
+        let first: Vec<u64> = (0..32).map(|p| s.memory_exp(p)).collect();
+        eprintln!("{first:?} ... {}", s.memory_exp(128));
+        assert_eq!(&first[..7], &[1, 1, 1, 1, 1, 1, 2]);
+        let top = s.memory_exp(128);
+        assert!((31_000_000..33_000_000).contains(&top), "{top}");
+        assert_eq!(s.memory_exp(129), u64::MAX);
+    }
+
+    #[test]
+    fn memory_gas_is_free_for_the_first_two_pages() {
+        let s = GasSchedule::arbos_51();
+        assert_eq!(s.memory_gas(2, 0, 0), 0);
+        // 1 open, 3 more: pages 3 and 4 are paid, plus the exponent's growth.
+        assert_eq!(s.memory_gas(3, 1, 1), 2 * 1_000 + s.memory_exp(4) - s.memory_exp(1));
+    }
+
+    #[test]
+    fn hostio_prices_match_the_reference_table() {
+        let s = GasSchedule::arbos_51();
+        assert_eq!(s.read_args_ink(4), 8_400 + 5_040);
+        assert_eq!(s.read_args_ink(100), 8_400 + 5_040 + 30 * 68);
+        assert_eq!(s.write_result_ink(32), 8_400 + 2 * 16_381);
+        assert_eq!(s.keccak_ink(64), 121_800);
+        assert_eq!(s.keccak_ink(65), 121_800 + 21_000);
+        assert_eq!(s.storage_access_ink, s.hostio_ink + 2 * s.ptr_ink);
+        assert_eq!(s.storage_flush_ink, s.hostio_ink + s.evm_api_ink);
+        assert_eq!(s.call_ink, s.hostio_ink + 3 * s.ptr_ink + s.evm_api_ink);
+        assert_eq!(s.word_hostio_ink, s.hostio_ink + s.ptr_ink);
+    }
+}

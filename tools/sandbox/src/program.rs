@@ -82,8 +82,8 @@ impl Program {
             };
             let actual = shape.types.get(*ty as usize);
             let matches = actual.is_some_and(|t| {
-                t.params().iter().map(val_char).eq(hostio.params.chars())
-                    && t.results().iter().map(val_char).eq(hostio.results.chars())
+                t.params().iter().copied().map(val_char).eq(hostio.params.chars())
+                    && t.results().iter().copied().map(val_char).eq(hostio.results.chars())
             });
             if !matches {
                 return Err(DeployError::ImportSignature {
@@ -160,7 +160,7 @@ impl Program {
     }
 }
 
-fn val_char(ty: &wasmparser::ValType) -> char {
+fn val_char(ty: wasmparser::ValType) -> char {
     match ty {
         wasmparser::ValType::I32 => 'i',
         wasmparser::ValType::I64 => 'I',

@@ -384,6 +384,7 @@ impl Sandbox {
     }
 
     /// Intrinsic gas of a transaction with this calldata.
+    #[allow(clippy::naive_bytecount)] // calldata is short
     pub fn intrinsic_gas(&self, input: &[u8]) -> u64 {
         let s = &self.rt.schedule;
         let zeros = input.iter().filter(|b| **b == 0).count() as u64;
@@ -447,7 +448,7 @@ impl Sandbox {
             transfers_value: !is_static,
         };
         let rt = Arc::clone(&self.rt);
-        let (mut ch, result) = execute(ch, &rt, message);
+        let (mut ch, result) = execute(ch, &rt, &message);
         let mut used = tx.gas_limit - result.gas_left;
         let refund = if result.outcome == Outcome::Success {
             u64::try_from(ch.tx.refund.max(0)).unwrap_or(0).min(used / s.max_refund_quotient)

@@ -196,3 +196,71 @@ fn out_of_ink_mid_block_is_out_of_gas() {
     let r = sb.transact(&Tx::call(ALICE, address, Bytes::new()).gas_limit(limit + 100)).unwrap();
     assert!(r.success());
 }
+
+#[test]
+fn memory_grow_pays_the_memory_model_through_pay_for_memory_grow() {
+    let (sb, _, r) = run(
+        r#"(func (export "user_entrypoint") (param i32) (result i32)
+            i32.const 3     ;; 1
+            memory.grow     ;; 8,050 (the helper that pays is not metered)
+            drop            ;; 9
+            i32.const 0     ;; 1
+          )                 ;; 1"#,
+        r#"(import "vm_hooks" "pay_for_memory_grow" (func $pay (param i32)))"#,
+        &[],
+    );
+    assert_eq!(r.gas.compute_ink, 2_450 + 8_062);
+    // One page open, three more: pages 3 and 4 are beyond the two free ones.
+    let s = sb.schedule();
+    assert_eq!(r.gas.memory_gas, s.memory_gas(3, 1, 1));
+    assert_eq!(r.gas.memory_gas, 2_000 + s.memory_exp(4) - s.memory_exp(1));
+}
+
+#[test]
+fn memory_grow_without_pay_for_memory_grow_is_rejected() {
+    let wasm = wat::parse_str(
+        r#"(module (memory (export "memory") 1)
+          (func (export "user_entrypoint") (param i32) (result i32)
+            i32.const 1 memory.grow))"#,
+    )
+    .unwrap();
+    let err = Sandbox::new().deploy(ALICE, &wasm, None, U256::ZERO).unwrap_err();
+    assert!(err.to_string().contains("pay_for_memory_grow"), "{err}");
+}
+
+#[test]
+fn br_table_and_call_indirect() {
+    let body = r#"
+        (type $t (func (param i32 i32) (result i32)))
+        (table 1 funcref)
+        (elem (i32.const 0) $add)
+        (func $add (param i32 i32) (result i32)
+            local.get 0     ;; 75
+            local.get 1     ;; 75
+            i32.add         ;; 70
+          )                 ;; 1      block = 2,671
+        (func (export "user_entrypoint") (param i32) (result i32)
+            block           ;; 1
+              block         ;; 1
+                local.get 0 ;; 75
+                br_table 0 1 1 ;; 2,400 + 2 targets x 325 (the default is not counted)
+                               ;; block = 2,450 + 77 + 3,050 = 5,577
+              end           ;; 1      block = 2,451, never paid: a branch lands after it
+              i32.const 1   ;; 1
+              i32.const 2   ;; 1
+              i32.const 0   ;; 1
+              call_indirect (type $t) ;; 13,610 + 2 args x 650   block = 2,450 + 3 + 14,910 = 17,363
+              drop          ;; 9
+            end             ;; 1      block = 2,460, paid only on fall-through
+            i32.const 0     ;; 1
+          )                 ;; 1      block = 2,452"#;
+    // The charge of a block sits at its start, so a block made of only
+    // `end` that is entered by a branch to its label is skipped, as in
+    // Nitro's meter.
+    // Empty calldata: br_table index 0 -> after the inner block, then the call.
+    let (_, _, r) = run(body, "", &[]);
+    assert_eq!(r.gas.compute_ink, 5_577 + 17_363 + 2_671 + 2_460 + 2_452);
+    // One byte of calldata: index 1 -> after the outer block.
+    let (_, _, r) = run(body, "", &[9]);
+    assert_eq!(r.gas.compute_ink, 5_577 + 2_452);
+}

@@ -1,4 +1,4 @@
-//! Runs the real MockERC20 artifact (built by `scripts/build` into
+//! Runs the real `MockERC20` artifact (built by `scripts/build` into
 //! `target/stylus/`) through the sandbox. Skipped, with a message, when the
 //! artifact has not been built.
 
@@ -23,13 +23,11 @@ fn artifact(name: &str) -> Option<Vec<u8>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../target/stylus")
         .join(format!("{name}.wasm"));
-    match std::fs::read(&path) {
-        Ok(bytes) => Some(bytes),
-        Err(_) => {
-            eprintln!("skipped: {} not built (run scripts/build)", path.display());
-            None
-        }
+    let bytes = std::fs::read(&path).ok();
+    if bytes.is_none() {
+        eprintln!("skipped: {} not built (run scripts/build)", path.display());
     }
+    bytes
 }
 
 #[test]
