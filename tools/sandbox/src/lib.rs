@@ -24,5 +24,6 @@ pub use host::{HostioSig, HOSTIOS, MAX_CALL_DEPTH};
 pub use program::{DeployError, Program};
 pub use receipt::{CallError, GasBreakdown, Log, Outcome, Receipt};
 pub use sandbox::{
-    constructor_selector, Sandbox, SandboxError, SnapshotId, Tx, DEFAULT_GAS_LIMIT, STYLUS_DEPLOYER,
+    artifact, artifacts_dir, constructor_selector, Sandbox, SandboxError, SnapshotId, Tx,
+    DEFAULT_GAS_LIMIT, STYLUS_DEPLOYER,
 };

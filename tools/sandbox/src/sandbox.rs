@@ -315,6 +315,17 @@ impl Sandbox {
         }
     }
 
+    /// Deploys `wasm` and runs its constructor with typed arguments.
+    pub fn deploy_with<C: alloy_sol_types::SolConstructor>(
+        &mut self,
+        from: Address,
+        wasm: &[u8],
+        constructor: &C,
+    ) -> Result<Address, SandboxError> {
+        let args = constructor.abi_encode();
+        Ok(self.deploy(from, wasm, Some(&args), U256::ZERO)?.0)
+    }
+
     /// Reads an artifact and deploys it (see [`Sandbox::deploy`]).
     pub fn deploy_file(
         &mut self,
@@ -477,6 +488,21 @@ impl Sandbox {
         self.chain = Some(ch);
         Ok(receipt)
     }
+}
+
+/// Where `scripts/build` puts the contracts: `$BULWARK_ARTIFACTS` if set,
+/// else `<workspace>/target/stylus`.
+pub fn artifacts_dir() -> std::path::PathBuf {
+    std::env::var_os("BULWARK_ARTIFACTS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/stylus"),
+        std::path::PathBuf::from,
+    )
+}
+
+/// Reads the built artifact `<name>.wasm` (e.g. `"Vault"`) from [`artifacts_dir`].
+pub fn artifact(name: &str) -> Result<Vec<u8>, SandboxError> {
+    let path = artifacts_dir().join(format!("{name}.wasm"));
+    std::fs::read(&path).map_err(|source| SandboxError::Io { path, source })
 }
 
 /// The selector the SDK routes to the `#[constructor]` function.

@@ -2,8 +2,6 @@
 //! `target/stylus/`) through the sandbox. Skipped, with a message, when the
 //! artifact has not been built.
 
-use std::path::PathBuf;
-
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{sol, SolConstructor};
 use bulwark_sandbox::{Outcome, Sandbox};
@@ -20,12 +18,12 @@ sol! {
 }
 
 fn artifact(name: &str) -> Option<Vec<u8>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/stylus")
-        .join(format!("{name}.wasm"));
-    let bytes = std::fs::read(&path).ok();
+    let bytes = bulwark_sandbox::artifact(name).ok();
     if bytes.is_none() {
-        eprintln!("skipped: {} not built (run scripts/build)", path.display());
+        eprintln!(
+            "skipped: {name}.wasm not built in {} (run scripts/build)",
+            bulwark_sandbox::artifacts_dir().display()
+        );
     }
     bytes
 }
