@@ -26,4 +26,29 @@ sol_interface! {
         function latestRoundData() external view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound);
         function getRoundData(uint80 roundId) external view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound);
     }
+
+    /// RiskEngine as the markets and bots call it. The markets compute the
+    /// fill price and fee; RiskEngine updates the portfolio, realises PnL
+    /// through the Vault and enforces margin. Hooks revert unless the caller
+    /// is the wired market.
+    interface IRiskEngine {
+        function configurePerpMarket(uint32 marketId, uint32 feedId, uint256 initialMarginRate, uint256 maintenanceMarginRate, uint256 marginRateScale, uint256 skewScale) external;
+        function applyPerpTrade(address caller, uint256 account, uint32 marketId, int256 sizeDelta, uint256 fillPrice, uint256 fee, int256 fundingIndex, bool strictPrice) external returns (int256);
+        function registerSeries(bytes32 seriesId, uint32 feedId, uint256 strike, uint64 expiry, bool isCall) external;
+        function applyOptionTrade(address caller, uint256 account, bytes32 seriesId, int256 amountDelta, int256 premium, uint256 fee, bool strictPrice) external returns (int256, int256);
+    }
+
+    /// PerpMarket hooks RiskEngine calls (liquidation closes, funding reads);
+    /// they never call RiskEngine back.
+    interface IPerpMarket {
+        function fundingIndexes(uint32[] calldata marketIds) external view returns (int256[] memory);
+        function onLiquidationClose(uint32 marketId, int256 sizeBefore, int256 sizeDelta, uint256 oraclePrice) external returns (uint256, int256);
+    }
+
+    /// OptionsMarket hooks RiskEngine calls (liquidation closes, settlement);
+    /// they never call RiskEngine back.
+    interface IOptionsMarket {
+        function onLiquidationClose(bytes32 seriesId, int256 amountDelta, uint256 spot) external returns (int256);
+        function onSettlement(bytes32 seriesId, int256 amount) external;
+    }
 }
