@@ -892,7 +892,7 @@ pub(crate) fn create(
     };
     ch.warm_account(address);
     let wasm = Program::wasm_from_code(init).ok()?;
-    let Ok(program) = Program::activate(&wasm, &rt.engine, &rt.schedule, false) else {
+    let Ok(program) = Program::activate(&wasm, &rt.engine, &rt.schedule, false, true) else {
         return None;
     };
     if ch.account(address).is_some_and(|a| a.program.is_some() || a.nonce > 0)

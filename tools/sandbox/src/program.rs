@@ -3,7 +3,9 @@
 
 use alloy_primitives::{keccak256, B256};
 
-use crate::activation::{check_module, compress, ActivationError, CheckOptions};
+use crate::activation::{
+    check_module, compress, ActivationError, CheckOptions, MAX_COMPRESSED_BYTES, MAX_RAW_BYTES,
+};
 use crate::host::HOSTIOS;
 use crate::meter::{instrument, FunctionBlocks, MeterError};
 use crate::pricing::GasSchedule;
@@ -71,7 +73,13 @@ impl Program {
         engine: &wasmi::Engine,
         schedule: &GasSchedule,
         allow_console: bool,
+        size_limits: bool,
     ) -> Result<Self, DeployError> {
+        if size_limits && wasm.len() > MAX_RAW_BYTES {
+            return Err(
+                ActivationError::RawTooLarge { raw: wasm.len(), limit: MAX_RAW_BYTES }.into()
+            );
+        }
         let shape = check_module(wasm, CheckOptions { allow_console })?;
         for (module, name, ty) in &shape.imports {
             let Some(hostio) = HOSTIOS.iter().find(|h| h.module == module && h.name == name) else {
@@ -98,6 +106,14 @@ impl Program {
 
         let mut code = STYLUS_CODE_PREFIX.to_vec();
         code.extend_from_slice(&compress(wasm));
+        if size_limits && code.len() > MAX_COMPRESSED_BYTES {
+            return Err(ActivationError::CompressedTooLarge {
+                compressed: code.len() - STYLUS_CODE_PREFIX.len(),
+                prefix: STYLUS_CODE_PREFIX.len(),
+                limit: MAX_COMPRESSED_BYTES,
+            }
+            .into());
+        }
         let code_hash = keccak256(&code);
 
         let funcs = shape.functions.len() as u64;

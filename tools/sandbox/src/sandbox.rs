@@ -119,6 +119,7 @@ pub struct Sandbox {
     snapshots: Vec<World>,
     programs: HashMap<B256, Arc<Program>>,
     allow_console: bool,
+    size_limits: bool,
 }
 
 impl Default for Sandbox {
@@ -145,12 +146,19 @@ impl Sandbox {
             snapshots: Vec::new(),
             programs: HashMap::new(),
             allow_console: false,
+            size_limits: true,
         }
     }
 
     /// Accepts modules that import the `console` debug functions (debug builds).
     pub fn allow_console(&mut self, allow: bool) {
         self.allow_console = allow;
+    }
+
+    /// Enforces (the default) or waives the 24,576-byte deployed-code and
+    /// 128 KiB module limits at deployment, e.g. to run an unoptimised build.
+    pub fn enforce_size_limits(&mut self, enforce: bool) {
+        self.size_limits = enforce;
     }
 
     /// The price list in use.
@@ -277,6 +285,7 @@ impl Sandbox {
             &self.rt.engine,
             &self.rt.schedule,
             self.allow_console,
+            self.size_limits,
         )?);
         self.programs.insert(hash, Arc::clone(&program));
         Ok(program)
