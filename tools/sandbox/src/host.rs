@@ -902,6 +902,8 @@ pub(crate) fn create(
         return None;
     }
     ch.install(address, Arc::new(program), false);
+    // EIP-161: a new contract starts with nonce 1.
+    ch.bump_nonce(address);
     Some(address)
 }
 

@@ -310,6 +310,7 @@ impl Sandbox {
             ch.world.accounts.entry(from).or_default().nonce += 1;
             let account = ch.world.accounts.entry(address).or_default();
             account.program = Some(program);
+            account.nonce = 1;
             return Ok((address, None));
         };
         let mut input = constructor_selector().to_vec();
@@ -448,6 +449,7 @@ impl Sandbox {
         if let Some((program, deployer)) = install {
             ch.bump_nonce(tx.from);
             ch.install(tx.to, program, false);
+            ch.bump_nonce(tx.to);
             caller = deployer;
             // The deployer contract forwards the value it received.
             let from_balance = ch.balance(tx.from);
