@@ -40,15 +40,41 @@ sol_interface! {
 
     /// PerpMarket hooks RiskEngine calls (liquidation closes, funding reads);
     /// they never call RiskEngine back.
+    ///
+    /// - `fundingIndexes`: each market's funding index accrued to now (WAD,
+    ///   quote per unit of base size; a position of size `s` with snapshot
+    ///   `i0` owes `s * (index - i0)`, positive = pays). It reads the
+    ///   OracleAdapter (lenient price); it reverts with the oracle's error
+    ///   when no price is usable, and with `MarketNotFound` for an unknown id.
+    /// - `onLiquidationClose`: only the wired RiskEngine. Accrues funding at
+    ///   `oraclePrice`, moves open interest and skew for the forced close of
+    ///   `sizeDelta` from `sizeBefore`, and returns `(fillPrice,
+    ///   fundingIndex)`: the oracle price with the skew impact of the close,
+    ///   no acceptable-price check, no fee. `account` is only logged.
     interface IPerpMarket {
         function fundingIndexes(uint32[] calldata marketIds) external view returns (int256[] memory);
-        function onLiquidationClose(uint32 marketId, int256 sizeBefore, int256 sizeDelta, uint256 oraclePrice) external returns (uint256, int256);
+        function onLiquidationClose(uint256 account, uint32 marketId, int256 sizeBefore, int256 sizeDelta, uint256 oraclePrice) external returns (uint256, int256);
     }
 
     /// OptionsMarket hooks RiskEngine calls (liquidation closes, settlement);
-    /// they never call RiskEngine back.
+    /// they never call RiskEngine back. Both revert with `OnlyRiskEngine`
+    /// unless called by the wired RiskEngine.
+    ///
+    /// - `onLiquidationClose`: the forced close of `amountDelta` contracts
+    ///   (sign opposite to the position closed) at `spot`; returns the premium
+    ///   (WAD, trader's view: positive = the account pays) at the model price
+    ///   on the oracle's volatility plus the spread, no limit check, no fee.
+    ///   Moves the series' open interest and the pool's greeks. Reverts with
+    ///   `TradingClosed` once the series has expired (settle it instead).
+    /// - `onSettlement`: an account's position of `amount` contracts (long >
+    ///   0) leaves the book after expiry. Records the series' settlement price
+    ///   from the OracleAdapter on first use (then fixed) and returns
+    ///   `(settlementPrice, payoff)`: payoff = amount x intrinsic value, WAD,
+    ///   trader's view (positive = the account receives; a long's rounded
+    ///   down, a short's rounded up). Call it once per position, then remove
+    ///   the position: that is what makes settling twice pay once.
     interface IOptionsMarket {
         function onLiquidationClose(bytes32 seriesId, int256 amountDelta, uint256 spot) external returns (int256);
-        function onSettlement(bytes32 seriesId, int256 amount) external;
+        function onSettlement(bytes32 seriesId, int256 amount) external returns (uint256, int256);
     }
 }
