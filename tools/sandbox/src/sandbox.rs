@@ -396,6 +396,16 @@ impl Sandbox {
         self.run(&Tx::call(from, to, input), CallKind::Static, None)
     }
 
+    /// A read-only call with an `alloy-sol-types` call, returning the receipt.
+    pub fn static_call<C: SolCall>(
+        &mut self,
+        from: Address,
+        to: Address,
+        call: &C,
+    ) -> Result<Receipt, SandboxError> {
+        self.static_call_raw(from, to, call.abi_encode())
+    }
+
     /// A read-only typed call returning the decoded value.
     pub fn view<C: SolCall>(&mut self, to: Address, call: &C) -> Result<C::Return, CallError> {
         let receipt = self

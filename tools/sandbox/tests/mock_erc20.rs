@@ -70,3 +70,61 @@ fn mock_erc20_transfer_moves_balances_and_emits_event() {
     let err = r.decode_error::<ERC20InsufficientBalance>().expect("named error");
     assert_eq!(err.needed, U256::from(250_001));
 }
+
+#[test]
+fn every_built_artifact_activates_in_the_sandbox() {
+    let mut sb = Sandbox::new();
+    for name in [
+        "OracleAdapter",
+        "Vault",
+        "RiskEngine",
+        "PerpMarket",
+        "OptionsMarket",
+        "MockERC20",
+        "MockAggregator",
+    ] {
+        let Some(wasm) = artifact(name) else {
+            continue;
+        };
+        let program = sb.activate(&wasm).unwrap_or_else(|e| panic!("{name}: {e}"));
+        eprintln!(
+            "{name}: code {} bytes, entry {} gas cached / {} uncached",
+            program.code.len(),
+            program.cached_gas(sb.schedule()),
+            program.cached_gas(sb.schedule()) + program.init_gas(sb.schedule())
+        );
+    }
+}
+
+#[test]
+fn sandbox_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Sandbox>();
+}
+
+#[test]
+#[ignore = "throughput measurement; run with --release --ignored --nocapture"]
+fn transfer_throughput() {
+    let Some(wasm) = artifact("MockERC20") else {
+        return;
+    };
+    let alice = Address::repeat_byte(0xA1);
+    let mut sb = Sandbox::new();
+    let token = sb
+        .deploy_with(
+            alice,
+            &wasm,
+            &constructorCall { name: "M".into(), symbol: "M".into(), decimals: 6 },
+        )
+        .unwrap();
+    sb.call(alice, token, &mintCall { to: alice, amount: U256::MAX }).unwrap();
+    let start = std::time::Instant::now();
+    let n = 2_000_u64;
+    for i in 1..=n {
+        let to = Address::left_padding_from(&i.to_be_bytes());
+        let r = sb.call(alice, token, &transferCall { to, value: U256::from(1) }).unwrap();
+        assert!(r.success());
+    }
+    let per = start.elapsed() / u32::try_from(n).unwrap();
+    eprintln!("{per:?} per transfer");
+}
