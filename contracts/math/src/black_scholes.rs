@@ -30,7 +30,7 @@
 use crate::exp_ln::{exp_q, ln_q, q64_to_wad};
 use crate::fixed::{mul_div, mul_div_signed, MathError, Rounding, SignedWad, Wad, SIGNED_WAD, WAD};
 use crate::normal::{cdf_q, cdf_q127, pdf_q};
-use crate::wide::{div_q, div_wide, isqrt_wide, mul_wide, ONE_Q64};
+use crate::wide::{div_q, div_wide, isqrt_wide, mul_wide, shl, shr, ONE_Q64};
 
 #[allow(clippy::cast_possible_wrap)]
 // 2^64 < 2^127.
@@ -190,9 +190,9 @@ impl OptionPricer {
         let seconds = u128::from(seconds_to_expiry);
         let year = u128::from(SECONDS_PER_YEAR);
         // T in Q64; seconds < 2^64 so the shift fits.
-        let time_q64 = ((seconds << 64) / year).cast_signed();
+        let (time_q64, remainder) = div_wide(0, seconds << 64, year).ok_or(MathError::Overflow)?;
+        let (high, time_q64) = (time_q64, time_q64.cast_signed());
         // sqrt(T) in Q96 = isqrt(T * 2^192): (seconds * 2^64 / year) * 2^128.
-        let (high, remainder) = ((seconds << 64) / year, (seconds << 64) % year);
         let (low, _) = div_wide(remainder, 0, year).ok_or(MathError::Overflow)?;
         let sqrt_time_q96 = isqrt_wide(high, low);
         let volatility_to_v = mul_div(sqrt_time_q96, 1 << 64, WAD, Rounding::Down)?;
@@ -356,7 +356,7 @@ impl OptionPricer {
                     quotient.clamp(-D_SATURATION, D_SATURATION)
                 });
                 // |q| <= 2^104 and v < 2^74: no overflow.
-                (quotient + v_q64 / 2, quotient + v_q64 / 2 - v_q64)
+                (quotient + (v_q64 >> 1), quotient + (v_q64 >> 1) - v_q64)
             }
         };
         Ok(Point { a: a_raw, d1, d2, v: v_q64, volatility: volatility.raw() })
@@ -384,13 +384,13 @@ impl OptionPricer {
             // value * probability / 2^(127 - extra), probability <= 2^127.
             let (high, low) = mul_wide(value, probability);
             let shift = 127 - extra;
-            (high << (128 - shift)) | (low >> shift)
+            shl(high, 128 - shift) | shr(low, shift)
         };
         let (long, short) = match out_of_the_money {
             OptionKind::Call => (weighted(point.a, cdf_q127(point.d1)), weighted(strike, cdf_q127(point.d2))),
             OptionKind::Put => (weighted(strike, cdf_q127(-point.d2)), weighted(point.a, cdf_q127(-point.d1))),
         };
-        let time_value = long.saturating_sub(short) >> extra;
+        let time_value = shr(long.saturating_sub(short), extra);
         let intrinsic = if self.kind == out_of_the_money { 0 } else { point.a.abs_diff(strike) };
         intrinsic.saturating_add(time_value)
     }

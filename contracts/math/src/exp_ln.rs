@@ -10,7 +10,7 @@ use crate::fixed::{mul_div_signed, MathError, Rounding, SignedWad, Wad, SIGNED_W
 use crate::tables::{
     EXP2_SIXTEENTHS_Q64, LN2_OVER_16_Q96, LN2_Q96, LN_WAD_Q64, SIXTEEN_OVER_LN2_Q64, SQRT2_Q64,
 };
-use crate::wide::{isqrt_wide, mul_q, mul_wide, ONE_Q64};
+use crate::wide::{div_q, horner, isqrt_wide, mul_q, mul_wide, shl, shr, ONE_Q64};
 
 /// `2^64`, signed.
 #[allow(clippy::cast_possible_wrap)]
@@ -64,18 +64,28 @@ pub(crate) fn exp_parts(x: i128) -> (u128, i32) {
     // steps = round(16 x / ln 2); |16 x / ln 2| < 2^17 for |x| < 4096.
     let steps = (mul_q(x, SIXTEEN_OVER_LN2_Q64) + (ONE >> 1)) >> 64;
     // remainder = x - steps ln2/16, with the product in Q96 (|steps| < 2^17, constant < 2^92).
-    let remainder = x - ((steps * LN2_OVER_16_Q96 + (1 << 31)) >> 32);
-    let mut poly = INV_FACTORIAL_Q64[8];
-    for &coefficient in INV_FACTORIAL_Q64[..8].iter().rev() {
-        // |poly| < 2 ONE, |remainder| < ONE / 40: the product stays tiny.
-        poly = mul_q(poly, remainder) + coefficient;
-    }
+    let remainder = x - ((times_q96(steps, LN2_OVER_16_Q96) + (1 << 31)) >> 32);
+    // |partial sums| < 2 ONE, |remainder| < ONE / 40: products stay tiny.
+    let poly = horner(&INV_FACTORIAL_Q64, remainder);
     // steps mod 16 picks 2^(index/16); floor(steps / 16) is the binary exponent.
     let index = usize::try_from(steps.rem_euclid(16)).unwrap_or(0);
     // poly is in (0.97, 1.03) and the table below 2^65: the product fits.
     let mantissa = mul_q(poly, EXP2_SIXTEENTHS_Q64[index].cast_signed()).unsigned_abs();
     let exponent = i32::try_from(steps.div_euclid(16)).unwrap_or(0);
     (mantissa, exponent)
+}
+
+/// `n * constant` for `|n| < 2^64` and a positive constant below 2^110,
+/// through the limb multiply (no `__multi3`).
+fn times_q96(n: i128, constant: i128) -> i128 {
+    let (_, low) = mul_wide(n.unsigned_abs(), constant.unsigned_abs());
+    // The product is below 2^127 by the precondition.
+    let magnitude = low.cast_signed();
+    if n < 0 {
+        -magnitude
+    } else {
+        magnitude
+    }
 }
 
 /// `e^x` in Q64 for `x` in Q64, rounded down; `None` when the result does not
@@ -95,9 +105,9 @@ pub(crate) fn exp_q(x: i128) -> Option<u128> {
 /// to fit.
 fn shift(value: u128, exponent: i32) -> u128 {
     if exponent >= 0 {
-        value << exponent.unsigned_abs()
+        shl(value, exponent.unsigned_abs())
     } else if exponent > -128 {
-        value >> exponent.unsigned_abs()
+        shr(value, exponent.unsigned_abs())
     } else {
         0
     }
@@ -115,31 +125,44 @@ pub(crate) fn ln_q(x: u128) -> i128 {
     let mut exponent = i128::from(bits);
     // mantissa in [1, 2) in Q64; dropping the low bits of a wide x costs at most one
     // unit of 2^-64 relative.
-    let mut mantissa = if bits <= 64 { x << (64 - bits) } else { x >> (bits - 64) };
+    let mut mantissa = if bits <= 64 { shl(x, 64 - bits) } else { shr(x, bits - 64) };
     if mantissa > SQRT2_Q64 {
         mantissa >>= 1;
         exponent += 1;
     }
-    // mantissa in [0.707, 1.415): |mantissa - 1| < 2^63, so the shifted numerator fits.
+    // mantissa in [0.707, 1.415): the ratio is below 0.18 and the divisor
+    // positive, so the division cannot fail.
     let mantissa = mantissa.cast_signed();
-    let ratio = ((mantissa - ONE) << 64) / (mantissa + ONE);
+    let ratio = div_q(mantissa - ONE, mantissa + ONE).unwrap_or(0);
     let ratio_squared = mul_q(ratio, ratio);
-    let mut poly = ATANH_SERIES_Q64[12];
-    for &coefficient in ATANH_SERIES_Q64[..12].iter().rev() {
-        poly = mul_q(poly, ratio_squared) + coefficient;
-    }
+    let poly = horner(&ATANH_SERIES_Q64, ratio_squared);
     let ln_m = 2 * mul_q(ratio, poly);
-    // exponent <= 128 and LN2_Q96 < 2^96: the product fits.
-    ln_m + ((exponent * LN2_Q96 + (1 << 31)) >> 32)
+    // exponent <= 129 and LN2_Q96 < 2^96: the product fits.
+    ln_m + ((times_q96(exponent, LN2_Q96) + (1 << 31)) >> 32)
 }
 
-/// Converts a WAD value to Q64, rounded down. The caller bounds `|x|` below
-/// `2^63` in value (`|x| < 9.2e18`).
+/// `floor(2^169 / 5^18)`: with `1e18 = 2^18 5^18`,
+/// `x * 2^64 / 1e18 = x * 2^46 / 5^18 = x * 2^46 * RECIPROCAL / 2^169`.
+const WAD_RECIPROCAL_Q169: u128 = 196_159_429_230_833_773_869_868_419_475_239_575_503;
+
+/// Converts a WAD value to Q64, rounded toward zero to within one Q64 unit.
+///
+/// For `|x| < 2^80` (1.2e6 in value) one wide multiply by a reciprocal (the
+/// reciprocal's truncation costs below 2^-40 of a unit); otherwise an exact
+/// division. The caller bounds `|x|` below `2^63` in value.
 pub(crate) fn wad_to_q64(x: i128) -> Result<i128, MathError> {
-    mul_div_signed(x, ONE, SIGNED_WAD, Rounding::Down)
+    let magnitude = x.unsigned_abs();
+    if magnitude >> 80 != 0 {
+        return mul_div_signed(x, ONE, SIGNED_WAD, Rounding::Down);
+    }
+    // magnitude << 46 < 2^126; (high, low) / 2^169 = high / 2^41.
+    let (high, _) = mul_wide(magnitude << 46, WAD_RECIPROCAL_Q169);
+    let q = (high >> 41).cast_signed();
+    Ok(if x < 0 { -q } else { q })
 }
 
-/// Converts a Q64 value to WAD with the given rounding.
+/// Converts a Q64 value to WAD with the given rounding (`Down` toward
+/// negative infinity). Exact before rounding: a multiply and a shift.
 pub(crate) fn q64_to_wad(x: i128, rounding: Rounding) -> Result<i128, MathError> {
     mul_div_signed(x, SIGNED_WAD, ONE, rounding)
 }
@@ -154,14 +177,14 @@ fn exp_q64_to_wad(x: i128) -> Result<Wad, MathError> {
     }
     let (mantissa, exponent) = exp_parts(x);
     // mantissa < 2^66 and WAD < 2^60: the product fits in 126 bits.
-    let scaled = mantissa * WAD;
+    let scaled = mul_wide(mantissa, WAD).1;
     let shift_left = exponent - 64;
     if shift_left >= 0 {
         let shift_left = shift_left.unsigned_abs();
         if scaled.leading_zeros() < shift_left {
             return Err(MathError::Overflow);
         }
-        Ok(Wad::from_raw(scaled << shift_left))
+        Ok(Wad::from_raw(shl(scaled, shift_left)))
     } else {
         Ok(Wad::from_raw(shift(scaled, shift_left)))
     }

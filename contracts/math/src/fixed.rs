@@ -7,7 +7,7 @@
 
 use core::cmp::Ordering;
 
-use crate::wide::{div_wide, mul_wide};
+use crate::wide::{div_wide, mul_wide, shift_down};
 
 /// One in 18-decimal fixed point.
 pub const WAD: u128 = 1_000_000_000_000_000_000;
@@ -61,6 +61,10 @@ pub fn mul_div(a: u128, b: u128, c: u128, rounding: Rounding) -> Result<u128, Ma
         return Err(MathError::DivisionByZero);
     }
     let (high, low) = mul_wide(a, b);
+    if c.is_power_of_two() {
+        // A power of two (2^64, 2^96 in the pricer): a shift, no division.
+        return shift_down(high, low, c.trailing_zeros(), rounding == Rounding::Up).ok_or(MathError::Overflow);
+    }
     let (quotient, remainder) = div_wide(high, low, c).ok_or(MathError::Overflow)?;
     if rounding == Rounding::Up && remainder != 0 {
         quotient.checked_add(1).ok_or(MathError::Overflow)
@@ -262,6 +266,24 @@ mod tests {
                         prop_assert_eq!(e, MathError::Overflow);
                         prop_assert!(expected > BigUint::from(u128::MAX));
                     }
+                }
+            }
+        }
+
+        #[test]
+        fn mul_div_by_powers_of_two(a in any::<u128>(), b in any::<u128>(), k in 0u32..128, up in any::<bool>()) {
+            let c = 1u128 << k;
+            let rounding = if up { Rounding::Up } else { Rounding::Down };
+            let product = BigUint::from(a) * BigUint::from(b);
+            let mut expected = &product >> k;
+            if up && (&expected << k) != product {
+                expected += 1u8;
+            }
+            match mul_div(a, b, c, rounding) {
+                Ok(q) => prop_assert_eq!(BigUint::from(q), expected),
+                Err(e) => {
+                    prop_assert_eq!(e, MathError::Overflow);
+                    prop_assert!(expected > BigUint::from(u128::MAX));
                 }
             }
         }

@@ -12,7 +12,7 @@
 use crate::exp_ln::{exp_q, wad_to_q64};
 use crate::fixed::{SignedWad, Wad, SIGNED_WAD, WAD};
 use crate::tables::{INV_SQRT_2PI_Q64, TAIL, TAIL_INTERVALS, TAIL_SCALE};
-use crate::wide::{mul_q, mul_wide, ONE_Q64};
+use crate::wide::{horner, mul_q, mul_wide, shl, ONE_Q64};
 
 #[allow(clippy::cast_possible_wrap)]
 // 2^64 < 2^127.
@@ -39,15 +39,11 @@ fn upper_tail_q127(a: u128) -> u128 {
     }
     // t = 2 (a - interval - 1/2) in [-1, 1), in Q64.
     let t = ((a & (ONE_Q64 - 1)).cast_signed() << 1) - ONE;
-    let row = &TAIL[interval];
-    let mut p = row[row.len() - 1];
-    for &coefficient in row[..row.len() - 1].iter().rev() {
-        // The scaled tail stays below 1/2 and |t| <= 1: no overflow.
-        p = mul_q(p, t) + coefficient;
-    }
+    // The scaled tail stays below 1/2 and |t| <= 1: no overflow.
+    let p = horner(&TAIL[interval], t);
     // Scaled value in [0, 1/2] (Q64); TAIL_SCALE <= 61, so the shift to Q127
     // keeps it below 2^126.
-    p.clamp(0, ONE >> 1).unsigned_abs() << (63 - TAIL_SCALE[interval])
+    shl(p.clamp(0, ONE >> 1).unsigned_abs(), 63 - TAIL_SCALE[interval])
 }
 
 /// `N(x)` in Q127 for `x` in Q64: a value in `[0, 2^127]`.
@@ -88,7 +84,7 @@ pub(crate) fn pdf_q(x: i128) -> i128 {
 fn probability_to_wad(q: i128) -> Wad {
     // 0 <= q <= 2^64 so q * 10^18 < 2^124.
     let q = q.max(0) as u128;
-    Wad::from_raw((q * WAD + (1 << 63)) >> 64)
+    Wad::from_raw((mul_wide(q, WAD).1 + (1 << 63)) >> 64)
 }
 
 /// Standard normal distribution function `N(x) = P(Z <= x)`, rounded to the
