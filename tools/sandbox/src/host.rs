@@ -308,11 +308,11 @@ fn read_address(caller: &Caller<'_, Host>, ptr: u32) -> HResult<Address> {
 }
 
 fn read_price(s: &GasSchedule, bytes: u64) -> u64 {
-    s.write_base_ink + s.write_byte_ink * bytes.saturating_sub(32)
+    s.from_program_base_ink + s.from_program_byte_ink * bytes.saturating_sub(32)
 }
 
 fn write_price(s: &GasSchedule, bytes: u64) -> u64 {
-    s.ptr_ink + s.read_byte_ink * bytes.saturating_sub(32)
+    s.ptr_ink + s.to_program_byte_ink * bytes.saturating_sub(32)
 }
 
 /// Builds the linker with every host function.

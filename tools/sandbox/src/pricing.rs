@@ -42,13 +42,15 @@ pub struct GasSchedule {
     pub keccak_base_ink: u64,
     /// Ink per 32-byte word of `native_keccak256` beyond the first two.
     pub keccak_word_ink: u64,
-    /// Ink per byte read from the program's memory beyond the first 32 (`read_args`).
-    pub read_byte_ink: u64,
-    /// Base ink of one write into the program's memory (`write_result`
-    /// pays it twice).
-    pub write_base_ink: u64,
-    /// Ink per byte written into the program's memory beyond the first 32.
-    pub write_byte_ink: u64,
+    /// Ink per byte the host copies into the program's memory, beyond the
+    /// first 32 (`read_args`, `read_return_data`, `account_code`); the base
+    /// is [`GasSchedule::ptr_ink`].
+    pub to_program_byte_ink: u64,
+    /// Base ink of copying bytes out of the program's memory (`write_result`
+    /// pays it twice, `emit_log` and the calls once).
+    pub from_program_base_ink: u64,
+    /// Ink per byte copied out of the program's memory, beyond the first 32.
+    pub from_program_byte_ink: u64,
 
     /// Gas of the first 32 storage-cache reads of a call (each).
     pub cache_read_gas_first: u64,
@@ -116,6 +118,24 @@ pub struct GasSchedule {
     pub cached_cost_scalar: u64,
     /// Scalar of the program's init cost, in percent units of 2% (`InitCostScalar`).
     pub init_cost_scalar: u64,
+    /// Program init cost per defined function, in 1/10,000 gas.
+    pub init_func_gas_e4: u64,
+    /// Program init cost per parameter or result of a defined function, in 1/10,000 gas.
+    pub init_param_gas_e4: u64,
+    /// Program init cost per module byte, in 1/10,000 gas.
+    pub init_byte_gas_e4: u64,
+    /// Program cached-init cost per defined function, in 1/100,000 gas.
+    pub cached_func_gas_e5: u64,
+    /// Program cached-init cost per type-section byte, in 1/100,000 gas.
+    pub cached_type_byte_gas_e5: u64,
+    /// Program cached-init cost per module byte, in 1/100,000 gas.
+    pub cached_byte_gas_e5: u64,
+    /// Program cached-init cost per global, in 1/100,000 gas.
+    pub cached_global_gas_e5: u64,
+    /// Program cached-init cost per data or element segment byte, in 1/100,000 gas.
+    pub cached_data_byte_gas_e5: u64,
+    /// Program cached-init cost per initial memory page, in 1/100,000 gas.
+    pub cached_page_gas_e5: u64,
 
     /// Memory pages free in each transaction.
     pub free_pages: u16,
@@ -148,9 +168,9 @@ impl GasSchedule {
             word_hostio_ink: 13_440,
             keccak_base_ink: 121_800,
             keccak_word_ink: 21_000,
-            read_byte_ink: 30,
-            write_base_ink: 16_381,
-            write_byte_ink: 55,
+            to_program_byte_ink: 30,
+            from_program_base_ink: 16_381,
+            from_program_byte_ink: 55,
 
             cache_read_gas_first: 0,
             cache_read_gas_mid: 2,
@@ -186,6 +206,19 @@ impl GasSchedule {
             min_init_gas: 69,
             cached_cost_scalar: 50,
             init_cost_scalar: 50,
+            // Per-item figures of the activation-time cost model (reference
+            // table 4.3): 8.252 gas/function, 1.059 gas/param-or-result,
+            // 0.1286 gas/byte; cached: 0.1342/function, 0.00089/type byte,
+            // 0.00122/byte, 1.628/global, 0.75244/data byte, 5/page.
+            init_func_gas_e4: 82_520,
+            init_param_gas_e4: 10_590,
+            init_byte_gas_e4: 1_286,
+            cached_func_gas_e5: 13_420,
+            cached_type_byte_gas_e5: 89,
+            cached_byte_gas_e5: 122,
+            cached_global_gas_e5: 162_800,
+            cached_data_byte_gas_e5: 75_244,
+            cached_page_gas_e5: 500_000,
 
             free_pages: 2,
             page_gas: 1_000,
@@ -206,12 +239,13 @@ impl GasSchedule {
 
     /// Ink of `read_args` for `len` bytes.
     pub fn read_args_ink(&self, len: u64) -> u64 {
-        self.hostio_ink + self.ptr_ink + self.read_byte_ink * len.saturating_sub(32)
+        self.hostio_ink + self.ptr_ink + self.to_program_byte_ink * len.saturating_sub(32)
     }
 
     /// Ink of `write_result` for `len` bytes.
     pub fn write_result_ink(&self, len: u64) -> u64 {
-        self.hostio_ink + 2 * (self.write_base_ink + self.write_byte_ink * len.saturating_sub(32))
+        self.hostio_ink
+            + 2 * (self.from_program_base_ink + self.from_program_byte_ink * len.saturating_sub(32))
     }
 
     /// Ink of `native_keccak256` over `len` bytes.

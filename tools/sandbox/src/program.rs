@@ -125,15 +125,19 @@ impl Program {
             .sum();
         let bytes = wasm.len() as u64;
         let footprint = u16::try_from(shape.initial_pages).unwrap_or(u16::MAX);
-        // Nitro computes these at activation; the coefficients are the
-        // reference's per-item gas figures, scaled to integers.
-        let init_cost = (82_520 * funcs + 10_590 * params_results + 1_286 * bytes) / 10_000;
-        let cached_init_cost = (13_420 * funcs
-            + 89 * shape.type_section_bytes
-            + 122 * bytes
-            + 162_800 * u64::from(shape.globals)
-            + 75_244 * shape.data_bytes
-            + 500_000 * u64::from(footprint))
+        // Nitro computes these at activation from the compiled module; the
+        // schedule holds the reference's per-item figures.
+        let s = schedule;
+        let init_cost = (s.init_func_gas_e4 * funcs
+            + s.init_param_gas_e4 * params_results
+            + s.init_byte_gas_e4 * bytes)
+            / 10_000;
+        let cached_init_cost = (s.cached_func_gas_e5 * funcs
+            + s.cached_type_byte_gas_e5 * shape.type_section_bytes
+            + s.cached_byte_gas_e5 * bytes
+            + s.cached_global_gas_e5 * u64::from(shape.globals)
+            + s.cached_data_byte_gas_e5 * shape.data_bytes
+            + s.cached_page_gas_e5 * u64::from(footprint))
             / 100_000;
         Ok(Self {
             wasm: wasm.to_vec(),
