@@ -293,39 +293,43 @@ pub(crate) fn mul_q(a: i128, b: i128) -> i128 {
     }
 }
 
-/// `a * x / 2^64` rounded toward zero for a signed Q64 `a` and a Q64
-/// magnitude `x < 2^64` (below 1.0) with its sign apart: eight `i64.mul`.
+/// `floor(a * x / 2^64)` for a signed Q64 `a` and a Q64 fraction
+/// `0 <= x < 2^64`: eight `i64.mul`, branch-free.
+///
+/// Two's complement makes this a plain unsigned product: for `a < 0` the
+/// unsigned reading of `a` is `a + 2^128`, whose product overshoots by exactly
+/// `x * 2^64`, subtracted through a sign mask.
 #[inline(always)]
-fn mul_q_by_fraction(a: i128, x: u64, x_negative: bool) -> i128 {
-    let (a1, a0) = limbs(a.unsigned_abs());
+#[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+fn mul_floor_by_fraction(a: i128, x: u64) -> i128 {
+    let (a1, a0) = limbs(a as u128);
     let (h0, _) = mul_64(a0, x);
     let (h1, l1) = mul_64(a1, x);
-    // a1 x + high(a0 x) < 2^128 because x < 2^64.
-    let magnitude = join(h1, l1).wrapping_add(u128::from(h0));
-    #[allow(clippy::cast_possible_wrap)]
-    // Below |a| < 2^127.
-    let magnitude = magnitude as i128;
-    if (a < 0) == x_negative {
-        magnitude
-    } else {
-        -magnitude
-    }
+    // floor(unsigned(a) * x / 2^64) < 2^128 because x < 2^64.
+    let unsigned = join(h1, l1).wrapping_add(u128::from(h0));
+    let overshoot = join(x, 0) & ((a >> 127) as u128);
+    unsigned.wrapping_sub(overshoot) as i128
 }
 
 /// `sum_k coefficients[k] x^k` by Horner's rule in Q64, for `|x| <= 1`.
 ///
 /// `|x| = 1` is evaluated as `1 - 2^-64` (an error of one Q64 unit per
-/// step, scaled by the partial sum). Error: one Q64 unit per step. Cost:
-/// eight `i64.mul` per coefficient after the first, no call.
+/// step, scaled by the partial sum). Precondition: partial sums below 2^126
+/// in magnitude. Error: one Q64 unit per step (products are floored). Cost:
+/// eight `i64.mul` per coefficient after the first; no call, no branch in
+/// the loop body besides the loop itself.
 pub(crate) fn horner(coefficients: &[i128], x: i128) -> i128 {
     let Some((&last, rest)) = coefficients.split_last() else {
         return 0;
     };
     let (high, low) = limbs(x.unsigned_abs());
     let fraction = if high == 0 { low } else { u64::MAX };
+    // 0 for x >= 0, -1 for x < 0: (v ^ sign) - sign negates v when x < 0.
+    let sign = x >> 127;
     let mut sum = last;
     for &coefficient in rest.iter().rev() {
-        sum = mul_q_by_fraction(sum, fraction, x < 0) + coefficient;
+        let product = mul_floor_by_fraction(sum, fraction);
+        sum = coefficient + ((product ^ sign) - sign);
     }
     sum
 }
@@ -352,11 +356,22 @@ pub(crate) fn shift_down(high: u128, low: u128, shift: u32, round_up: bool) -> O
     }
 }
 
-/// `a * 2^64 / b` rounded toward zero for signed Q64 operands; `None` when
+/// `a * 2^64 / b` for signed Q64 operands, rounded toward zero; `None` when
 /// `b == 0` or the quotient does not fit in an `i128`.
+///
+/// A divisor wider than 64 bits is first truncated to its top 64 bits, so the
+/// division is the short one (two `div_128_64`): relative error below 2^-63,
+/// exact for `|b| < 2^64`.
 pub(crate) fn div_q(a: i128, b: i128) -> Option<i128> {
-    let (high, low) = limbs(a.unsigned_abs());
-    let (q, _) = div_wide(u128::from(high), join(low, 0), b.unsigned_abs())?;
+    let divisor = b.unsigned_abs();
+    // Bits of the divisor beyond 64, dropped from both sides.
+    let drop = 64u32.saturating_sub(divisor.leading_zeros());
+    let divisor = shr(divisor, drop);
+    let magnitude = a.unsigned_abs();
+    // a * 2^(64 - drop) as (high, low), with 64 - drop in [0, 64].
+    let up = 64 - drop;
+    let (high, low) = if up == 0 { (0, magnitude) } else { (shr(magnitude, 128 - up), shl(magnitude, up)) };
+    let (q, _) = div_wide(high, low, divisor)?;
     let q = i128::try_from(q).ok()?;
     Some(if (a < 0) == (b < 0) { q } else { -q })
 }
@@ -382,6 +397,21 @@ mod tests {
             let magnitude: num_bigint::BigInt = product.magnitude().clone().into();
             let expected = if product.sign() == num_bigint::Sign::Minus { -(magnitude >> 64u32) } else { magnitude >> 64u32 };
             prop_assert_eq!(num_bigint::BigInt::from(mul_q(a, b)), expected);
+        }
+
+        #[test]
+        fn horner_matches_bigint(coefficients in proptest::collection::vec(-(1i128 << 70)..(1i128 << 70), 1..20), x in -(1i128 << 64)..=(1i128 << 64)) {
+            // Exact value, then the allowed error of one unit per step.
+            let scale = num_bigint::BigInt::from(1u8) << 64u32;
+            let xb = num_bigint::BigInt::from(x.clamp(-(1i128 << 64) + 1, (1i128 << 64) - 1));
+            let mut exact = num_bigint::BigInt::from(0u8);
+            for &c in coefficients.iter().rev() {
+                exact = (exact * &xb) + num_bigint::BigInt::from(c) * &scale;
+                exact = num_integer::Integer::div_floor(&exact, &scale);
+            }
+            let got = num_bigint::BigInt::from(horner(&coefficients, x));
+            let diff = got - exact;
+            prop_assert!(diff.magnitude() <= &num_bigint::BigUint::from(2 * coefficients.len()), "{diff}");
         }
 
         #[test]
