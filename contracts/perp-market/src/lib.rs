@@ -2,20 +2,43 @@
 //! skew, with funding that drifts with skew.
 //!
 //! It holds no positions or balances: RiskEngine applies every trade. It
-//! calls RiskEngine and the OracleAdapter only.
+//! calls RiskEngine and the OracleAdapter only; RiskEngine calls it back only
+//! through hooks that never call RiskEngine ([`PerpMarket::on_liquidation_close`],
+//! [`PerpMarket::funding_indexes`]). The formulas live in [`logic`];
+//! README.md states them with the storage layout.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 #![cfg_attr(target_arch = "wasm32", allow(missing_docs))]
 
 extern crate alloc;
 
+pub mod logic;
+
 use alloc::{vec, vec::Vec};
 
-use alloy_primitives::{Address, I256, U256};
-use bulwark_common::{roles::Roles, units::WAD};
+use alloy_primitives::{Address, Signed, Uint, I256, U256};
+use bulwark_common::{calls::revert_data, interfaces::IRiskEngine, roles::Roles};
+use logic::{Funding, MarketParams, OpenInterest, TradeError};
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageAddress, StorageI256, StorageMap, StorageU256, StorageU32},
+    storage::{
+        StorageAddress, StorageI128, StorageI64, StorageMap, StorageU128, StorageU32, StorageU64,
+        StorageU96,
+    },
 };
+
+// The OracleAdapter's binding is being added to common::interfaces by its
+// owner; until it lands, the one function this market calls is declared here
+// with the adapter's exact signature (contracts/oracle-adapter/src/lib.rs).
+#[allow(missing_docs, non_snake_case)]
+mod oracle_binding {
+    use alloc::vec;
+    stylus_sdk::prelude::sol_interface! {
+        interface IOracleAdapter {
+            function price(uint32 feedId, uint8 usage) external view returns (uint256);
+        }
+    }
+}
+use oracle_binding::IOracleAdapter;
 
 #[allow(missing_docs)]
 mod sol {
@@ -33,22 +56,49 @@ pub enum Error {
     MarketNotFound(MarketNotFound),
     /// See [`InvalidMarketParams`].
     InvalidMarketParams(InvalidMarketParams),
+    /// See [`AcceptablePriceExceeded`].
+    AcceptablePriceExceeded(AcceptablePriceExceeded),
+    /// See [`TradeSizeOutOfBounds`].
+    TradeSizeOutOfBounds(TradeSizeOutOfBounds),
+    /// See [`OpenInterestCapExceeded`].
+    OpenInterestCapExceeded(OpenInterestCapExceeded),
+    /// See [`ValueOutOfRange`].
+    ValueOutOfRange(ValueOutOfRange),
+    /// See [`NotRiskEngine`].
+    NotRiskEngine(NotRiskEngine),
 }
 
-/// Largest fee a market may charge (1%, WAD).
-pub const MAX_FEE: U256 = U256::from_limbs([10_000_000_000_000_000, 0, 0, 0]);
+/// OracleAdapter price usage for actions that add risk (strict).
+pub const USAGE_ADD_RISK: u8 = 0;
+/// OracleAdapter price usage for reducing risk, valued at the lower source.
+pub const USAGE_REDUCE_RISK_LOW: u8 = 1;
+/// OracleAdapter price usage for reducing risk, valued at the higher source.
+pub const USAGE_REDUCE_RISK_HIGH: u8 = 2;
 
-/// One market's parameters and state.
+/// One market: three slots of parameters read once per trade, then two
+/// slots of hot state written once per trade. Flat (no nested struct), so
+/// the SDK's slot count is right; `REQUIRED_SLOTS` is pinned by a test.
 #[storage]
 pub struct Market {
+    // Slot 0.
+    skew_scale: StorageU128,
+    max_open_interest: StorageU128,
+    // Slot 1.
+    max_trade_size: StorageU128,
+    min_trade_size: StorageU96,
     feed_id: StorageU32,
-    /// Size (WAD, base units) at which the skew premium reaches 100%.
-    skew_scale: StorageU256,
-    maker_fee: StorageU256,
-    taker_fee: StorageU256,
-    max_open_interest: StorageU256,
-    /// Long open interest minus short open interest (WAD, base units).
-    skew: StorageI256,
+    // Slot 2.
+    maker_fee: StorageU64,
+    taker_fee: StorageU64,
+    max_funding_velocity: StorageU64,
+    max_funding_rate: StorageU64,
+    // Slot 3: open interest.
+    long_open_interest: StorageU128,
+    short_open_interest: StorageU128,
+    // Slot 4: funding.
+    funding_index: StorageI128,
+    funding_rate: StorageI64,
+    funding_time: StorageU64,
 }
 
 /// The PerpMarket's state.
@@ -63,10 +113,18 @@ pub struct PerpMarket {
     market_count: StorageU32,
 }
 
+/// Margin parameters handed to RiskEngine (WAD), kept together.
+struct MarginParams {
+    initial: U256,
+    maintenance: U256,
+    scale: U256,
+}
+
 #[public]
 #[inherit(Roles)]
 impl PerpMarket {
-    /// Creates the market contract with its admin, RiskEngine and OracleAdapter.
+    /// Creates the market contract with its admin and the RiskEngine and
+    /// OracleAdapter it is wired to (set once).
     ///
     /// # Errors
     /// `InvalidAdmin` for the zero address.
@@ -84,13 +142,17 @@ impl PerpMarket {
     }
 
     /// Creates a market on oracle feed `feed_id`; returns its id (1, 2, ...).
+    /// Sizes in base units, prices and values in quote, all WAD; fees are
+    /// fractions of notional; funding rate per day, velocity per day per day.
+    /// The margin parameters go to `RiskEngine.configurePerpMarket`.
     ///
     /// # Errors
     /// `Unauthorized` unless the caller is the admin; [`InvalidMarketParams`]
-    /// for a zero skew scale or open-interest cap, or a fee above [`MAX_FEE`].
+    /// naming the first field outside its hard bounds; RiskEngine's errors.
     ///
     /// # Events
-    /// [`MarketCreated`].
+    /// [`MarketParamsSet`].
+    #[allow(clippy::too_many_arguments)]
     pub fn create_market(
         &mut self,
         feed_id: u32,
@@ -98,74 +160,575 @@ impl PerpMarket {
         maker_fee: U256,
         taker_fee: U256,
         max_open_interest: U256,
+        min_trade_size: U256,
+        max_trade_size: U256,
+        max_funding_velocity: U256,
+        max_funding_rate: U256,
+        initial_margin_rate: U256,
+        maintenance_margin_rate: U256,
+        margin_rate_scale: U256,
     ) -> Result<u32, Vec<u8>> {
         self.roles.only_admin()?;
-        let market_id = self.market_count.get().to::<u32>() + 1;
-        if skew_scale.is_zero()
-            || max_open_interest.is_zero()
-            || maker_fee > MAX_FEE
-            || taker_fee > MAX_FEE
-        {
-            return Err(Error::from(InvalidMarketParams { marketId: market_id }).into());
-        }
-        let mut market = self.markets.setter(market_id);
-        market.feed_id.set(alloy_primitives::Uint::from(feed_id));
-        market.skew_scale.set(skew_scale);
-        market.maker_fee.set(maker_fee);
-        market.taker_fee.set(taker_fee);
-        market.max_open_interest.set(max_open_interest);
-        self.market_count.set(alloy_primitives::Uint::from(market_id));
-        log(
-            self.vm(),
-            MarketCreated {
-                marketId: market_id,
-                feedId: feed_id,
-                skewScale: skew_scale,
-                makerFee: maker_fee,
-                takerFee: taker_fee,
-                maxOpenInterest: max_open_interest,
-            },
-        );
+        let market_id = self.market_count.get().to::<u32>().saturating_add(1);
+        let params = MarketParams {
+            feed_id,
+            skew_scale: narrow(skew_scale),
+            maker_fee: narrow(maker_fee),
+            taker_fee: narrow(taker_fee),
+            max_open_interest: narrow(max_open_interest),
+            min_trade_size: narrow(min_trade_size),
+            max_trade_size: narrow(max_trade_size),
+            max_funding_velocity: narrow(max_funding_velocity),
+            max_funding_rate: narrow(max_funding_rate),
+        };
+        self.market_count.set(Uint::from(market_id));
+        let now = self.vm().block_timestamp();
+        self.markets.setter(market_id).funding_time.set(Uint::from(now));
+        let margin = MarginParams {
+            initial: initial_margin_rate,
+            maintenance: maintenance_margin_rate,
+            scale: margin_rate_scale,
+        };
+        self.configure(market_id, &params, &margin)?;
         Ok(market_id)
     }
 
-    /// Fill price of a trade of `size_delta` at `oracle_price`: the oracle
-    /// price times one plus the average skew before and after the trade over
-    /// the skew scale. Trades that add skew pay a premium; trades that reduce
-    /// it get a discount.
+    /// Changes market `market_id`'s parameters (its feed stays). Funding is
+    /// first brought to now under the old parameters, at the OracleAdapter's
+    /// lenient price, so new parameters never apply to the past.
     ///
     /// # Errors
-    /// [`MarketNotFound`]; [`InvalidMarketParams`] when the premium would
-    /// take the price to zero or overflow.
-    pub fn fill_price(
+    /// As [`Self::create_market`], plus [`MarketNotFound`] and the oracle's
+    /// error when no price is usable.
+    ///
+    /// # Events
+    /// [`FundingUpdated`], [`MarketParamsSet`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_market_params(
+        &mut self,
+        market_id: u32,
+        skew_scale: U256,
+        maker_fee: U256,
+        taker_fee: U256,
+        max_open_interest: U256,
+        min_trade_size: U256,
+        max_trade_size: U256,
+        max_funding_velocity: U256,
+        max_funding_rate: U256,
+        initial_margin_rate: U256,
+        maintenance_margin_rate: U256,
+        margin_rate_scale: U256,
+    ) -> Result<(), Vec<u8>> {
+        self.roles.only_admin()?;
+        let old = self.params(market_id)?;
+        let price = self.oracle_price(old.feed_id, USAGE_REDUCE_RISK_LOW)?;
+        let (open_interest, funding) = self.state(market_id);
+        let now = self.vm().block_timestamp();
+        let accrued = logic::accrue_funding(funding, skew(&open_interest), &old, price, now)
+            .map_err(|e| self.trade_error(market_id, e, &old, 0, 0))?;
+        self.store(market_id, open_interest, accrued, price, funding.time);
+        let params = MarketParams {
+            feed_id: old.feed_id,
+            skew_scale: narrow(skew_scale),
+            maker_fee: narrow(maker_fee),
+            taker_fee: narrow(taker_fee),
+            max_open_interest: narrow(max_open_interest),
+            min_trade_size: narrow(min_trade_size),
+            max_trade_size: narrow(max_trade_size),
+            max_funding_velocity: narrow(max_funding_velocity),
+            max_funding_rate: narrow(max_funding_rate),
+        };
+        let margin = MarginParams {
+            initial: initial_margin_rate,
+            maintenance: maintenance_margin_rate,
+            scale: margin_rate_scale,
+        };
+        self.configure(market_id, &params, &margin)
+    }
+
+    /// Trades `size_delta` (base units, WAD; long > 0) of market `market_id`
+    /// for `account`, filling at the oracle price adjusted for skew; returns
+    /// the fill price. A buy reverts if the fill is above `acceptable_price`,
+    /// a sell if it is below. RiskEngine checks that the caller may trade for
+    /// the account, settles funding and PnL, charges the fee and enforces
+    /// margin. Trades that only reduce a position pass while paused, with
+    /// any size, and on the OracleAdapter's lenient price.
+    ///
+    /// # Errors
+    /// [`MarketNotFound`], [`TradeSizeOutOfBounds`],
+    /// [`AcceptablePriceExceeded`], [`OpenInterestCapExceeded`],
+    /// [`ValueOutOfRange`], `ContractPaused` (trades adding risk), the
+    /// oracle's error when no price is usable, RiskEngine's errors
+    /// (`NotAccountOperator`, `InsufficientMargin`, ...).
+    ///
+    /// # Events
+    /// [`FundingUpdated`] (first trade of the market in a block),
+    /// [`PerpTraded`].
+    pub fn trade(
+        &mut self,
+        account: U256,
+        market_id: u32,
+        size_delta: I256,
+        acceptable_price: U256,
+    ) -> Result<U256, Vec<u8>> {
+        let params = self.params(market_id)?;
+        let delta = i128::try_from(size_delta).unwrap_or(0);
+        let (open_interest, funding) = self.state(market_id);
+        let fail = |this: &Self, e: TradeError| {
+            this.trade_error(market_id, e, &params, delta, narrow(acceptable_price))
+        };
+        if delta == 0 {
+            return Err(fail(self, TradeError::TradeSize));
+        }
+        let (price, strict) = self.trade_price(params.feed_id, delta)?;
+        let now = self.vm().block_timestamp();
+        let quote = logic::quote(&params, open_interest, funding, price, delta, now)
+            .map_err(|e| fail(self, e))?;
+        logic::check_acceptable_price(delta, quote.fill_price, narrow(acceptable_price))
+            .map_err(|e| fail(self, e))?;
+        let risk_engine = self.risk_engine.get();
+        let caller = self.vm().msg_sender();
+        let size_before = IRiskEngine::new(risk_engine)
+            .apply_perp_trade(
+                &mut *self,
+                caller,
+                account,
+                market_id,
+                size_delta,
+                U256::from(quote.fill_price),
+                U256::from(quote.fee),
+                int(quote.funding.index),
+                strict,
+            )
+            .map_err(|e| revert_data(risk_engine, e))?;
+        let size_before = i128::try_from(size_before)
+            .map_err(|_| fail(self, TradeError::Arithmetic))?;
+        if logic::adds_risk(size_before, delta) {
+            self.roles.when_not_paused()?;
+        }
+        let open_interest = logic::settle_trade(&params, open_interest, size_before, delta)
+            .map_err(|e| fail(self, e))?;
+        self.store(market_id, open_interest, quote.funding, price, funding.time);
+        self.log_trade(account, market_id, size_before, delta, quote.fill_price, quote.fee, quote.funding.index, false);
+        Ok(U256::from(quote.fill_price))
+    }
+
+    /// RiskEngine's forced close of `size_delta` from `size_before` for
+    /// `account` at `oracle_price`: accrues funding, moves open interest and
+    /// skew (no cap: the close only shrinks a side) and returns the fill
+    /// price with the skew impact of the close, and the funding index. No
+    /// acceptable-price check and no fee. Never calls RiskEngine.
+    ///
+    /// # Errors
+    /// [`NotRiskEngine`], [`MarketNotFound`], [`ValueOutOfRange`].
+    ///
+    /// # Events
+    /// [`FundingUpdated`], [`PerpTraded`] with `liquidation` set.
+    pub fn on_liquidation_close(
+        &mut self,
+        account: U256,
+        market_id: u32,
+        size_before: I256,
+        size_delta: I256,
+        oracle_price: U256,
+    ) -> Result<(U256, I256), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        if caller != self.risk_engine.get() {
+            return Err(Error::from(NotRiskEngine { caller }).into());
+        }
+        let params = self.params(market_id)?;
+        let (open_interest, funding) = self.state(market_id);
+        let now = self.vm().block_timestamp();
+        let price = narrow(oracle_price);
+        let (before, delta) = (i128::try_from(size_before), i128::try_from(size_delta));
+        let result = match (before, delta) {
+            (Ok(before), Ok(delta)) => logic::quote(&params, open_interest, funding, price, delta, now)
+                .and_then(|q| Ok((q, before, delta, open_interest.apply(before, delta, None)?))),
+            _ => Err(TradeError::Arithmetic),
+        };
+        let (quote, before, delta, open_interest) =
+            result.map_err(|e| self.trade_error(market_id, e, &params, 0, 0))?;
+        self.store(market_id, open_interest, quote.funding, price, funding.time);
+        self.log_trade(account, market_id, before, delta, quote.fill_price, 0, quote.funding.index, true);
+        Ok((U256::from(quote.fill_price), int(quote.funding.index)))
+    }
+
+    /// Each market's funding index accrued to now (WAD, quote per unit of
+    /// base size), at the OracleAdapter's lenient price (usage 1). For
+    /// valuation: cash is settled only against the indexes that trades and
+    /// liquidation closes return and store.
+    ///
+    /// # Errors
+    /// [`MarketNotFound`], [`ValueOutOfRange`], the oracle's error when no
+    /// price is usable.
+    pub fn funding_indexes(&self, market_ids: Vec<u32>) -> Result<Vec<I256>, Vec<u8>> {
+        market_ids.into_iter().map(|id| self.funding_now(id).map(|f| int(f.index))).collect()
+    }
+
+    /// Market `market_id`'s funding rate (per day, WAD; positive = longs
+    /// pay) and index accrued to now at the lenient oracle price.
+    ///
+    /// # Errors
+    /// As [`Self::funding_indexes`].
+    pub fn current_funding(&self, market_id: u32) -> Result<(I256, I256), Vec<u8>> {
+        let funding = self.funding_now(market_id)?;
+        Ok((int(funding.rate), int(funding.index)))
+    }
+
+    /// Fill price, fee and oracle price of a trade of `size_delta` now (the
+    /// price a trade in this block would get, before the margin check).
+    ///
+    /// # Errors
+    /// [`MarketNotFound`], [`TradeSizeOutOfBounds`] for zero,
+    /// [`ValueOutOfRange`], the oracle's error when no price is usable.
+    pub fn quote(&self, market_id: u32, size_delta: I256) -> Result<(U256, U256, U256), Vec<u8>> {
+        let params = self.params(market_id)?;
+        let delta = i128::try_from(size_delta).unwrap_or(0);
+        let (price, _) = self.trade_price(params.feed_id, delta)?;
+        let (open_interest, funding) = self.state(market_id);
+        let now = self.vm().block_timestamp();
+        let quote = logic::quote(&params, open_interest, funding, price, delta, now)
+            .map_err(|e| self.trade_error(market_id, e, &params, delta, 0))?;
+        Ok((U256::from(quote.fill_price), U256::from(quote.fee), U256::from(price)))
+    }
+
+    /// Unrealised PnL at the oracle price (rounded down) and funding owed
+    /// since `funding_snapshot` (rounded up; positive = pays) of a position
+    /// of `size` entered at `entry_price` in market `market_id`.
+    ///
+    /// # Errors
+    /// As [`Self::funding_indexes`].
+    pub fn position_pnl(
         &self,
         market_id: u32,
-        oracle_price: U256,
-        size_delta: I256,
-    ) -> Result<U256, Vec<u8>> {
-        let market = self.markets.getter(market_id);
-        let skew_scale = market.skew_scale.get();
-        if skew_scale.is_zero() {
-            return Err(Error::from(MarketNotFound { marketId: market_id }).into());
-        }
-        let invalid =
-            || -> Vec<u8> { Error::from(InvalidMarketParams { marketId: market_id }).into() };
-        let skew = market.skew.get();
-        // premium = (2 skew + delta) / (2 skew_scale), in WAD.
-        let twice_skew_after = skew
-            .checked_mul(I256::try_from(2).map_err(|_| invalid())?)
-            .and_then(|s| s.checked_add(size_delta))
-            .ok_or_else(invalid)?;
-        let scale = I256::try_from(skew_scale).map_err(|_| invalid())?;
-        let wad = I256::try_from(WAD).map_err(|_| invalid())?;
-        let premium = twice_skew_after.checked_mul(wad).ok_or_else(invalid)?
-            / (scale * I256::try_from(2).map_err(|_| invalid())?);
-        let factor = wad.checked_add(premium).filter(|f| f.is_positive()).ok_or_else(invalid)?;
-        oracle_price.checked_mul(factor.into_raw()).map(|p| p / WAD).ok_or_else(invalid)
+        size: I256,
+        entry_price: U256,
+        funding_snapshot: I256,
+    ) -> Result<(I256, I256), Vec<u8>> {
+        let params = self.params(market_id)?;
+        let range = || -> Vec<u8> { Error::from(ValueOutOfRange { marketId: market_id }).into() };
+        let size = i128::try_from(size).map_err(|_| range())?;
+        let snapshot = i128::try_from(funding_snapshot).map_err(|_| range())?;
+        let price = self.oracle_price(params.feed_id, lenient_usage(size.saturating_neg()))?;
+        let funding = self.funding_now(market_id)?;
+        let pnl = logic::unrealised_pnl(size, narrow(entry_price), price).map_err(|_| range())?;
+        let owed = logic::accrued_funding(size, funding.index, snapshot).map_err(|_| range())?;
+        Ok((int(pnl), int(owed)))
+    }
+
+    /// Market `market_id`'s parameters: feed id, skew scale, maker fee,
+    /// taker fee, maximum open interest per side, minimum and maximum trade
+    /// size, maximum funding velocity and maximum funding rate.
+    ///
+    /// # Errors
+    /// [`MarketNotFound`].
+    #[allow(clippy::type_complexity)]
+    pub fn market_params(
+        &self,
+        market_id: u32,
+    ) -> Result<(u32, U256, U256, U256, U256, U256, U256, U256, U256), Vec<u8>> {
+        let p = self.params(market_id)?;
+        Ok((
+            p.feed_id,
+            U256::from(p.skew_scale),
+            U256::from(p.maker_fee),
+            U256::from(p.taker_fee),
+            U256::from(p.max_open_interest),
+            U256::from(p.min_trade_size),
+            U256::from(p.max_trade_size),
+            U256::from(p.max_funding_velocity),
+            U256::from(p.max_funding_rate),
+        ))
+    }
+
+    /// Market `market_id`'s stored state: long and short open interest,
+    /// skew, funding rate, funding index and when funding was last updated.
+    ///
+    /// # Errors
+    /// [`MarketNotFound`].
+    pub fn market_state(
+        &self,
+        market_id: u32,
+    ) -> Result<(U256, U256, I256, I256, I256, u64), Vec<u8>> {
+        self.params(market_id)?;
+        let (oi, funding) = self.state(market_id);
+        Ok((
+            U256::from(oi.long),
+            U256::from(oi.short),
+            int(skew(&oi)),
+            int(funding.rate),
+            int(funding.index),
+            funding.time,
+        ))
     }
 
     /// Number of markets created.
     pub fn market_count(&self) -> u32 {
         self.market_count.get().to()
     }
+
+    /// The RiskEngine this market applies trades through.
+    pub fn risk_engine(&self) -> Address {
+        self.risk_engine.get()
+    }
+
+    /// The OracleAdapter this market prices with.
+    pub fn oracle(&self) -> Address {
+        self.oracle.get()
+    }
 }
+
+impl PerpMarket {
+    /// Market parameters, read once.
+    fn params(&self, market_id: u32) -> Result<MarketParams, Vec<u8>> {
+        let m = self.markets.getter(market_id);
+        let skew_scale = m.skew_scale.get().to::<u128>();
+        if skew_scale == 0 {
+            return Err(Error::from(MarketNotFound { marketId: market_id }).into());
+        }
+        Ok(MarketParams {
+            feed_id: m.feed_id.get().to(),
+            skew_scale,
+            maker_fee: m.maker_fee.get().to(),
+            taker_fee: m.taker_fee.get().to(),
+            max_open_interest: m.max_open_interest.get().to(),
+            min_trade_size: m.min_trade_size.get().to(),
+            max_trade_size: m.max_trade_size.get().to(),
+            max_funding_velocity: m.max_funding_velocity.get().to(),
+            max_funding_rate: m.max_funding_rate.get().to(),
+        })
+    }
+
+    /// Open interest and funding state as stored.
+    fn state(&self, market_id: u32) -> (OpenInterest, Funding) {
+        let m = self.markets.getter(market_id);
+        let open_interest = OpenInterest {
+            long: m.long_open_interest.get().to(),
+            short: m.short_open_interest.get().to(),
+        };
+        // Two's complement reinterpretation: a 128-bit signed value in a u128.
+        #[allow(clippy::cast_possible_wrap)]
+        let index = m.funding_index.get().into_raw().to::<u128>() as i128;
+        let funding = Funding {
+            rate: i128::from(m.funding_rate.get().low_i64()),
+            index,
+            time: m.funding_time.get().to(),
+        };
+        (open_interest, funding)
+    }
+
+    /// Writes open interest and funding (two slots); logs the funding
+    /// update when time moved since `previous_time`.
+    fn store(
+        &mut self,
+        market_id: u32,
+        open_interest: OpenInterest,
+        funding: Funding,
+        price: u128,
+        previous_time: u64,
+    ) {
+        let mut m = self.markets.setter(market_id);
+        m.long_open_interest.set(Uint::from(open_interest.long));
+        m.short_open_interest.set(Uint::from(open_interest.short));
+        // Reinterpretation, exact: i128 and the 128-bit storage word are both two's complement.
+        #[allow(clippy::cast_sign_loss)]
+        m.funding_index.set(Signed::from_raw(Uint::from(funding.index as u128)));
+        // |rate| <= MAX_FUNDING_RATE < 2^63, so the narrowing keeps the value.
+        #[allow(clippy::cast_possible_truncation)]
+        m.funding_rate.set(Signed::from_raw(Uint::from(funding.rate as i64 as u64)));
+        m.funding_time.set(Uint::from(funding.time));
+        if funding.time != previous_time {
+            log(
+                self.vm(),
+                FundingUpdated {
+                    marketId: market_id,
+                    fundingRate: int(funding.rate),
+                    fundingIndex: int(funding.index),
+                    price: U256::from(price),
+                    skew: int(skew(&open_interest)),
+                },
+            );
+        }
+    }
+
+    /// Validates and stores `params`, hands the margin parameters to
+    /// RiskEngine and logs the change.
+    fn configure(
+        &mut self,
+        market_id: u32,
+        params: &MarketParams,
+        margin: &MarginParams,
+    ) -> Result<(), Vec<u8>> {
+        params.validate().map_err(|field| {
+            Vec::<u8>::from(Error::from(InvalidMarketParams { marketId: market_id, field: field as u8 }))
+        })?;
+        let mut m = self.markets.setter(market_id);
+        m.skew_scale.set(Uint::from(params.skew_scale));
+        m.max_open_interest.set(Uint::from(params.max_open_interest));
+        m.max_trade_size.set(Uint::from(params.max_trade_size));
+        m.min_trade_size.set(Uint::from(params.min_trade_size));
+        m.feed_id.set(Uint::from(params.feed_id));
+        // Each is below 2^64 (validated against MAX_FEE, MAX_FUNDING_*).
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            m.maker_fee.set(Uint::from(params.maker_fee as u64));
+            m.taker_fee.set(Uint::from(params.taker_fee as u64));
+            m.max_funding_velocity.set(Uint::from(params.max_funding_velocity as u64));
+            m.max_funding_rate.set(Uint::from(params.max_funding_rate as u64));
+        }
+        let risk_engine = self.risk_engine.get();
+        IRiskEngine::new(risk_engine)
+            .configure_perp_market(
+                &mut *self,
+                market_id,
+                params.feed_id,
+                margin.initial,
+                margin.maintenance,
+                margin.scale,
+                U256::from(params.skew_scale),
+            )
+            .map_err(|e| revert_data(risk_engine, e))?;
+        log(
+            self.vm(),
+            MarketParamsSet {
+                marketId: market_id,
+                feedId: params.feed_id,
+                skewScale: U256::from(params.skew_scale),
+                makerFee: U256::from(params.maker_fee),
+                takerFee: U256::from(params.taker_fee),
+                maxOpenInterest: U256::from(params.max_open_interest),
+                minTradeSize: U256::from(params.min_trade_size),
+                maxTradeSize: U256::from(params.max_trade_size),
+                maxFundingVelocity: U256::from(params.max_funding_velocity),
+                maxFundingRate: U256::from(params.max_funding_rate),
+                initialMarginRate: margin.initial,
+                maintenanceMarginRate: margin.maintenance,
+                marginRateScale: margin.scale,
+            },
+        );
+        Ok(())
+    }
+
+    /// Funding of `market_id` accrued to now at the lenient oracle price.
+    fn funding_now(&self, market_id: u32) -> Result<Funding, Vec<u8>> {
+        let params = self.params(market_id)?;
+        let price = self.oracle_price(params.feed_id, USAGE_REDUCE_RISK_LOW)?;
+        let (open_interest, funding) = self.state(market_id);
+        let now = self.vm().block_timestamp();
+        logic::accrue_funding(funding, skew(&open_interest), &params, price, now)
+            .map_err(|e| self.trade_error(market_id, e, &params, 0, 0))
+    }
+
+    /// The price a trade of `size_delta` uses and whether it is strict: the
+    /// strict price when usable, else the lenient one valued against the
+    /// trader (low for a sell, high for a buy), which RiskEngine accepts
+    /// only for trades that reduce risk. When neither is usable, the
+    /// oracle's error for the lenient price.
+    fn trade_price(&self, feed_id: u32, size_delta: i128) -> Result<(u128, bool), Vec<u8>> {
+        match self.oracle_price(feed_id, USAGE_ADD_RISK) {
+            Ok(price) => Ok((price, true)),
+            Err(_) => Ok((self.oracle_price(feed_id, lenient_usage(size_delta))?, false)),
+        }
+    }
+
+    /// The OracleAdapter's price of `feed_id` for `usage`, as `u128`.
+    fn oracle_price(&self, feed_id: u32, usage: u8) -> Result<u128, Vec<u8>> {
+        let oracle = self.oracle.get();
+        let price =
+            IOracleAdapter::new(oracle).price(self, feed_id, usage).map_err(|e| revert_data(oracle, e))?;
+        Ok(narrow(price))
+    }
+
+    /// Logs a trade.
+    #[allow(clippy::too_many_arguments)]
+    fn log_trade(
+        &self,
+        account: U256,
+        market_id: u32,
+        size_before: i128,
+        size_delta: i128,
+        fill_price: u128,
+        fee: u128,
+        funding_index: i128,
+        liquidation: bool,
+    ) {
+        log(
+            self.vm(),
+            PerpTraded {
+                account,
+                marketId: market_id,
+                sizeBefore: int(size_before),
+                sizeDelta: int(size_delta),
+                fillPrice: U256::from(fill_price),
+                fee: U256::from(fee),
+                fundingIndex: int(funding_index),
+                liquidation,
+            },
+        );
+    }
+
+    /// The Solidity error for a [`TradeError`] in market `market_id`.
+    fn trade_error(
+        &self,
+        market_id: u32,
+        error: TradeError,
+        params: &MarketParams,
+        size_delta: i128,
+        acceptable_price: u128,
+    ) -> Vec<u8> {
+        match error {
+            TradeError::Arithmetic => Error::from(ValueOutOfRange { marketId: market_id }),
+            TradeError::AcceptablePrice { fill_price } => Error::from(AcceptablePriceExceeded {
+                marketId: market_id,
+                sizeDelta: int(size_delta),
+                fillPrice: U256::from(fill_price),
+                acceptablePrice: U256::from(acceptable_price),
+            }),
+            TradeError::TradeSize => Error::from(TradeSizeOutOfBounds {
+                marketId: market_id,
+                sizeDelta: int(size_delta),
+                minTradeSize: U256::from(params.min_trade_size),
+                maxTradeSize: U256::from(params.max_trade_size),
+            }),
+            TradeError::OpenInterestCap { long, open_interest } => {
+                Error::from(OpenInterestCapExceeded {
+                    marketId: market_id,
+                    long,
+                    openInterest: U256::from(open_interest),
+                    maxOpenInterest: U256::from(params.max_open_interest),
+                })
+            }
+        }
+        .into()
+    }
+}
+
+/// The lenient usage valued against a trade of `size_delta`: a sell (or a
+/// valuation of long exposure) at the lower source, a buy at the higher.
+fn lenient_usage(size_delta: i128) -> u8 {
+    if size_delta > 0 {
+        USAGE_REDUCE_RISK_HIGH
+    } else {
+        USAGE_REDUCE_RISK_LOW
+    }
+}
+
+/// Skew of `open_interest`; each side stays below `logic::MAX_SIZE`, so the
+/// difference always fits (zero would only mean a corrupted state).
+fn skew(open_interest: &OpenInterest) -> i128 {
+    open_interest.skew().unwrap_or_default()
+}
+
+/// An ABI amount as `u128`, saturating: every bound it is checked against is
+/// far below `u128::MAX`, so saturation turns "too large" into "out of bounds".
+fn narrow(value: U256) -> u128 {
+    value.saturating_to()
+}
+
+/// An `i128` on the ABI (`int256`); always representable.
+fn int(value: i128) -> I256 {
+    I256::try_from(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;
