@@ -1,23 +1,33 @@
 //! OracleAdapter: turns Chainlink-style feeds into 18-decimal prices that the
-//! rest of Bulwark can trust, and refuses the ones it cannot.
+//! rest of Bulwark can trust, and refuses the ones it cannot. It also holds
+//! the volatility surface per underlying and expiry and the settlement price
+//! per underlying and expiry.
 //!
-//! It never calls another Bulwark contract; it only reads price feeds.
+//! It never calls another Bulwark contract; it only reads price feeds. The
+//! rules live in [`logic`]; this file loads state, calls them, stores and logs.
+//! README.md states the rules for each price usage.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 #![cfg_attr(target_arch = "wasm32", allow(missing_docs))]
 
 extern crate alloc;
 
+pub mod logic;
+
 use alloc::{vec, vec::Vec};
 
-use alloy_primitives::{Address, I256, U256};
-use bulwark_common::{
-    interfaces::IAggregatorV3,
-    roles::Roles,
-    units::{to_wad, Rounding},
+use alloy_primitives::{aliases::U80, Address, I256, U256};
+use alloy_sol_types::{SolError, SolEvent};
+#[cfg(feature = "volatility-surface")]
+use bulwark_common::roles::VOLATILITY_UPDATER;
+use bulwark_common::{calls::revert_data, interfaces::IAggregatorV3, roles::Roles};
+use logic::{
+    Bounds, Combined, FeedConfig, PriceError, Round, SequencerStatus, SettlementError, Timing, Word,
 };
+#[cfg(feature = "volatility-surface")]
+use logic::{Slice, SurfaceConfig, SurfaceError, Svi};
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageAddress, StorageI256, StorageMap, StorageU64, StorageU8},
+    storage::{StorageB256, StorageMap, StorageU64, StorageVec},
 };
 
 #[allow(missing_docs)]
@@ -26,49 +36,203 @@ mod sol {
         #[sol(all_derives)]
         "src/oracle.sol"
     );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        "src/surface.sol"
+    );
 }
 pub use sol::*;
 
-/// Errors of the OracleAdapter.
-#[derive(SolidityError, Debug)]
-pub enum Error {
-    /// See [`FeedNotConfigured`].
-    FeedNotConfigured(FeedNotConfigured),
-    /// See [`InvalidFeedConfig`].
-    InvalidFeedConfig(InvalidFeedConfig),
-    /// See [`NonPositiveAnswer`].
-    NonPositiveAnswer(NonPositiveAnswer),
-    /// See [`StalePrice`].
-    StalePrice(StalePrice),
-    /// See [`PriceOutOfBounds`].
-    PriceOutOfBounds(PriceOutOfBounds),
+/// `InvalidConfig` parameter codes.
+pub mod parameter {
+    /// The primary aggregator.
+    pub const PRIMARY: u8 = 1;
+    /// The secondary aggregator.
+    pub const SECONDARY: u8 = 2;
+    /// The strict maximum age.
+    pub const MAX_AGE: u8 = 3;
+    /// The lenient maximum age.
+    pub const MAX_AGE_LENIENT: u8 = 4;
+    /// The maximum deviation.
+    pub const MAX_DEVIATION: u8 = 5;
+    /// The price bounds.
+    pub const PRICE_BOUNDS: u8 = 6;
+    /// A feed's decimals.
+    pub const DECIMALS: u8 = 7;
+    /// The sequencer grace period.
+    pub const GRACE_PERIOD: u8 = 8;
+    /// The settlement window.
+    pub const SETTLEMENT_WINDOW: u8 = 9;
+    /// The surface configuration.
+    pub const SURFACE: u8 = 10;
 }
 
-/// Longest maximum age a feed may be given (one day).
-pub const MAX_FEED_AGE: u64 = 86_400;
-
-/// One feed's configuration.
+/// One feed's configuration in three packed words ([`logic::FeedConfig`]).
 #[storage]
 pub struct Feed {
-    primary: StorageAddress,
-    max_age: StorageU64,
-    decimals: StorageU8,
-    min_answer: StorageI256,
-    max_answer: StorageI256,
+    main: StorageB256,
+    secondary: StorageB256,
+    bounds: StorageB256,
 }
 
-/// The OracleAdapter's state.
+/// One volatility slice in two packed words ([`logic::Slice::pack`]).
+#[storage]
+#[cfg_attr(not(feature = "volatility-surface"), allow(dead_code))]
+pub struct SliceStorage {
+    params: StorageB256,
+    meta: StorageB256,
+}
+
+/// The OracleAdapter's state. The surface fields keep their slots when the
+/// `volatility-surface` feature is off, so the layout is the same either way.
 #[entrypoint]
 #[storage]
+#[cfg_attr(not(feature = "volatility-surface"), allow(dead_code))]
 pub struct OracleAdapter {
     #[borrow]
     roles: Roles,
     feeds: StorageMap<u32, Feed>,
+    /// Sequencer feed, grace period, settlement window ([`logic::Timing`]).
+    timing: StorageB256,
+    /// The protocol strike grid, volatility bounds, surface age ([`SurfaceConfig`]).
+    surface_grid: StorageB256,
+    surface_limits: StorageB256,
+    surfaces: StorageMap<u32, StorageMap<u64, SliceStorage>>,
+    expiries: StorageMap<u32, StorageVec<StorageU64>>,
+    /// Settlement prices by `feedId << 64 | expiry`; zero = not recorded.
+    settlements: StorageMap<u128, StorageB256>,
 }
 
+/// What `latestRoundData` and `getRoundData` return.
+type RoundData = (U80, I256, U256, U256, U80);
+
+fn round_of(data: &RoundData) -> Round {
+    let (round_id, answer, started_at, updated_at, answered_in_round) = *data;
+    Round {
+        round_id: round_id.to(),
+        answer: logic::narrow(&answer.to_be_bytes()),
+        started_at: started_at.saturating_to(),
+        updated_at: updated_at.saturating_to(),
+        answered_in_round: answered_in_round.to(),
+    }
+}
+
+// Errors and events are encoded by hand, word by word, with the selectors and
+// topics of the declarations in oracle.sol: the same bytes as alloy's
+// encoders (a test checks each), without one encoder per type in the binary.
+
+/// An unsigned ABI word.
+fn uint(x: impl Into<u128>) -> Word {
+    let mut w = [0u8; 32];
+    w[16..].copy_from_slice(&x.into().to_be_bytes());
+    w
+}
+
+/// A signed ABI word.
+#[cfg(feature = "volatility-surface")]
+fn int(x: i128) -> Word {
+    let mut w = if x < 0 { [0xff; 32] } else { [0u8; 32] };
+    w[16..].copy_from_slice(&x.to_be_bytes());
+    w
+}
+
+/// An address ABI word.
+fn addr(a: Address) -> Word {
+    a.into_word().0
+}
+
+/// Revert data: `selector` then the words.
+fn revert(selector: [u8; 4], words: &[Word]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(4 + 32 * words.len());
+    data.extend_from_slice(&selector);
+    for word in words {
+        data.extend_from_slice(word);
+    }
+    data
+}
+
+fn config_error(feed_id: u32, parameter: u8) -> Vec<u8> {
+    revert(InvalidConfig::SELECTOR, &[uint(feed_id), uint(parameter)])
+}
+
+/// The Solidity error of a refused round of `source`.
+fn price_error(
+    feed_id: u32,
+    source: Address,
+    error: PriceError,
+    data: &RoundData,
+    bounds: &Bounds,
+    now: u64,
+) -> Vec<u8> {
+    let (round_id, answer, _, updated_at, answered_in_round) = *data;
+    let (id, source) = (uint(feed_id), addr(source));
+    match error {
+        PriceError::IncompleteRound => revert(
+            IncompleteRound::SELECTOR,
+            &[
+                id,
+                source,
+                uint(round_id.to::<u128>()),
+                uint(answered_in_round.to::<u128>()),
+                updated_at.to_be_bytes(),
+            ],
+        ),
+        PriceError::NonPositiveAnswer => {
+            revert(NonPositiveAnswer::SELECTOR, &[id, source, answer.to_be_bytes()])
+        }
+        PriceError::Stale { max_age } => revert(
+            StalePrice::SELECTOR,
+            &[id, source, updated_at.to_be_bytes(), uint(max_age), uint(now)],
+        ),
+        PriceError::OutOfBounds { price } => revert(
+            PriceOutOfBounds::SELECTOR,
+            &[id, source, uint(price), uint(bounds.min_price), uint(bounds.max_price)],
+        ),
+    }
+}
+
+#[cfg(feature = "volatility-surface")]
+fn surface_error(feed_id: u32, expiry: u64, error: SurfaceError) -> Vec<u8> {
+    let (id, at) = (uint(feed_id), uint(expiry));
+    match error {
+        SurfaceError::Invalid(reason) => revert(InvalidSurface::SELECTOR, &[id, at, uint(reason)]),
+        SurfaceError::VolatilityOutOfBounds { log_moneyness, volatility } => {
+            revert(VolatilityOutOfBounds::SELECTOR, &[id, at, int(log_moneyness), uint(volatility)])
+        }
+        SurfaceError::Butterfly { log_moneyness } => {
+            revert(ButterflyArbitrage::SELECTOR, &[id, at, int(log_moneyness)])
+        }
+        SurfaceError::Calendar { neighbour, log_moneyness } => {
+            revert(CalendarArbitrage::SELECTOR, &[id, at, uint(neighbour), int(log_moneyness)])
+        }
+    }
+}
+
+fn settlement_key(feed_id: u32, expiry: u64) -> u128 {
+    (u128::from(feed_id) << 64) | u128::from(expiry)
+}
+
+/// The public interface: the core functions, plus the surface functions when
+/// the `volatility-surface` feature is on. The SDK's router cannot skip a
+/// method by `cfg`, so this emits the impl once for each case (every token,
+/// the attributes included, comes from the invocation below).
+macro_rules! public_interface {
+    ([$($head:tt)*] { $($core:tt)* } surface { $($surface:tt)* }) => {
+        #[cfg(not(feature = "volatility-surface"))]
+        $($head)* { $($core)* }
+
+        #[cfg(feature = "volatility-surface")]
+        $($head)* { $($core)* $($surface)* }
+    };
+}
+
+public_interface! {
+[
 #[public]
 #[inherit(Roles)]
-impl OracleAdapter {
+impl OracleAdapter
+]
+{
     /// Creates the adapter with its first admin.
     ///
     /// # Errors
@@ -78,105 +242,530 @@ impl OracleAdapter {
         Ok(self.roles.init(admin)?)
     }
 
-    /// Configures feed `feed_id`: its aggregator, maximum age in seconds and
-    /// the accepted answer range (in the feed's own decimals).
+    /// Configures feed `feed_id` (the underlying's id): its primary aggregator,
+    /// an optional secondary (zero for none), the strict and lenient maximum
+    /// ages in seconds, the maximum primary/secondary deviation in basis
+    /// points (0 without a secondary), and the accepted price range in 18
+    /// decimals (set it strictly inside the aggregators' own min/max answer so
+    /// that a clamped answer is refused).
     ///
     /// # Errors
-    /// `Unauthorized` unless the caller is the admin; [`InvalidFeedConfig`]
-    /// for a zero aggregator, a maximum age of zero or above [`MAX_FEED_AGE`],
-    /// or an empty or non-positive answer range; a feed that does not answer
+    /// `Unauthorized` unless the caller is the admin; [`InvalidConfig`] for a
+    /// value outside the hard bounds (README); a feed that does not answer
     /// `decimals()` reverts with its own error.
     ///
     /// # Events
     /// [`FeedConfigured`].
+    #[allow(clippy::too_many_arguments)]
     pub fn set_feed(
         &mut self,
         feed_id: u32,
         primary: Address,
-        max_age: u64,
-        min_answer: I256,
-        max_answer: I256,
+        secondary: Address,
+        max_age: u32,
+        max_age_lenient: u32,
+        max_deviation_bps: u16,
+        min_price: U256,
+        max_price: U256,
     ) -> Result<(), Vec<u8>> {
         self.roles.only_admin()?;
-        if primary.is_zero()
-            || max_age == 0
-            || max_age > MAX_FEED_AGE
-            || min_answer <= I256::ZERO
-            || max_answer <= min_answer
-        {
-            return Err(Error::from(InvalidFeedConfig { feedId: feed_id }).into());
+        let invalid = |parameter| config_error(feed_id, parameter);
+        if primary.is_zero() {
+            return Err(invalid(parameter::PRIMARY));
         }
-        let decimals = IAggregatorV3::new(primary)
-            .decimals(&*self)
-            .map_err(|e| bulwark_common::calls::revert_data(primary, e))?;
+        if secondary == primary {
+            return Err(invalid(parameter::SECONDARY));
+        }
+        if max_age == 0 || u64::from(max_age) > logic::MAX_FEED_AGE {
+            return Err(invalid(parameter::MAX_AGE));
+        }
+        if max_age_lenient < max_age || u64::from(max_age_lenient) > logic::MAX_FEED_AGE_LENIENT {
+            return Err(invalid(parameter::MAX_AGE_LENIENT));
+        }
+        let deviation_ok = if secondary.is_zero() {
+            max_deviation_bps == 0
+        } else {
+            max_deviation_bps != 0 && u64::from(max_deviation_bps) <= logic::MAX_DEVIATION_BPS
+        };
+        if !deviation_ok {
+            return Err(invalid(parameter::MAX_DEVIATION));
+        }
+        let (Ok(min), Ok(max)) = (u128::try_from(min_price), u128::try_from(max_price)) else {
+            return Err(invalid(parameter::PRICE_BOUNDS));
+        };
+        if min == 0 || max <= min {
+            return Err(invalid(parameter::PRICE_BOUNDS));
+        }
+        let config = FeedConfig {
+            primary: primary.0 .0,
+            primary_decimals: self.decimals_of(feed_id, primary)?,
+            max_age,
+            max_age_lenient,
+            secondary: secondary.0 .0,
+            secondary_decimals: if secondary.is_zero() { 0 } else { self.decimals_of(feed_id, secondary)? },
+            max_deviation_bps,
+            min_price: min,
+            max_price: max,
+        };
         let mut feed = self.feeds.setter(feed_id);
-        feed.primary.set(primary);
-        feed.max_age.set(alloy_primitives::Uint::from(max_age));
-        feed.decimals.set(alloy_primitives::Uint::from(decimals));
-        feed.min_answer.set(min_answer);
-        feed.max_answer.set(max_answer);
-        log(
-            self.vm(),
-            FeedConfigured {
-                feedId: feed_id,
-                primary,
-                maxAge: max_age,
-                minAnswer: min_answer,
-                maxAnswer: max_answer,
-            },
+        feed.main.set(config.main_word().into());
+        feed.secondary.set(config.secondary_word().into());
+        feed.bounds.set(config.bounds_word().into());
+        self.emit(
+            &[FeedConfigured::SIGNATURE_HASH.0, uint(feed_id), addr(primary), addr(secondary)],
+            &[uint(max_age), uint(max_age_lenient), uint(max_deviation_bps), uint(min), uint(max)],
         );
         Ok(())
     }
 
-    /// The latest price of feed `feed_id` in 18 decimals, refused when it is
-    /// stale, out of bounds or not positive.
+    /// Sets the L2 sequencer uptime feed (zero: no sequencer check, for chains
+    /// without one), its grace period in seconds, and the settlement window
+    /// (how long after expiry the first round may land and still settle).
     ///
     /// # Errors
-    /// [`FeedNotConfigured`], [`StalePrice`], [`PriceOutOfBounds`],
-    /// [`NonPositiveAnswer`]; a failing feed reverts with its own error.
-    pub fn price(&self, feed_id: u32) -> Result<U256, Vec<u8>> {
-        let feed = self.feeds.getter(feed_id);
-        let primary = feed.primary.get();
-        if primary.is_zero() {
-            return Err(Error::from(FeedNotConfigured { feedId: feed_id }).into());
+    /// `Unauthorized` unless the caller is the admin; [`InvalidConfig`] for a
+    /// grace period or window outside the hard bounds.
+    ///
+    /// # Events
+    /// [`TimingConfigured`].
+    pub fn set_timing(&mut self, sequencer_feed: Address, grace_period: u32, settlement_window: u32) -> Result<(), Vec<u8>> {
+        self.roles.only_admin()?;
+        if !(logic::MIN_GRACE_PERIOD..=logic::MAX_GRACE_PERIOD).contains(&u64::from(grace_period)) {
+            return Err(config_error(0, parameter::GRACE_PERIOD));
         }
-        let (_, answer, _, updated_at, _) = IAggregatorV3::new(primary)
-            .latest_round_data(self)
-            .map_err(|e| bulwark_common::calls::revert_data(primary, e))?;
-        let now = U256::from(self.vm().block_timestamp());
-        let max_age = U256::from(feed.max_age.get());
-        if updated_at > now || now - updated_at > max_age {
-            return Err(Error::from(StalePrice {
-                feedId: feed_id,
-                updatedAt: updated_at,
-                maxAge: max_age,
-                now,
-            })
-            .into());
+        if !(logic::MIN_SETTLEMENT_WINDOW..=logic::MAX_SETTLEMENT_WINDOW).contains(&u64::from(settlement_window)) {
+            return Err(config_error(0, parameter::SETTLEMENT_WINDOW));
         }
-        if answer <= I256::ZERO {
-            return Err(Error::from(NonPositiveAnswer { feedId: feed_id, answer }).into());
+        let timing = Timing { sequencer: sequencer_feed.0 .0, grace_period, settlement_window };
+        self.timing.set(timing.pack().into());
+        self.emit(
+            &[TimingConfigured::SIGNATURE_HASH.0, addr(sequencer_feed)],
+            &[uint(grace_period), uint(settlement_window)],
+        );
+        Ok(())
+    }
+
+    /// The price of feed `feed_id` in 18 decimals for `usage`: 0 adds risk
+    /// (strict, fails closed), 1 reduces risk or liquidates valued low, 2 the
+    /// same valued high. README.md states the rules of each.
+    ///
+    /// # Errors
+    /// [`InvalidUsage`], `ContractPaused` (usage 0 only), [`SequencerDown`],
+    /// [`SequencerGracePeriod`] (usage 0 only), [`FeedNotConfigured`],
+    /// [`IncompleteRound`], [`NonPositiveAnswer`], [`StalePrice`],
+    /// [`PriceOutOfBounds`], [`PriceDeviation`] (usage 0 only); a failing
+    /// feed reverts with its own error.
+    pub fn price(&self, feed_id: u32, usage: u8) -> Result<U256, Vec<u8>> {
+        let now = self.vm().block_timestamp();
+        self.check_usage(usage, now)?;
+        self.feed_price(feed_id, usage, now).map(U256::from)
+    }
+
+    /// [`Self::price`] of several feeds in one call (the usage, pause and
+    /// sequencer are checked once).
+    ///
+    /// # Errors
+    /// As [`Self::price`], for the first feed that fails.
+    pub fn prices(&self, feed_ids: Vec<u32>, usage: u8) -> Result<Vec<U256>, Vec<u8>> {
+        let now = self.vm().block_timestamp();
+        self.check_usage(usage, now)?;
+        let mut out = Vec::with_capacity(feed_ids.len());
+        for feed_id in feed_ids {
+            out.push(U256::from(self.feed_price(feed_id, usage, now)?));
         }
-        let (min_answer, max_answer) = (feed.min_answer.get(), feed.max_answer.get());
-        if answer < min_answer || answer > max_answer {
-            return Err(Error::from(PriceOutOfBounds {
-                feedId: feed_id,
-                answer,
-                minAnswer: min_answer,
-                maxAnswer: max_answer,
-            })
-            .into());
+        Ok(out)
+    }
+
+    /// The sequencer status: 0 up, 1 down, 2 up but in the grace period, and
+    /// when the status last changed (0 when up past the grace period). Always
+    /// (0, 0) without a sequencer feed.
+    ///
+    /// # Errors
+    /// A failing sequencer feed reverts with its own error.
+    pub fn sequencer_status(&self) -> Result<(u8, U256), Vec<u8>> {
+        let status = self.sequencer_state(self.vm().block_timestamp())?;
+        let since = match status {
+            Some(SequencerStatus::Down { since } | SequencerStatus::Grace { since, .. }) => since,
+            _ => 0,
+        };
+        Ok((status.map_or(0, SequencerStatus::code), U256::from(since)))
+    }
+
+    /// Records the settlement price of feed `feed_id` at `expiry` from round
+    /// `round_id` of its primary aggregator: the first round updated at or
+    /// after expiry, within the settlement window, with a valid answer. Anyone
+    /// may call it after expiry; the price never changes afterwards.
+    ///
+    /// # Errors
+    /// [`FeedNotConfigured`]; [`SettlementAlreadyRecorded`];
+    /// [`SettlementUnavailable`] with its reason (none yet, outside the
+    /// window, not the first round, ...).
+    ///
+    /// # Events
+    /// [`SettlementPriceRecorded`].
+    pub fn record_settlement_price(&mut self, feed_id: u32, expiry: u64, round_id: U80) -> Result<U256, Vec<u8>> {
+        let key = settlement_key(feed_id, expiry);
+        let (id, at) = (uint(feed_id), uint(expiry));
+        let recorded = logic::low_u128(&self.settlements.get(key).0);
+        if recorded != 0 {
+            return Err(revert(SettlementAlreadyRecorded::SELECTOR, &[id, at, uint(recorded)]));
         }
-        // answer > 0 was checked above, so the cast keeps its value.
-        let raw = answer.into_raw();
-        to_wad(raw, feed.decimals.get().to(), Rounding::Down).ok_or_else(|| {
-            Error::from(PriceOutOfBounds {
-                feedId: feed_id,
-                answer,
-                minAnswer: min_answer,
-                maxAnswer: max_answer,
-            })
-            .into()
+        let feed = self.feed_config(feed_id)?;
+        let bounds = Bounds { decimals: feed.primary_decimals, min_price: feed.min_price, max_price: feed.max_price };
+        let now = self.vm().block_timestamp();
+        let window = u64::from(Timing::unpack(&self.timing.get().0).settlement_window);
+        let unavailable = |reason: SettlementError| {
+            revert(SettlementUnavailable::SELECTOR, &[id, at, uint(round_id.to::<u128>()), uint(reason as u8)])
+        };
+        let aggregator = IAggregatorV3::new(Address::from(feed.primary));
+        let data = aggregator.get_round_data(&*self, round_id).map_err(|_| {
+            unavailable(if now < expiry { SettlementError::ExpiryNotReached } else { SettlementError::RoundMissing })
+        })?;
+        let round = round_of(&data);
+        let price = logic::check_settlement_round(&round, &bounds, expiry, window, now).map_err(unavailable)?;
+        logic::check_predecessor(round.round_id, expiry, |earlier| {
+            aggregator.get_round_data(&*self, U80::from(earlier)).ok().map(|data| round_of(&data).updated_at)
         })
+        .map_err(unavailable)?;
+        self.settlements.setter(key).set(uint(price).into());
+        self.emit(
+            &[SettlementPriceRecorded::SIGNATURE_HASH.0, id, at],
+            &[uint(price), uint(round.round_id), uint(round.updated_at)],
+        );
+        Ok(U256::from(price))
+    }
+
+    /// The recorded settlement price of feed `feed_id` at `expiry` (WAD).
+    ///
+    /// # Errors
+    /// [`SettlementNotRecorded`].
+    pub fn settlement_price(&self, feed_id: u32, expiry: u64) -> Result<U256, Vec<u8>> {
+        let price = self.settlements.get(settlement_key(feed_id, expiry));
+        if price.is_zero() {
+            return Err(revert(SettlementNotRecorded::SELECTOR, &[uint(feed_id), uint(expiry)]));
+        }
+        Ok(price.into())
     }
 }
+surface {
+    /// Sets the protocol strike grid on which pushed surfaces are checked
+    /// (`points` log-moneyness values evenly spaced from `min_log_moneyness`
+    /// to `max_log_moneyness`, WAD), the accepted volatility range (WAD) and
+    /// the surface maximum age in seconds.
+    ///
+    /// # Errors
+    /// `Unauthorized` unless the caller is the admin; [`InvalidConfig`]
+    /// (parameter 10) outside the hard bounds (README).
+    ///
+    /// # Events
+    /// [`SurfaceConfigured`].
+    pub fn set_surface_config(
+        &mut self,
+        min_log_moneyness: I256,
+        max_log_moneyness: I256,
+        points: u8,
+        min_volatility: U256,
+        max_volatility: U256,
+        max_age: u32,
+    ) -> Result<(), Vec<u8>> {
+        self.roles.only_admin()?;
+        let config = SurfaceConfig {
+            min_log_moneyness: logic::narrow(&min_log_moneyness.to_be_bytes()),
+            max_log_moneyness: logic::narrow(&max_log_moneyness.to_be_bytes()),
+            points,
+            min_volatility: u128::try_from(min_volatility).unwrap_or(u128::MAX),
+            max_volatility: u128::try_from(max_volatility).unwrap_or(u128::MAX),
+            max_age: u64::from(max_age),
+        };
+        if !config.is_valid() {
+            return Err(config_error(0, parameter::SURFACE));
+        }
+        let (grid, limits) = config.pack();
+        self.surface_grid.set(grid.into());
+        self.surface_limits.set(limits.into());
+        self.emit(
+            &[SurfaceConfigured::SIGNATURE_HASH.0],
+            &[
+                int(config.min_log_moneyness),
+                int(config.max_log_moneyness),
+                uint(points),
+                uint(config.min_volatility),
+                uint(config.max_volatility),
+                uint(max_age),
+            ],
+        );
+        Ok(())
+    }
+
+    /// Pushes the volatility slice of feed `feed_id` at `expiry`: SVI raw
+    /// parameters (WAD, kept to 12 decimals) of the total implied variance
+    /// `w(k) = a + b (rho (k - m) + sqrt((k - m)^2 + sigma^2))` over the time
+    /// from now to expiry, with `k = ln(strike / forward)`.
+    ///
+    /// # Errors
+    /// `Unauthorized` without the volatility-updater role; [`InvalidSurface`],
+    /// [`VolatilityOutOfBounds`], [`ButterflyArbitrage`] on the protocol
+    /// strike grid, [`CalendarArbitrage`] against the nearest live expiries of
+    /// the same feed (pushed within the surface maximum age).
+    ///
+    /// # Events
+    /// [`VolatilitySurfaceSet`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_volatility_surface(
+        &mut self,
+        feed_id: u32,
+        expiry: u64,
+        forward: U256,
+        a: I256,
+        b: I256,
+        rho: I256,
+        m: I256,
+        sigma: I256,
+    ) -> Result<(), Vec<u8>> {
+        self.roles.only_role(VOLATILITY_UPDATER)?;
+        let now = self.vm().block_timestamp();
+        let invalid = |reason: u8| surface_error(feed_id, expiry, SurfaceError::Invalid(reason));
+        let config = self.surface_config();
+        if config.points == 0 {
+            return Err(invalid(logic::invalid::NOT_CONFIGURED));
+        }
+        let wad = |x: I256| logic::narrow(&x.to_be_bytes());
+        let (a, b, rho, m, sigma) = (wad(a), wad(b), wad(rho), wad(m), wad(sigma));
+        let Ok(forward) = u128::try_from(forward) else {
+            return Err(invalid(logic::invalid::FORWARD));
+        };
+        let slice = Slice { svi: Svi { a, b, rho, m, sigma }, forward, pushed_at: now, expiry }.truncated();
+        let Some((params, meta)) = slice.pack() else {
+            return Err(invalid(logic::invalid::PARAMETERS));
+        };
+        let (previous, next, known) = self.neighbours(feed_id, expiry, now, config.max_age);
+        logic::check_slice(&slice, &config, previous.as_ref(), next.as_ref(), now)
+            .map_err(|e| surface_error(feed_id, expiry, e))?;
+        if !known {
+            let mut list = self.expiries.setter(feed_id);
+            if list.len() >= logic::MAX_EXPIRIES {
+                return Err(invalid(logic::invalid::TOO_MANY_EXPIRIES));
+            }
+            list.push(alloy_primitives::Uint::from(expiry));
+        }
+        let mut outer = self.surfaces.setter(feed_id);
+        let mut stored = outer.setter(expiry);
+        stored.params.set(params.into());
+        stored.meta.set(meta.into());
+        let svi = &slice.svi;
+        self.emit(
+            &[VolatilitySurfaceSet::SIGNATURE_HASH.0, uint(feed_id), uint(expiry)],
+            &[uint(forward), int(svi.a), int(svi.b), int(svi.rho), int(svi.m), int(svi.sigma)],
+        );
+        Ok(())
+    }
+
+    /// Annualised implied volatility (WAD) of feed `feed_id` at `expiry` and
+    /// `strike` (WAD), clamped to the configured volatility bounds.
+    ///
+    /// # Errors
+    /// [`SurfaceNotSet`], [`StaleSurface`], [`VolatilityUnavailable`].
+    pub fn volatility(&self, feed_id: u32, expiry: u64, strike: U256) -> Result<U256, Vec<u8>> {
+        let now = self.vm().block_timestamp();
+        let config = self.surface_config();
+        let (id, at) = (uint(feed_id), uint(expiry));
+        let Some(slice) = self.slice(feed_id, expiry) else {
+            return Err(revert(SurfaceNotSet::SELECTOR, &[id, at]));
+        };
+        if now.saturating_sub(slice.pushed_at) > config.max_age {
+            return Err(revert(StaleSurface::SELECTOR, &[id, at, uint(slice.pushed_at), uint(config.max_age), uint(now)]));
+        }
+        u128::try_from(strike)
+            .ok()
+            .and_then(|strike| logic::volatility_at(&slice, &config, strike).ok())
+            .map(U256::from)
+            .ok_or_else(|| revert(VolatilityUnavailable::SELECTOR, &[id, at, strike.to_be_bytes()]))
+    }
+}
+}
+
+impl OracleAdapter {
+    /// Logs an event: `topics` (the first is the event's signature hash),
+    /// then the ABI words of its data.
+    fn emit(&self, topics: &[Word], words: &[Word]) {
+        let mut input = Vec::with_capacity(32 * (topics.len() + words.len()));
+        for word in topics.iter().chain(words) {
+            input.extend_from_slice(word);
+        }
+        self.vm().emit_log(&input, topics.len());
+    }
+
+    fn decimals_of(&self, feed_id: u32, aggregator: Address) -> Result<u8, Vec<u8>> {
+        let decimals = IAggregatorV3::new(aggregator)
+            .decimals(self)
+            .map_err(|e| revert_data(aggregator, e))?;
+        if decimals > logic::MAX_FEED_DECIMALS {
+            return Err(config_error(feed_id, parameter::DECIMALS));
+        }
+        Ok(decimals)
+    }
+
+    /// The configuration of a feed that exists.
+    fn feed_config(&self, feed_id: u32) -> Result<FeedConfig, Vec<u8>> {
+        let feed = self.feeds.getter(feed_id);
+        let config =
+            FeedConfig::unpack(&feed.main.get().0, &feed.secondary.get().0, &feed.bounds.get().0);
+        if config.primary == [0u8; 20] {
+            return Err(revert(FeedNotConfigured::SELECTOR, &[uint(feed_id)]));
+        }
+        Ok(config)
+    }
+
+    /// The sequencer status, or `None` without a sequencer feed.
+    fn sequencer_state(&self, now: u64) -> Result<Option<SequencerStatus>, Vec<u8>> {
+        let timing = Timing::unpack(&self.timing.get().0);
+        let feed = Address::from(timing.sequencer);
+        if feed.is_zero() {
+            return Ok(None);
+        }
+        let data =
+            IAggregatorV3::new(feed).latest_round_data(self).map_err(|e| revert_data(feed, e))?;
+        let round = round_of(&data);
+        Ok(Some(logic::sequencer_status(
+            round.answer,
+            round.started_at,
+            u64::from(timing.grace_period),
+            now,
+        )))
+    }
+
+    /// What every price checks once: the usage, the pause (strict only) and
+    /// the sequencer (down refuses every usage; the grace period only strict).
+    fn check_usage(&self, usage: u8, now: u64) -> Result<(), Vec<u8>> {
+        if usage > logic::USAGE_REDUCE_RISK_HIGH {
+            return Err(revert(InvalidUsage::SELECTOR, &[uint(usage)]));
+        }
+        let strict = usage == logic::USAGE_ADD_RISK;
+        if strict {
+            self.roles.when_not_paused()?;
+        }
+        match self.sequencer_state(now)? {
+            Some(SequencerStatus::Down { since }) => {
+                Err(revert(SequencerDown::SELECTOR, &[uint(since)]))
+            }
+            Some(SequencerStatus::Grace { since, until }) if strict => {
+                Err(revert(SequencerGracePeriod::SELECTOR, &[uint(since), uint(until)]))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// One feed's price for `usage` (already validated).
+    fn feed_price(&self, feed_id: u32, usage: u8, now: u64) -> Result<u128, Vec<u8>> {
+        let feed = self.feed_config(feed_id)?;
+        let strict = usage == logic::USAGE_ADD_RISK;
+        let max_age = u64::from(if strict { feed.max_age } else { feed.max_age_lenient });
+        let mut bounds = Bounds {
+            decimals: feed.primary_decimals,
+            min_price: feed.min_price,
+            max_price: feed.max_price,
+        };
+        let primary =
+            self.source_price(feed_id, Address::from(feed.primary), &bounds, max_age, now)?;
+        let secondary = if feed.secondary == [0u8; 20] {
+            None
+        } else {
+            bounds.decimals = feed.secondary_decimals;
+            let checked =
+                self.source_price(feed_id, Address::from(feed.secondary), &bounds, max_age, now);
+            // Strict fails closed on a broken secondary; lenient ignores it.
+            if strict {
+                Some(checked?)
+            } else {
+                checked.ok()
+            }
+        };
+        let max_deviation_bps = u64::from(feed.max_deviation_bps);
+        match logic::combine(usage, primary, secondary, max_deviation_bps) {
+            Combined::Price(price) => Ok(price),
+            Combined::Deviation { deviation_bps } => Err(revert(
+                PriceDeviation::SELECTOR,
+                &[
+                    uint(feed_id),
+                    uint(primary),
+                    uint(secondary.unwrap_or_default()),
+                    uint(deviation_bps),
+                    uint(max_deviation_bps),
+                ],
+            )),
+        }
+    }
+
+    /// The checked price of one source.
+    fn source_price(
+        &self,
+        feed_id: u32,
+        source: Address,
+        bounds: &Bounds,
+        max_age: u64,
+        now: u64,
+    ) -> Result<u128, Vec<u8>> {
+        let data = IAggregatorV3::new(source)
+            .latest_round_data(self)
+            .map_err(|e| revert_data(source, e))?;
+        logic::check_round(&round_of(&data), bounds, max_age, now)
+            .map_err(|e| price_error(feed_id, source, e, &data, bounds, now))
+    }
+
+    #[cfg(feature = "volatility-surface")]
+    fn surface_config(&self) -> SurfaceConfig {
+        SurfaceConfig::unpack(&self.surface_grid.get().0, &self.surface_limits.get().0)
+    }
+
+    #[cfg(feature = "volatility-surface")]
+    fn slice(&self, feed_id: u32, expiry: u64) -> Option<Slice> {
+        let outer = self.surfaces.getter(feed_id);
+        let stored = outer.getter(expiry);
+        let slice = Slice::unpack(&stored.params.get().0, &stored.meta.get().0, expiry);
+        (slice.pushed_at != 0).then_some(slice)
+    }
+
+    #[cfg(feature = "volatility-surface")]
+    /// The nearest live slices before and after `expiry` (expiring after `now`
+    /// and pushed within `max_age`), and whether `expiry` is already listed.
+    /// Expired entries are dropped from the list on the way.
+    fn neighbours(
+        &mut self,
+        feed_id: u32,
+        expiry: u64,
+        now: u64,
+        max_age: u64,
+    ) -> (Option<Slice>, Option<Slice>, bool) {
+        let mut list = self.expiries.setter(feed_id);
+        let (mut previous, mut next, mut known) = (0u64, u64::MAX, false);
+        let mut i = 0;
+        while i < list.len() {
+            let listed = list.get(i).map_or(0, |x| x.to::<u64>());
+            if listed <= now {
+                // Swap-remove the expired entry; index `i` now holds the last one.
+                let last = list.pop().map_or(0, |x| x.to::<u64>());
+                if let Some(mut slot) = list.setter(i) {
+                    slot.set(alloy_primitives::Uint::from(last));
+                }
+                continue;
+            }
+            if listed == expiry {
+                known = true;
+            } else if listed < expiry && listed > previous {
+                previous = listed;
+            } else if listed > expiry && listed < next {
+                next = listed;
+            }
+            i += 1;
+        }
+        let live = |this: &Self, at: u64| {
+            this.slice(feed_id, at).filter(|slice| now - slice.pushed_at <= max_age)
+        };
+        let previous = if previous == 0 { None } else { live(self, previous) };
+        let next = if next == u64::MAX { None } else { live(self, next) };
+        (previous, next, known)
+    }
+}
+
+#[cfg(test)]
+mod tests;
