@@ -15,6 +15,7 @@ CONTRACTS=(
 MOCKS=(
   "bulwark-mock-erc20 MockERC20"
   "bulwark-mock-aggregator MockAggregator"
+  "bulwark-mock-math-bench MathBench"
 )
 
 # Where scripts/build puts the artifacts.

@@ -234,7 +234,7 @@ impl Roles {
     }
 
     fn check_role(role: u8) -> Result<(), Error> {
-        if role.count_ones() == 1 && role & ALL_ROLES == role {
+        if role.is_power_of_two() && role & ALL_ROLES == role {
             Ok(())
         } else {
             Err(UnknownRole { role }.into())
