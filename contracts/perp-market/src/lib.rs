@@ -15,15 +15,12 @@ pub mod logic;
 
 use alloc::{vec, vec::Vec};
 
-use alloy_primitives::{Address, Signed, Uint, I256, U256};
+use alloy_primitives::{Address, FixedBytes, Uint, I256, U256};
 use bulwark_common::{calls::revert_data, interfaces::IRiskEngine, roles::Roles};
 use logic::{Funding, MarketParams, OpenInterest, TradeError};
 use stylus_sdk::{
     prelude::*,
-    storage::{
-        StorageAddress, StorageI128, StorageI64, StorageMap, StorageU128, StorageU32, StorageU64,
-        StorageU96,
-    },
+    storage::{StorageAddress, StorageB256, StorageMap, StorageU32},
 };
 
 // The OracleAdapter's binding is being added to common::interfaces by its
@@ -75,30 +72,22 @@ pub const USAGE_REDUCE_RISK_LOW: u8 = 1;
 /// OracleAdapter price usage for reducing risk, valued at the higher source.
 pub const USAGE_REDUCE_RISK_HIGH: u8 = 2;
 
-/// One market: three slots of parameters read once per trade, then two
-/// slots of hot state written once per trade. Flat (no nested struct), so
-/// the SDK's slot count is right; `REQUIRED_SLOTS` is pinned by a test.
+/// One market: three words of parameters read once per trade, then two
+/// words of hot state written once per trade, each packed by
+/// [`logic::pack_params`] / [`logic::pack_state`] so a word costs one load
+/// and one store. `REQUIRED_SLOTS` is pinned by a test.
 #[storage]
 pub struct Market {
-    // Slot 0.
-    skew_scale: StorageU128,
-    max_open_interest: StorageU128,
-    // Slot 1.
-    max_trade_size: StorageU128,
-    min_trade_size: StorageU96,
-    feed_id: StorageU32,
-    // Slot 2.
-    maker_fee: StorageU64,
-    taker_fee: StorageU64,
-    max_funding_velocity: StorageU64,
-    max_funding_rate: StorageU64,
-    // Slot 3: open interest.
-    long_open_interest: StorageU128,
-    short_open_interest: StorageU128,
-    // Slot 4: funding.
-    funding_index: StorageI128,
-    funding_rate: StorageI64,
-    funding_time: StorageU64,
+    /// `[skewScale u128 | maxOpenInterest u128]`.
+    params_sizes: StorageB256,
+    /// `[maxTradeSize u128 | minTradeSize u96 | feedId u32]`.
+    params_trades: StorageB256,
+    /// `[makerFee u64 | takerFee u64 | maxFundingVelocity u64 | maxFundingRate u64]`.
+    params_rates: StorageB256,
+    /// `[longOpenInterest u128 | shortOpenInterest u128]`.
+    open_interest: StorageB256,
+    /// `[fundingIndex i128 | fundingRate i64 | fundingTime u64]`.
+    funding: StorageB256,
 }
 
 /// The PerpMarket's state.
@@ -183,7 +172,8 @@ impl PerpMarket {
         };
         self.market_count.set(Uint::from(market_id));
         let now = self.vm().block_timestamp();
-        self.markets.setter(market_id).funding_time.set(Uint::from(now));
+        let state = logic::pack_state(OpenInterest::default(), Funding { time: now, ..Funding::default() });
+        self.markets.setter(market_id).funding.set(FixedBytes(state[1]));
         let margin = MarginParams {
             initial: initial_margin_rate,
             maintenance: maintenance_margin_rate,
@@ -272,7 +262,7 @@ impl PerpMarket {
         acceptable_price: U256,
     ) -> Result<U256, Vec<u8>> {
         let params = self.params(market_id)?;
-        let delta = i128::try_from(size_delta).unwrap_or(0);
+        let delta = to_i128(size_delta).unwrap_or_default();
         let (open_interest, funding) = self.state(market_id);
         let fail = |this: &Self, e: TradeError| {
             this.trade_error(market_id, e, &params, delta, narrow(acceptable_price))
@@ -301,8 +291,7 @@ impl PerpMarket {
                 strict,
             )
             .map_err(|e| revert_data(risk_engine, e))?;
-        let size_before = i128::try_from(size_before)
-            .map_err(|_| fail(self, TradeError::Arithmetic))?;
+        let size_before = to_i128(size_before).ok_or_else(|| fail(self, TradeError::Arithmetic))?;
         if logic::adds_risk(size_before, delta) {
             self.roles.when_not_paused()?;
         }
@@ -340,9 +329,9 @@ impl PerpMarket {
         let (open_interest, funding) = self.state(market_id);
         let now = self.vm().block_timestamp();
         let price = narrow(oracle_price);
-        let (before, delta) = (i128::try_from(size_before), i128::try_from(size_delta));
+        let (before, delta) = (to_i128(size_before), to_i128(size_delta));
         let result = match (before, delta) {
-            (Ok(before), Ok(delta)) => logic::quote(&params, open_interest, funding, price, delta, now)
+            (Some(before), Some(delta)) => logic::quote(&params, open_interest, funding, price, delta, now)
                 .and_then(|q| Ok((q, before, delta, open_interest.apply(before, delta, None)?))),
             _ => Err(TradeError::Arithmetic),
         };
@@ -362,34 +351,41 @@ impl PerpMarket {
     /// [`MarketNotFound`], [`ValueOutOfRange`], the oracle's error when no
     /// price is usable.
     pub fn funding_indexes(&self, market_ids: Vec<u32>) -> Result<Vec<I256>, Vec<u8>> {
-        market_ids.into_iter().map(|id| self.funding_now(id).map(|f| int(f.index))).collect()
+        let mut indexes = Vec::with_capacity(market_ids.len());
+        for market_id in market_ids {
+            indexes.push(int(self.funding_now(market_id)?.index));
+        }
+        Ok(indexes)
     }
 
-    /// Market `market_id`'s funding rate (per day, WAD; positive = longs
-    /// pay) and index accrued to now at the lenient oracle price.
+    /// Quote of a trade of `size_delta` now: fill price, fee, oracle price,
+    /// and the funding rate (per day, WAD; positive = longs pay) and index
+    /// accrued to now. A zero size quotes the mark price `P (1 + skew / S)`.
+    /// The price is the one a trade would use (strict, else lenient against
+    /// the trader).
     ///
     /// # Errors
-    /// As [`Self::funding_indexes`].
-    pub fn current_funding(&self, market_id: u32) -> Result<(I256, I256), Vec<u8>> {
-        let funding = self.funding_now(market_id)?;
-        Ok((int(funding.rate), int(funding.index)))
-    }
-
-    /// Fill price, fee and oracle price of a trade of `size_delta` now (the
-    /// price a trade in this block would get, before the margin check).
-    ///
-    /// # Errors
-    /// [`MarketNotFound`], [`TradeSizeOutOfBounds`] for zero,
-    /// [`ValueOutOfRange`], the oracle's error when no price is usable.
-    pub fn quote(&self, market_id: u32, size_delta: I256) -> Result<(U256, U256, U256), Vec<u8>> {
+    /// [`MarketNotFound`], [`ValueOutOfRange`], the oracle's error when no
+    /// price is usable.
+    pub fn quote(
+        &self,
+        market_id: u32,
+        size_delta: I256,
+    ) -> Result<(U256, U256, U256, I256, I256), Vec<u8>> {
         let params = self.params(market_id)?;
-        let delta = i128::try_from(size_delta).unwrap_or(0);
+        let delta = to_i128(size_delta).unwrap_or_default();
         let (price, _) = self.trade_price(params.feed_id, delta)?;
         let (open_interest, funding) = self.state(market_id);
         let now = self.vm().block_timestamp();
         let quote = logic::quote(&params, open_interest, funding, price, delta, now)
             .map_err(|e| self.trade_error(market_id, e, &params, delta, 0))?;
-        Ok((U256::from(quote.fill_price), U256::from(quote.fee), U256::from(price)))
+        Ok((
+            U256::from(quote.fill_price),
+            U256::from(quote.fee),
+            U256::from(price),
+            int(quote.funding.rate),
+            int(quote.funding.index),
+        ))
     }
 
     /// Unrealised PnL at the oracle price (rounded down) and funding owed
@@ -407,8 +403,8 @@ impl PerpMarket {
     ) -> Result<(I256, I256), Vec<u8>> {
         let params = self.params(market_id)?;
         let range = || -> Vec<u8> { Error::from(ValueOutOfRange { marketId: market_id }).into() };
-        let size = i128::try_from(size).map_err(|_| range())?;
-        let snapshot = i128::try_from(funding_snapshot).map_err(|_| range())?;
+        let size = to_i128(size).ok_or_else(range)?;
+        let snapshot = to_i128(funding_snapshot).ok_or_else(range)?;
         let price = self.oracle_price(params.feed_id, lenient_usage(size.saturating_neg()))?;
         let funding = self.funding_now(market_id)?;
         let pnl = logic::unrealised_pnl(size, narrow(entry_price), price).map_err(|_| range())?;
@@ -467,54 +463,27 @@ impl PerpMarket {
         self.market_count.get().to()
     }
 
-    /// The RiskEngine this market applies trades through.
-    pub fn risk_engine(&self) -> Address {
-        self.risk_engine.get()
-    }
-
-    /// The OracleAdapter this market prices with.
-    pub fn oracle(&self) -> Address {
-        self.oracle.get()
-    }
 }
 
 impl PerpMarket {
-    /// Market parameters, read once.
+    /// Market parameters, read once (three loads).
     fn params(&self, market_id: u32) -> Result<MarketParams, Vec<u8>> {
         let m = self.markets.getter(market_id);
-        let skew_scale = m.skew_scale.get().to::<u128>();
-        if skew_scale == 0 {
+        let params = logic::unpack_params(&[
+            m.params_sizes.get().0,
+            m.params_trades.get().0,
+            m.params_rates.get().0,
+        ]);
+        if params.skew_scale == 0 {
             return Err(Error::from(MarketNotFound { marketId: market_id }).into());
         }
-        Ok(MarketParams {
-            feed_id: m.feed_id.get().to(),
-            skew_scale,
-            maker_fee: m.maker_fee.get().to(),
-            taker_fee: m.taker_fee.get().to(),
-            max_open_interest: m.max_open_interest.get().to(),
-            min_trade_size: m.min_trade_size.get().to(),
-            max_trade_size: m.max_trade_size.get().to(),
-            max_funding_velocity: m.max_funding_velocity.get().to(),
-            max_funding_rate: m.max_funding_rate.get().to(),
-        })
+        Ok(params)
     }
 
-    /// Open interest and funding state as stored.
+    /// Open interest and funding state as stored (two loads).
     fn state(&self, market_id: u32) -> (OpenInterest, Funding) {
         let m = self.markets.getter(market_id);
-        let open_interest = OpenInterest {
-            long: m.long_open_interest.get().to(),
-            short: m.short_open_interest.get().to(),
-        };
-        // Two's complement reinterpretation: a 128-bit signed value in a u128.
-        #[allow(clippy::cast_possible_wrap)]
-        let index = m.funding_index.get().into_raw().to::<u128>() as i128;
-        let funding = Funding {
-            rate: i128::from(m.funding_rate.get().low_i64()),
-            index,
-            time: m.funding_time.get().to(),
-        };
-        (open_interest, funding)
+        logic::unpack_state(&[m.open_interest.get().0, m.funding.get().0])
     }
 
     /// Writes open interest and funding (two slots); logs the funding
@@ -527,16 +496,10 @@ impl PerpMarket {
         price: u128,
         previous_time: u64,
     ) {
+        let words = logic::pack_state(open_interest, funding);
         let mut m = self.markets.setter(market_id);
-        m.long_open_interest.set(Uint::from(open_interest.long));
-        m.short_open_interest.set(Uint::from(open_interest.short));
-        // Reinterpretation, exact: i128 and the 128-bit storage word are both two's complement.
-        #[allow(clippy::cast_sign_loss)]
-        m.funding_index.set(Signed::from_raw(Uint::from(funding.index as u128)));
-        // |rate| <= MAX_FUNDING_RATE < 2^63, so the narrowing keeps the value.
-        #[allow(clippy::cast_possible_truncation)]
-        m.funding_rate.set(Signed::from_raw(Uint::from(funding.rate as i64 as u64)));
-        m.funding_time.set(Uint::from(funding.time));
+        m.open_interest.set(FixedBytes(words[0]));
+        m.funding.set(FixedBytes(words[1]));
         if funding.time != previous_time {
             log(
                 self.vm(),
@@ -562,20 +525,11 @@ impl PerpMarket {
         params.validate().map_err(|field| {
             Vec::<u8>::from(Error::from(InvalidMarketParams { marketId: market_id, field: field as u8 }))
         })?;
+        let words = logic::pack_params(params);
         let mut m = self.markets.setter(market_id);
-        m.skew_scale.set(Uint::from(params.skew_scale));
-        m.max_open_interest.set(Uint::from(params.max_open_interest));
-        m.max_trade_size.set(Uint::from(params.max_trade_size));
-        m.min_trade_size.set(Uint::from(params.min_trade_size));
-        m.feed_id.set(Uint::from(params.feed_id));
-        // Each is below 2^64 (validated against MAX_FEE, MAX_FUNDING_*).
-        #[allow(clippy::cast_possible_truncation)]
-        {
-            m.maker_fee.set(Uint::from(params.maker_fee as u64));
-            m.taker_fee.set(Uint::from(params.taker_fee as u64));
-            m.max_funding_velocity.set(Uint::from(params.max_funding_velocity as u64));
-            m.max_funding_rate.set(Uint::from(params.max_funding_rate as u64));
-        }
+        m.params_sizes.set(FixedBytes(words[0]));
+        m.params_trades.set(FixedBytes(words[1]));
+        m.params_rates.set(FixedBytes(words[2]));
         let risk_engine = self.risk_engine.get();
         IRiskEngine::new(risk_engine)
             .configure_perp_market(
@@ -725,9 +679,24 @@ fn narrow(value: U256) -> u128 {
     value.saturating_to()
 }
 
-/// An `i128` on the ABI (`int256`); always representable.
+/// An `i128` on the ABI (`int256`): sign-extended into four limbs.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn int(value: i128) -> I256 {
-    I256::try_from(value).unwrap_or_default()
+    let extension = if value < 0 { u64::MAX } else { 0 };
+    // Truncations pick the low and high 64-bit halves of the two's complement.
+    let raw = value as u128;
+    I256::from_raw(U256::from_limbs([raw as u64, (raw >> 64) as u64, extension, extension]))
+}
+
+/// An `int256` from the ABI as `i128`, or `None` when it does not fit (the
+/// top 129 bits must all equal the sign).
+#[allow(clippy::cast_possible_wrap)]
+fn to_i128(value: I256) -> Option<i128> {
+    let limbs = value.into_raw().into_limbs();
+    // Reassembles the low 128 bits; the cast reinterprets them as two's complement.
+    let low = ((u128::from(limbs[1]) << 64) | u128::from(limbs[0])) as i128;
+    let extension = if low < 0 { u64::MAX } else { 0 };
+    (limbs[2] == extension && limbs[3] == extension).then_some(low)
 }
 
 #[cfg(test)]

@@ -30,8 +30,9 @@ pub const MAX_FUNDING_VELOCITY: u128 = 10 * WAD;
 /// 1.3e15 units of base). Keeps `2 * skew + size` and every product in range.
 pub const MAX_SIZE: u128 = 1 << 110;
 
-/// Largest minimum trade size (2^96 WAD): the field is stored in 96 bits.
-pub const MAX_MIN_TRADE_SIZE: u128 = 1 << 96;
+/// Largest minimum trade size (2^96 - 1 WAD, about 7.9e10 units of base):
+/// the field is stored in 96 bits.
+pub const MAX_MIN_TRADE_SIZE: u128 = (1 << 96) - 1;
 
 /// Smallest skew scale (one unit of base, WAD): below it a single wei of
 /// size would move the price by more than it is worth.
@@ -390,8 +391,10 @@ pub struct Quote {
 
 /// Accrues funding and prices a trade of `size_delta` at `oracle_price`.
 ///
+/// A zero size quotes the mark price `P * (1 + skew / S)` and no fee.
+///
 /// # Errors
-/// [`TradeError::TradeSize`] for a zero size; [`TradeError::Arithmetic`].
+/// [`TradeError::Arithmetic`].
 pub fn quote(
     params: &MarketParams,
     open_interest: OpenInterest,
@@ -400,9 +403,6 @@ pub fn quote(
     size_delta: i128,
     now: u64,
 ) -> Result<Quote, TradeError> {
-    if size_delta == 0 {
-        return Err(TradeError::TradeSize);
-    }
     let skew = open_interest.skew()?;
     let funding = accrue_funding(funding, skew, params, oracle_price, now)?;
     let fill_price = fill_price(oracle_price, skew, size_delta, params.skew_scale)?;
@@ -425,6 +425,87 @@ pub fn settle_trade(
 ) -> Result<OpenInterest, TradeError> {
     check_trade_size(size_before, size_delta, params.min_trade_size, params.max_trade_size)?;
     open_interest.apply(size_before, size_delta, Some(params.max_open_interest))
+}
+
+/// One storage word as stored: 32 bytes, fields big-endian from byte 0.
+pub type Word = [u8; 32];
+
+/// Writes `bytes` at `offset` of `word`.
+fn put(word: &mut Word, offset: usize, bytes: &[u8]) {
+    word[offset..offset + bytes.len()].copy_from_slice(bytes);
+}
+
+/// Reads the `N` bytes at `offset` of `word`.
+fn take<const N: usize>(word: &Word, offset: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&word[offset..offset + N]);
+    out
+}
+
+/// Packs validated parameters into three words:
+/// `[skewScale u128 | maxOpenInterest u128]`,
+/// `[maxTradeSize u128 | minTradeSize u96 | feedId u32]`,
+/// `[makerFee u64 | takerFee u64 | maxFundingVelocity u64 | maxFundingRate u64]`.
+/// Narrowing is exact for parameters that pass [`MarketParams::validate`].
+#[allow(clippy::cast_possible_truncation)]
+pub fn pack_params(p: &MarketParams) -> [Word; 3] {
+    let mut words = [[0u8; 32]; 3];
+    put(&mut words[0], 0, &p.skew_scale.to_be_bytes());
+    put(&mut words[0], 16, &p.max_open_interest.to_be_bytes());
+    put(&mut words[1], 0, &p.max_trade_size.to_be_bytes());
+    put(&mut words[1], 16, &p.min_trade_size.to_be_bytes()[4..]);
+    put(&mut words[1], 28, &p.feed_id.to_be_bytes());
+    for (i, value) in [p.maker_fee, p.taker_fee, p.max_funding_velocity, p.max_funding_rate].into_iter().enumerate() {
+        put(&mut words[2], 8 * i, &(value as u64).to_be_bytes());
+    }
+    words
+}
+
+/// Inverse of [`pack_params`].
+pub fn unpack_params(words: &[Word; 3]) -> MarketParams {
+    let mut min_trade = [0u8; 16];
+    min_trade[4..].copy_from_slice(&take::<12>(&words[1], 16));
+    let small = |i: usize| u128::from(u64::from_be_bytes(take(&words[2], 8 * i)));
+    MarketParams {
+        feed_id: u32::from_be_bytes(take(&words[1], 28)),
+        skew_scale: u128::from_be_bytes(take(&words[0], 0)),
+        max_open_interest: u128::from_be_bytes(take(&words[0], 16)),
+        max_trade_size: u128::from_be_bytes(take(&words[1], 0)),
+        min_trade_size: u128::from_be_bytes(min_trade),
+        maker_fee: small(0),
+        taker_fee: small(1),
+        max_funding_velocity: small(2),
+        max_funding_rate: small(3),
+    }
+}
+
+/// Packs the hot state into two words: `[long OI u128 | short OI u128]`,
+/// `[fundingIndex i128 | fundingRate i64 | fundingTime u64]`. The rate fits
+/// 64 bits because `|rate| <= MAX_FUNDING_RATE < 2^63`.
+#[allow(clippy::cast_possible_truncation)]
+pub fn pack_state(open_interest: OpenInterest, funding: Funding) -> [Word; 2] {
+    let mut words = [[0u8; 32]; 2];
+    put(&mut words[0], 0, &open_interest.long.to_be_bytes());
+    put(&mut words[0], 16, &open_interest.short.to_be_bytes());
+    put(&mut words[1], 0, &funding.index.to_be_bytes());
+    put(&mut words[1], 16, &(funding.rate as i64).to_be_bytes());
+    put(&mut words[1], 24, &funding.time.to_be_bytes());
+    words
+}
+
+/// Inverse of [`pack_state`].
+pub fn unpack_state(words: &[Word; 2]) -> (OpenInterest, Funding) {
+    (
+        OpenInterest {
+            long: u128::from_be_bytes(take(&words[0], 0)),
+            short: u128::from_be_bytes(take(&words[0], 16)),
+        },
+        Funding {
+            index: i128::from_be_bytes(take(&words[1], 0)),
+            rate: i128::from(i64::from_be_bytes(take(&words[1], 16))),
+            time: u64::from_be_bytes(take(&words[1], 24)),
+        },
+    )
 }
 
 #[cfg(test)]

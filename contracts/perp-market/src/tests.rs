@@ -1,4 +1,5 @@
 //! Contract-level tests (motsu): storage layout, parameters and their
+#![allow(unreachable_pub)] // The test doubles' #[public] functions are pub for the router.
 //! wiring to RiskEngine, access control, the trade flow against test doubles
 //! of the OracleAdapter and RiskEngine (strict and lenient prices, pause,
 //! caps), and the liquidation hook. Time-dependent funding is tested
@@ -168,6 +169,18 @@ fn market_fits_five_slots() {
     assert_eq!(<Market as StorageType>::REQUIRED_SLOTS, 5);
 }
 
+#[test]
+fn int256_conversions_are_exact_and_checked() {
+    for value in [0i128, 1, -1, i128::MAX, i128::MIN, 12_345 << 70, -(12_345 << 70)] {
+        assert_eq!(int(value), I256::try_from(value).unwrap());
+        assert_eq!(to_i128(int(value)), Some(value));
+    }
+    assert_eq!(to_i128(I256::try_from(i128::MAX).unwrap() + I256::ONE), None);
+    assert_eq!(to_i128(I256::try_from(i128::MIN).unwrap() - I256::ONE), None);
+    assert_eq!(to_i128(I256::MAX), None);
+    assert_eq!(to_i128(I256::MIN), None);
+}
+
 #[motsu::test]
 fn create_market_stores_params_and_configures_risk_engine(
     perp: Contract<PerpMarket>,
@@ -274,7 +287,7 @@ fn opening_trade_fills_with_premium_and_updates_open_interest(
     // 2000 * (1 + 100 / 2e6) = 2000.1; fee 100 * 2000.1 * 5 bp = 100.005.
     let fill = U256::from(2000 * W + W / 10);
     let quote = perp.sender(alice).quote(1, wad(100)).motsu_unwrap();
-    assert_eq!(quote, (fill, U256::from(100 * W + 5 * W / 1000), u(2000)));
+    assert_eq!(quote, (fill, U256::from(100 * W + 5 * W / 1000), u(2000), I256::ZERO, I256::ZERO));
     assert_eq!(perp.sender(alice).trade(account, 1, wad(100), fill).motsu_unwrap(), fill);
     assert_eq!(risk.sender(admin).last_fill.get(), fill);
     assert_eq!(risk.sender(admin).last_fee.get(), U256::from(100 * W + 5 * W / 1000));
@@ -467,5 +480,9 @@ fn position_view_values_pnl_and_funding(
     // Short 2 entered at 1900, valued at the high price 2010: -220; index fell 3 since the snapshot: shorts pay.
     let (pnl, owed) = perp.sender(admin).position_pnl(1, wad(-2), u(1900), wad(3)).motsu_unwrap();
     assert_eq!((pnl, owed), (wad(-220), wad(6)));
-    assert_eq!(perp.sender(admin).current_funding(1).motsu_unwrap(), (I256::ZERO, I256::ZERO));
+    // A zero-size quote is the mark price with the funding state.
+    assert_eq!(
+        perp.sender(admin).quote(1, I256::ZERO).motsu_unwrap(),
+        (u(2000), U256::ZERO, u(2000), I256::ZERO, I256::ZERO)
+    );
 }

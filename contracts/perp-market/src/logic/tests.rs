@@ -286,6 +286,32 @@ fn reference_index_delta(rate: i128, velocity: i128, max_rate: i128, elapsed: i1
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2_000))]
 
+    /// Packing into storage words loses nothing within the hard bounds.
+    #[test]
+    fn storage_words_round_trip(
+        feed_id in 1u32..,
+        sizes in (MIN_SKEW_SCALE..=MAX_SIZE, 1..=MAX_SIZE, 1..=MAX_MIN_TRADE_SIZE),
+        fees in (0..=MAX_FEE, 0..=MAX_FUNDING_VELOCITY, 0..=MAX_FUNDING_RATE),
+        state in (any::<u128>(), any::<u128>(), any::<i128>(), -(MAX_FUNDING_RATE as i128)..=MAX_FUNDING_RATE as i128, any::<u64>()),
+    ) {
+        let params = MarketParams {
+            feed_id,
+            skew_scale: sizes.0,
+            max_open_interest: sizes.1.max(sizes.2),
+            min_trade_size: sizes.2,
+            max_trade_size: sizes.1.max(sizes.2),
+            maker_fee: fees.0 / 2,
+            taker_fee: fees.0,
+            max_funding_velocity: fees.1,
+            max_funding_rate: fees.2,
+        };
+        prop_assert_eq!(params.validate(), Ok(()));
+        prop_assert_eq!(unpack_params(&pack_params(&params)), params);
+        let open_interest = OpenInterest { long: state.0, short: state.1 };
+        let funding = Funding { index: state.2, rate: state.3, time: state.4 };
+        prop_assert_eq!(unpack_state(&pack_state(open_interest, funding)), (open_interest, funding));
+    }
+
     /// One accrual against the exact 256-bit closed form: within the
     /// documented bound above it, never below.
     #[test]
