@@ -118,7 +118,7 @@ fn shift(value: u128, exponent: i32) -> u128 {
 /// Error: absolute 2.5e-19 (normalisation to `[1/sqrt2, sqrt2)` that drops at
 /// most one bit, `2 atanh((m - 1)/(m + 1))` summed to the `s^25` term whose
 /// tail is below 6e-21, `n ln 2` with ln 2 at 96 bits).
-/// Cost: one 128-bit division and 15 Q64 multiplies.
+/// Cost: one short division and 14 Q64 multiplies.
 pub(crate) fn ln_q(x: u128) -> i128 {
     debug_assert!(x > 0);
     let bits = 127 - x.leading_zeros();
@@ -194,7 +194,7 @@ fn exp_q64_to_wad(x: i128) -> Result<Wad, MathError> {
 ///
 /// Domain: `x <= 47.27` (above, [`MathError::Overflow`]); below `-41.5` the
 /// result is 0. Error: relative 2e-19 plus the final rounding (< 1e-18
-/// absolute). Cost: one conversion division and 10 Q64 multiplies.
+/// absolute). Cost: one wide multiply for the conversion and 10 Q64 multiplies.
 pub fn exp(x: SignedWad) -> Result<Wad, MathError> {
     let raw = x.raw();
     if raw > 48 * SIGNED_WAD {
@@ -211,7 +211,7 @@ pub fn exp(x: SignedWad) -> Result<Wad, MathError> {
 /// Domain: `x > 0`; `ln(0)` is [`MathError::NonPositiveInput`]. Error:
 /// absolute 3e-19 before the final rounding, i.e. relative 2e-19 for
 /// `|ln x| >= 1` and within one unit of 1e-18 near `x = 1`.
-/// Cost: one 128-bit division and 15 Q64 multiplies.
+/// Cost: one short division and 14 Q64 multiplies.
 pub fn ln(x: Wad) -> Result<SignedWad, MathError> {
     if x.raw() == 0 {
         return Err(MathError::NonPositiveInput);
@@ -248,7 +248,8 @@ pub fn pow(x: Wad, y: SignedWad) -> Result<Wad, MathError> {
 /// Square root, exact before rounding in the given direction.
 ///
 /// Domain: every `Wad`. Error: below one unit of 1e-18 (rounded as asked).
-/// Cost: seven to nine 256/128 divisions (Newton's method from above).
+/// Cost: two to four 256/128 divisions (Newton's method from above, started
+/// from a 64-bit estimate).
 pub fn sqrt(x: Wad, rounding: Rounding) -> Wad {
     let (high, low) = mul_wide(x.raw(), WAD);
     let root = isqrt_wide(high, low);

@@ -93,7 +93,7 @@ fn probability_to_wad(q: i128) -> Wad {
 /// Domain: every `SignedWad`; `N(x)` is exactly 0 for `x <= -9.4` and 1 for
 /// `x >= 9.4` (where the true value is within 5e-19 of them).
 /// Error: absolute 6e-19 including the final rounding.
-/// Cost: one conversion division and 19 Q64 multiplies.
+/// Cost: one wide multiply for the conversion and 19 Q64 multiplies.
 pub fn cdf(x: SignedWad) -> Wad {
     let raw = x.raw();
     if raw <= -SATURATION {
@@ -115,7 +115,7 @@ pub fn cdf(x: SignedWad) -> Wad {
 /// nearest 1e-18.
 ///
 /// Domain: every `SignedWad`; 0 for `|x| >= 9.1`. Error: absolute 6e-19
-/// including the final rounding. Cost: one conversion division and 12 Q64
+/// including the final rounding. Cost: one wide multiply for the conversion and 12 Q64
 /// multiplies.
 pub fn pdf(x: SignedWad) -> Wad {
     let raw = x.raw();
