@@ -27,6 +27,24 @@ sol_interface! {
         function getRoundData(uint80 roundId) external view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound);
     }
 
+    /// The OracleAdapter as the markets and RiskEngine call it
+    /// (contracts/oracle-adapter/README.md). Prices and volatilities are WAD.
+    /// `usage` (see [`oracle_usage`]): 0 for actions that add risk (strict,
+    /// fails closed), 1 / 2 for reducing risk or liquidating, valued at the
+    /// lower / higher of the sources. `sequencerStatus` returns 0 up, 1 down,
+    /// 2 in the grace period, and when the status last changed.
+    /// `recordSettlementPrice` takes the first round at or after expiry (the
+    /// caller finds it off chain) and is permissionless. `volatility`
+    /// exists only in builds with the `volatility-surface` feature (size).
+    interface IOracleAdapter {
+        function price(uint32 feedId, uint8 usage) external view returns (uint256);
+        function prices(uint32[] memory feedIds, uint8 usage) external view returns (uint256[] memory);
+        function sequencerStatus() external view returns (uint8, uint256);
+        function settlementPrice(uint32 feedId, uint64 expiry) external view returns (uint256);
+        function recordSettlementPrice(uint32 feedId, uint64 expiry, uint80 roundId) external returns (uint256);
+        function volatility(uint32 feedId, uint64 expiry, uint256 strike) external view returns (uint256);
+    }
+
     /// RiskEngine as the markets and bots call it. The markets compute the
     /// fill price and fee; RiskEngine updates the portfolio, realises PnL
     /// through the Vault and enforces margin. Hooks revert unless the caller
@@ -77,4 +95,14 @@ sol_interface! {
         function onLiquidationClose(bytes32 seriesId, int256 amountDelta, uint256 spot) external returns (int256);
         function onSettlement(bytes32 seriesId, int256 amount) external returns (uint256, int256);
     }
+}
+
+/// The `usage` argument of [`IOracleAdapter`] prices.
+pub mod oracle_usage {
+    /// Opening, increasing, withdrawing: every check, fails closed.
+    pub const ADD_RISK: u8 = 0;
+    /// Reducing or liquidating, valued at the lower source (long exposure).
+    pub const REDUCE_RISK_LOW: u8 = 1;
+    /// Reducing or liquidating, valued at the higher source (short exposure).
+    pub const REDUCE_RISK_HIGH: u8 = 2;
 }
