@@ -1,0 +1,577 @@
+//! `SandboxProtocol`: the real contracts (`target/stylus/*.wasm`) deployed
+//! into bulwark-sandbox and called through their ABIs (`abi/*.sol`). Every
+//! agent action is a real transaction with a gas receipt.
+//!
+//! Operations the contracts do not export yet return
+//! [`ProtocolError::Unsupported`] naming what is missing; the report lists
+//! them.
+
+use std::path::{Path, PathBuf};
+
+use alloy_primitives::{aliases::I256, Address, U256};
+use alloy_sol_types::{sol, SolCall, SolConstructor, SolInterface};
+use bulwark_sandbox::{artifacts_dir, Outcome, Receipt, Sandbox};
+
+use crate::protocol::{
+    AccountId, Amount, Exec, GasParts, Health, OpKind, Protocol, ProtocolError, ProtocolState,
+    Setup, UNIT,
+};
+use crate::scenario::Surface;
+
+#[allow(missing_docs, unreachable_pub, clippy::pedantic)]
+mod abi {
+    pub mod vault {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            "../../abi/Vault.sol"
+        );
+    }
+    pub mod risk {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            "../../abi/RiskEngine.sol"
+        );
+    }
+    pub mod oracle {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            "../../abi/OracleAdapter.sol"
+        );
+    }
+    pub mod perp {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            "../../abi/PerpMarket.sol"
+        );
+    }
+    pub mod options {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            "../../abi/OptionsMarket.sol"
+        );
+    }
+    pub mod mocks {
+        alloy_sol_types::sol! {
+            #[sol(all_derives)]
+            interface MockErc20 {
+                function mint(address to, uint256 amount) external;
+                function approve(address spender, uint256 value) external returns (bool);
+                function balanceOf(address account) external view returns (uint256);
+            }
+            #[sol(all_derives)]
+            interface MockAggregator {
+                function pushAnswer(int256 answer) external;
+            }
+        }
+    }
+}
+
+sol! {
+    #[allow(missing_docs)]
+    contract Erc20Ctor { constructor(string name, string symbol, uint8 decimals); }
+    #[allow(missing_docs)]
+    contract AggregatorCtor { constructor(uint8 decimals); }
+    #[allow(missing_docs)]
+    contract AdminCtor { constructor(address admin); }
+    #[allow(missing_docs)]
+    contract WiredCtor { constructor(address admin, address a, address b); }
+}
+
+/// Artifacts the sandbox deploys.
+pub const ARTIFACTS: [&str; 7] = [
+    "MockERC20",
+    "MockAggregator",
+    "OracleAdapter",
+    "Vault",
+    "RiskEngine",
+    "PerpMarket",
+    "OptionsMarket",
+];
+
+/// Decimals of the mock quote token (an Amount is already in micro-USD).
+const QUOTE_DECIMALS: u8 = 6;
+/// Decimals of the mock price feeds, as Chainlink's USD feeds.
+const FEED_DECIMALS: u8 = 8;
+
+/// WAD from an [`Amount`] (1e6 scale to 1e18).
+fn wad(a: Amount) -> U256 {
+    U256::from(a.unsigned_abs()) * U256::from(1_000_000_000_000u64)
+}
+
+/// WAD from a float.
+fn wad_f(x: f64) -> U256 {
+    wad(crate::protocol::amount(x))
+}
+
+fn gas_parts(r: &Receipt) -> GasParts {
+    let g = r.gas;
+    GasParts {
+        intrinsic: g.intrinsic_gas,
+        compute: g.compute_ink / 10_000,
+        hostio: g.hostio_ink / 10_000,
+        storage: g.storage_gas,
+        call: g.call_gas,
+        entry: g.entry_gas,
+        memory: g.memory_gas,
+        log: g.log_gas,
+        other: g.account_gas + g.other_ink / 10_000,
+        refund: g.refund_gas,
+    }
+}
+
+/// The name of a revert: a Bulwark error if it decodes as one.
+fn revert_reason(r: &Receipt) -> String {
+    fn name<I: SolInterface + std::fmt::Debug>(data: &[u8]) -> Option<String> {
+        let e = I::abi_decode(data, true).ok()?;
+        let shown = format!("{e:?}");
+        Some(shown.split(['(', ' ', '{']).next().unwrap_or(&shown).to_string())
+    }
+    match r.outcome {
+        Outcome::OutOfGas => return "OutOfGas".into(),
+        Outcome::Halt => return "Halt".into(),
+        Outcome::Success | Outcome::Revert => {}
+    }
+    let data = &r.output;
+    name::<abi::vault::IVault::IVaultErrors>(data)
+        .or_else(|| name::<abi::vault::IRoles::IRolesErrors>(data))
+        .or_else(|| name::<abi::risk::IRiskEngine::IRiskEngineErrors>(data))
+        .or_else(|| name::<abi::oracle::IOracleAdapter::IOracleAdapterErrors>(data))
+        .or_else(|| name::<abi::perp::IPerpMarket::IPerpMarketErrors>(data))
+        .or_else(|| name::<abi::options::IOptionsMarket::IOptionsMarketErrors>(data))
+        .unwrap_or_else(|| {
+            if data.is_empty() {
+                "revert without data".into()
+            } else {
+                format!("revert 0x{}", alloy_primitives::hex::encode(&data[..data.len().min(4)]))
+            }
+        })
+}
+
+fn exec_of(op: OpKind, r: &Receipt) -> Exec {
+    Exec {
+        op,
+        revert: (!r.success()).then(|| revert_reason(r)),
+        gas_used: r.gas_used,
+        gas: Some(gas_parts(r)),
+        liquidation: None,
+    }
+}
+
+fn chain(e: impl std::fmt::Display) -> ProtocolError {
+    ProtocolError::Chain(e.to_string())
+}
+
+/// Addresses of the deployed system.
+#[derive(Debug, Clone, Default)]
+struct Deployment {
+    token: Address,
+    oracle: Address,
+    vault: Address,
+    risk_engine: Address,
+    perp_market: Address,
+    options_market: Address,
+    primary_feeds: Vec<Address>,
+    secondary_feeds: Vec<Address>,
+    sequencer_feed: Address,
+}
+
+/// The real contracts in the in-process Stylus chain.
+#[derive(Debug)]
+pub struct SandboxProtocol {
+    sandbox: Sandbox,
+    wasm: Vec<(String, Vec<u8>)>,
+    admin: Address,
+    d: Deployment,
+    accounts: usize,
+    approved: Vec<bool>,
+    /// Collateral balances read from the Vault, refreshed for `dirty` accounts.
+    balances: Vec<U256>,
+    dirty: std::collections::BTreeSet<AccountId>,
+}
+
+/// Builds the artifacts with `scripts/build` when any is missing.
+pub fn ensure_artifacts(build: bool) -> Result<PathBuf, ProtocolError> {
+    let dir = artifacts_dir();
+    let missing: Vec<&str> =
+        ARTIFACTS.iter().copied().filter(|a| !dir.join(format!("{a}.wasm")).exists()).collect();
+    if missing.is_empty() {
+        return Ok(dir);
+    }
+    if !build {
+        return Err(ProtocolError::Chain(format!(
+            "missing artifacts in {}: {} (run scripts/build)",
+            dir.display(),
+            missing.join(", ")
+        )));
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/build");
+    eprintln!("building the contracts ({} missing) with {}", missing.join(", "), script.display());
+    let status = std::process::Command::new(&script)
+        .status()
+        .map_err(|e| ProtocolError::Chain(format!("cannot run {}: {e}", script.display())))?;
+    if !status.success() {
+        return Err(ProtocolError::Chain(format!("{} failed ({status})", script.display())));
+    }
+    Ok(dir)
+}
+
+impl SandboxProtocol {
+    /// Loads the artifacts (building them first when `build` and any is missing).
+    pub fn new(build: bool) -> Result<Self, ProtocolError> {
+        let dir = ensure_artifacts(build)?;
+        let mut wasm = Vec::new();
+        for name in ARTIFACTS {
+            let path = dir.join(format!("{name}.wasm"));
+            let bytes =
+                std::fs::read(&path).map_err(|e| chain(format!("{}: {e}", path.display())))?;
+            wasm.push((name.to_string(), bytes));
+        }
+        Ok(Self {
+            sandbox: Sandbox::new(),
+            wasm,
+            admin: Address::repeat_byte(0xAD),
+            d: Deployment::default(),
+            accounts: 0,
+            approved: Vec::new(),
+            balances: Vec::new(),
+            dirty: std::collections::BTreeSet::new(),
+        })
+    }
+
+    fn code(&self, name: &str) -> Result<Vec<u8>, ProtocolError> {
+        self.wasm
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, w)| w.clone())
+            .ok_or_else(|| chain(format!("no artifact {name}")))
+    }
+
+    fn deploy<C: SolConstructor>(
+        &mut self,
+        name: &str,
+        ctor: &C,
+    ) -> Result<(Address, Exec), ProtocolError> {
+        let code = self.code(name)?;
+        let args = ctor.abi_encode();
+        let (address, receipt) = self
+            .sandbox
+            .deploy(self.admin, &code, Some(&args), U256::ZERO)
+            .map_err(|e| match e {
+                bulwark_sandbox::SandboxError::ConstructorFailed(r) => chain(format!(
+                    "deploying {name}: constructor reverted with {}",
+                    revert_reason(&r)
+                )),
+                e => chain(format!("deploying {name}: {e}")),
+            })?;
+        let exec = receipt.map_or_else(|| Exec::ok(OpKind::Setup), |r| exec_of(OpKind::Setup, &r));
+        Ok((address, exec))
+    }
+
+    fn send<C: SolCall>(
+        &mut self,
+        op: OpKind,
+        from: Address,
+        to: Address,
+        call: &C,
+    ) -> Result<Exec, ProtocolError> {
+        let r = self.sandbox.call(from, to, call).map_err(chain)?;
+        Ok(exec_of(op, &r))
+    }
+
+    /// The owner address of a simulated account.
+    pub fn owner(account: AccountId) -> Address {
+        let mut bytes = [0u8; 20];
+        bytes[0] = 0xA6;
+        bytes[12..].copy_from_slice(&(account as u64 + 1).to_be_bytes());
+        Address::from(bytes)
+    }
+
+    /// The packed account id: owner in the high 160 bits, subaccount 0.
+    pub fn account_id(account: AccountId) -> U256 {
+        U256::from_be_slice(Self::owner(account).as_slice()) << 96
+    }
+
+    fn feed_answer(price: f64) -> I256 {
+        #[allow(clippy::cast_possible_truncation)]
+        let scaled = (price * 1e8).round() as i128;
+        I256::try_from(scaled).unwrap_or(I256::ZERO)
+    }
+}
+
+impl Protocol for SandboxProtocol {
+    fn kind(&self) -> &'static str {
+        "sandbox"
+    }
+
+    #[allow(clippy::too_many_lines)] // the deployment script, in order
+    fn setup(&mut self, setup: &Setup) -> Result<Vec<Exec>, ProtocolError> {
+        use abi::mocks::MockAggregator::pushAnswerCall;
+        let admin = self.admin;
+        self.sandbox.set_timestamp(setup.start_time);
+        self.sandbox.block_mut().number = 0;
+        let mut execs = Vec::new();
+        let (token, e) = self.deploy(
+            "MockERC20",
+            &Erc20Ctor::constructorCall {
+                name: "Mock USD".into(),
+                symbol: "mUSD".into(),
+                decimals: QUOTE_DECIMALS,
+            },
+        )?;
+        execs.push(e);
+        self.d.token = token;
+        for (u, price) in setup.initial_prices.iter().enumerate() {
+            for secondary in [false, true] {
+                let (feed, e) = self.deploy(
+                    "MockAggregator",
+                    &AggregatorCtor::constructorCall { decimals: FEED_DECIMALS },
+                )?;
+                execs.push(e);
+                execs.push(self.send(
+                    OpKind::Setup,
+                    admin,
+                    feed,
+                    &pushAnswerCall { answer: Self::feed_answer(*price) },
+                )?);
+                if secondary {
+                    self.d.secondary_feeds.push(feed);
+                } else {
+                    self.d.primary_feeds.push(feed);
+                }
+            }
+            let _ = u;
+        }
+        let (sequencer, e) =
+            self.deploy("MockAggregator", &AggregatorCtor::constructorCall { decimals: 0 })?;
+        execs.push(e);
+        execs.push(self.send(
+            OpKind::Setup,
+            admin,
+            sequencer,
+            &pushAnswerCall { answer: I256::ZERO },
+        )?);
+        self.d.sequencer_feed = sequencer;
+        let (oracle, e) = self.deploy("OracleAdapter", &AdminCtor::constructorCall { admin })?;
+        execs.push(e);
+        self.d.oracle = oracle;
+        for u in 0..setup.underlyings.len() {
+            let call = abi::oracle::IOracleAdapter::setFeedCall {
+                feed_id: u32::try_from(u + 1).unwrap_or(u32::MAX),
+                primary: self.d.primary_feeds[u],
+                max_age: setup.params.oracle_max_age,
+                min_answer: I256::ONE,
+                max_answer: I256::try_from(i128::MAX).unwrap_or(I256::MAX),
+            };
+            execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
+        }
+        let cap = wad_f(setup.params.collateral_cap) / U256::from(1_000_000_000_000u64);
+        let (vault, e) = self.deploy("Vault", &AdminCtor::constructorCall { admin })?;
+        execs.push(e);
+        self.d.vault = vault;
+        let call =
+            abi::vault::IVault::listCollateralCall { token, haircut: wad(UNIT), cap, feed_id: 0 };
+        execs.push(self.send(OpKind::Setup, admin, vault, &call)?);
+        let (risk, e) =
+            self.deploy("RiskEngine", &WiredCtor::constructorCall { admin, a: vault, b: oracle })?;
+        execs.push(e);
+        self.d.risk_engine = risk;
+        let (perp, e) =
+            self.deploy("PerpMarket", &WiredCtor::constructorCall { admin, a: risk, b: oracle })?;
+        execs.push(e);
+        self.d.perp_market = perp;
+        for (u, price) in setup.initial_prices.iter().enumerate() {
+            let call = abi::perp::IPerpMarket::createMarketCall {
+                feed_id: u32::try_from(u + 1).unwrap_or(u32::MAX),
+                skew_scale: wad_f(setup.params.skew_scale_usd / price),
+                maker_fee: wad_f(setup.params.maker_fee),
+                taker_fee: wad_f(setup.params.taker_fee),
+                max_open_interest: wad_f(setup.params.max_open_interest_usd / price),
+            };
+            execs.push(self.send(OpKind::Setup, admin, perp, &call)?);
+        }
+        let (options, e) = self
+            .deploy("OptionsMarket", &WiredCtor::constructorCall { admin, a: risk, b: oracle })?;
+        execs.push(e);
+        self.d.options_market = options;
+        for s in &setup.series {
+            let call = abi::options::IOptionsMarket::listSeriesCall {
+                underlying: u32::try_from(s.underlying + 1).unwrap_or(u32::MAX),
+                strike: wad_f(s.strike),
+                expiry: s.expiry,
+                is_call: s.is_call,
+            };
+            execs.push(self.send(OpKind::Setup, admin, options, &call)?);
+        }
+        self.accounts = setup.accounts;
+        self.approved = vec![false; setup.accounts];
+        self.balances = vec![U256::ZERO; setup.accounts];
+        self.dirty = (0..setup.accounts).collect();
+        Ok(execs)
+    }
+
+    fn begin_block(&mut self, number: u64, timestamp: u64) {
+        let b = self.sandbox.block_mut();
+        b.number = number;
+        b.timestamp = timestamp;
+    }
+
+    fn push_price(
+        &mut self,
+        u: usize,
+        primary: Option<f64>,
+        secondary: f64,
+    ) -> Result<Exec, ProtocolError> {
+        use abi::mocks::MockAggregator::pushAnswerCall;
+        let admin = self.admin;
+        // Both sources' rounds count as one oracle update.
+        let mut total = Exec::ok(OpKind::PushPrice);
+        total.gas = Some(GasParts::default());
+        let mut rounds = vec![(self.d.secondary_feeds[u], secondary)];
+        if let Some(p) = primary {
+            rounds.insert(0, (self.d.primary_feeds[u], p));
+        }
+        for (feed, price) in rounds {
+            let e = self.send(
+                OpKind::PushPrice,
+                admin,
+                feed,
+                &pushAnswerCall { answer: Self::feed_answer(price) },
+            )?;
+            total.gas_used += e.gas_used;
+            if let (Some(t), Some(g)) = (total.gas.as_mut(), e.gas) {
+                t.intrinsic += g.intrinsic;
+                t.compute += g.compute;
+                t.hostio += g.hostio;
+                t.storage += g.storage;
+                t.call += g.call;
+                t.entry += g.entry;
+                t.memory += g.memory;
+                t.log += g.log;
+                t.other += g.other;
+                t.refund += g.refund;
+            }
+            if total.revert.is_none() {
+                total.revert = e.revert;
+            }
+        }
+        Ok(total)
+    }
+
+    fn set_sequencer(&mut self, up: bool) -> Result<Exec, ProtocolError> {
+        use abi::mocks::MockAggregator::pushAnswerCall;
+        let answer = if up { I256::ZERO } else { I256::ONE };
+        let (admin, feed) = (self.admin, self.d.sequencer_feed);
+        self.send(OpKind::SetSequencer, admin, feed, &pushAnswerCall { answer })
+    }
+
+    fn push_volatility(&mut self, _u: usize, _surface: &Surface) -> Result<Exec, ProtocolError> {
+        Err(ProtocolError::unsupported(
+            "push_volatility",
+            "abi/OracleAdapter.sol has no volatility-surface setter yet",
+        ))
+    }
+
+    fn deposit(&mut self, account: AccountId, amount: Amount) -> Result<Exec, ProtocolError> {
+        use abi::mocks::MockErc20::{approveCall, mintCall};
+        let owner = Self::owner(account);
+        let value = U256::from(amount.unsigned_abs());
+        let (admin, token, vault) = (self.admin, self.d.token, self.d.vault);
+        self.sandbox
+            .call(admin, token, &mintCall { to: owner, amount: value })
+            .map_err(chain)?
+            .ok()
+            .map_err(chain)?;
+        if !self.approved.get(account).copied().unwrap_or(true) {
+            self.sandbox
+                .call(owner, token, &approveCall { spender: vault, value: U256::MAX })
+                .map_err(chain)?;
+            self.approved[account] = true;
+        }
+        let call = abi::vault::IVault::depositCall {
+            account: Self::account_id(account),
+            token,
+            amount: value,
+        };
+        self.dirty.insert(account);
+        self.send(OpKind::Deposit, owner, vault, &call)
+    }
+
+    fn withdraw(&mut self, _account: AccountId, _amount: Amount) -> Result<Exec, ProtocolError> {
+        Err(ProtocolError::unsupported("withdraw", "abi/RiskEngine.sol has no withdraw yet"))
+    }
+
+    fn lp_deposit(&mut self, _account: AccountId, _amount: Amount) -> Result<Exec, ProtocolError> {
+        Err(ProtocolError::unsupported(
+            "lp_deposit",
+            "abi/Vault.sol has no liquidity-pool deposit yet",
+        ))
+    }
+
+    fn lp_withdraw(
+        &mut self,
+        _account: AccountId,
+        _fraction: Amount,
+    ) -> Result<Exec, ProtocolError> {
+        Err(ProtocolError::unsupported(
+            "lp_withdraw",
+            "abi/Vault.sol has no liquidity-pool redemption yet",
+        ))
+    }
+
+    fn trade_perp(
+        &mut self,
+        _a: AccountId,
+        _m: usize,
+        _d: Amount,
+        _p: Amount,
+    ) -> Result<Exec, ProtocolError> {
+        Err(ProtocolError::unsupported(
+            "trade_perp",
+            "abi/PerpMarket.sol has no trade function yet",
+        ))
+    }
+
+    fn trade_option(
+        &mut self,
+        _a: AccountId,
+        _s: usize,
+        _d: Amount,
+    ) -> Result<Exec, ProtocolError> {
+        Err(ProtocolError::unsupported(
+            "trade_option",
+            "abi/OptionsMarket.sol has no trade function yet",
+        ))
+    }
+
+    fn liquidate(&mut self, _l: AccountId, _a: AccountId) -> Result<Exec, ProtocolError> {
+        Err(ProtocolError::unsupported("liquidate", "abi/RiskEngine.sol has no liquidate yet"))
+    }
+
+    fn settle(&mut self, _k: AccountId, _s: usize) -> Result<Exec, ProtocolError> {
+        Err(ProtocolError::unsupported("settle", "abi/OptionsMarket.sol has no settlement yet"))
+    }
+
+    fn health(&mut self, _a: AccountId) -> Result<Health, ProtocolError> {
+        Err(ProtocolError::unsupported("health", "abi/RiskEngine.sol has no health view yet"))
+    }
+
+    fn state(&mut self) -> Result<ProtocolState, ProtocolError> {
+        use abi::mocks::MockErc20::balanceOfCall;
+        let token = self.d.token;
+        let tokens =
+            self.sandbox.view(token, &balanceOfCall { account: self.d.vault }).map_err(chain)?._0;
+        // Balances change only through the operations that mark an account
+        // dirty, so only those are read again.
+        for a in std::mem::take(&mut self.dirty) {
+            let call = abi::vault::IVault::balanceOfCall { account: Self::account_id(a), token };
+            self.balances[a] = self.sandbox.view(self.d.vault, &call).map_err(chain)?._0;
+        }
+        let collateral = self.balances.iter().fold(U256::ZERO, |sum, b| sum + b);
+        let micro = |v: U256| Amount::try_from(v).unwrap_or(Amount::MAX);
+        Ok(ProtocolState {
+            vault_tokens: Some(micro(tokens)),
+            total_collateral: Some(micro(collateral)),
+            ..ProtocolState::default()
+        })
+    }
+}
