@@ -33,8 +33,8 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, B256, I256, U256};
 use alloy_sol_types::SolValue;
 use bulwark_common::{interfaces::IRiskEngine, roles::Roles};
-use oracle_binding::IOracleAdapter;
 use bulwark_math::OptionKind;
+use oracle_binding::IOracleAdapter;
 use stylus_sdk::{
     prelude::*,
     storage::{
@@ -175,7 +175,12 @@ impl OptionsMarket {
     /// # Errors
     /// `InvalidAdmin` for the zero address.
     #[constructor]
-    pub fn constructor(&mut self, admin: Address, risk_engine: Address, oracle: Address) -> Result<(), Vec<u8>> {
+    pub fn constructor(
+        &mut self,
+        admin: Address,
+        risk_engine: Address,
+        oracle: Address,
+    ) -> Result<(), Vec<u8>> {
         self.roles.init(admin)?;
         self.risk_engine.set(risk_engine);
         self.oracle.set(oracle);
@@ -240,7 +245,12 @@ impl OptionsMarket {
     ) -> Result<(), Vec<u8>> {
         self.roles.only_admin()?;
         let (step, delta, vega) = (small(strike_step)?, small(delta_limit)?, small(vega_limit)?);
-        if underlying == 0 || step == 0 || delta == 0 || vega == 0 || strikes_per_side > logic::MAX_STRIKES_PER_SIDE {
+        if underlying == 0
+            || step == 0
+            || delta == 0
+            || vega == 0
+            || strikes_per_side > logic::MAX_STRIKES_PER_SIDE
+        {
             return Err(Error::from(InvalidParameters {}).into());
         }
         let mut config = self.underlyings.setter(underlying);
@@ -262,7 +272,13 @@ impl OptionsMarket {
     ///
     /// # Events
     /// [`SeriesListed`] for a new series.
-    pub fn list_series(&mut self, underlying: u32, strike: U256, expiry: u64, is_call: bool) -> Result<B256, Vec<u8>> {
+    pub fn list_series(
+        &mut self,
+        underlying: u32,
+        strike: U256,
+        expiry: u64,
+        is_call: bool,
+    ) -> Result<B256, Vec<u8>> {
         self.roles.only_admin()?;
         let value = u128::try_from(strike).unwrap_or_default();
         self.check_listing(underlying, value, expiry)?;
@@ -290,7 +306,8 @@ impl OptionsMarket {
         self.check_listing(underlying, 1, expiry)?;
         let spot = self.spot(underlying, USAGE_ADD_RISK)?.0;
         let config = self.underlyings.getter(underlying);
-        let (step, per_side) = (config.strike_step.get().to::<u128>(), config.strikes_per_side.get().to::<u8>());
+        let (step, per_side) =
+            (config.strike_step.get().to::<u128>(), config.strikes_per_side.get().to::<u8>());
         let mut listed = 0u32;
         for strike in logic::grid_strikes(spot, step, per_side) {
             for is_call in [true, false] {
@@ -312,14 +329,24 @@ impl OptionsMarket {
     ///
     /// # Errors
     /// As [`Self::trade`] before RiskEngine is called.
-    pub fn quote(&self, series_id: B256, amount: I256) -> Result<(I256, U256, I256, I256, U256), Vec<u8>> {
+    pub fn quote(
+        &self,
+        series_id: B256,
+        amount: I256,
+    ) -> Result<(I256, U256, I256, I256, U256), Vec<u8>> {
         let amount = trade_amount(amount)?;
         let terms = self.terms(series_id)?;
         self.check_open(&terms)?;
         let (spot, _) = self.spot(terms.underlying, trader_usage(terms.kind, amount))?;
         let priced = self.price(&terms, spot, amount)?;
         let q = priced.quote;
-        Ok((signed(q.premium), U256::from(q.fee), signed(q.delta), signed(q.vega), U256::from(q.spread)))
+        Ok((
+            signed(q.premium),
+            U256::from(q.fee),
+            signed(q.delta),
+            signed(q.vega),
+            U256::from(q.spread),
+        ))
     }
 
     /// Buys (`amount > 0`) or sells (`amount < 0`) contracts of a series for
@@ -339,35 +366,71 @@ impl OptionsMarket {
     ///
     /// # Events
     /// [`OptionTraded`].
-    pub fn trade(&mut self, account: U256, series_id: B256, amount: I256, limit_premium: I256) -> Result<I256, Vec<u8>> {
+    pub fn trade(
+        &mut self,
+        account: U256,
+        series_id: B256,
+        amount: I256,
+        limit_premium: I256,
+    ) -> Result<I256, Vec<u8>> {
         let amount = trade_amount(amount)?;
         let terms = self.terms(series_id)?;
         self.check_open(&terms)?;
         let (spot, strict) = self.spot(terms.underlying, trader_usage(terms.kind, amount))?;
         let priced = self.price(&terms, spot, amount)?;
         let q = priced.quote;
-        let limit = i128::try_from(limit_premium).unwrap_or(if limit_premium.is_negative() { i128::MIN } else { i128::MAX });
+        let limit = i128::try_from(limit_premium).unwrap_or(if limit_premium.is_negative() {
+            i128::MIN
+        } else {
+            i128::MAX
+        });
         if q.premium > limit {
-            return Err(Error::from(PremiumLimitExceeded { premium: signed(q.premium), limitPremium: limit_premium }).into());
+            return Err(Error::from(PremiumLimitExceeded {
+                premium: signed(q.premium),
+                limitPremium: limit_premium,
+            })
+            .into());
         }
         let caller = self.vm().msg_sender();
         let risk_engine = self.risk_engine.get();
         let (amount_before, perp_skew) = IRiskEngine::new(risk_engine)
-            .apply_option_trade(&mut *self, caller, account, series_id, signed(amount), signed(q.premium), U256::from(q.fee), strict)
+            .apply_option_trade(
+                &mut *self,
+                caller,
+                account,
+                series_id,
+                signed(amount),
+                signed(q.premium),
+                U256::from(q.fee),
+                strict,
+            )
             .map_err(|e| bulwark_common::calls::revert_data(risk_engine, e))?;
-        let before = i128::try_from(amount_before).map_err(|_| book_mismatch(series_id, amount_before, amount))?;
-        let reduces = before != 0 && (before < 0) != (amount < 0) && amount.unsigned_abs() <= before.unsigned_abs();
+        let before = i128::try_from(amount_before)
+            .map_err(|_| book_mismatch(series_id, amount_before, amount))?;
+        let reduces = before != 0
+            && (before < 0) != (amount < 0)
+            && amount.unsigned_abs() <= before.unsigned_abs();
         if !reduces {
             self.roles.when_not_paused()?;
         }
-        let open_interest = priced.open_interest.after(before, amount).map_err(|_| book_mismatch(series_id, amount_before, amount))?;
+        let open_interest = priced
+            .open_interest
+            .after(before, amount)
+            .map_err(|_| book_mismatch(series_id, amount_before, amount))?;
         let skew = i128::try_from(perp_skew).map_err(|_| pricing_failed(series_id))?;
         let config = self.underlyings.getter(terms.underlying);
-        let delta_before = logic::pool_delta(priced.before.delta, skew).map_err(|_| pricing_failed(series_id))?;
-        let delta_after = logic::pool_delta(priced.after.delta, skew).map_err(|_| pricing_failed(series_id))?;
+        let delta_before =
+            logic::pool_delta(priced.before.delta, skew).map_err(|_| pricing_failed(series_id))?;
+        let delta_after =
+            logic::pool_delta(priced.after.delta, skew).map_err(|_| pricing_failed(series_id))?;
         let checks = [
             (GREEK_DELTA, delta_before, delta_after, config.delta_limit.get().to::<u128>()),
-            (GREEK_VEGA, priced.before.vega, priced.after.vega, config.vega_limit.get().to::<u128>()),
+            (
+                GREEK_VEGA,
+                priced.before.vega,
+                priced.after.vega,
+                config.vega_limit.get().to::<u128>(),
+            ),
         ];
         for (greek, before, after, limit) in checks {
             if !logic::within_limit(before, after, limit) {
@@ -428,7 +491,12 @@ impl OptionsMarket {
     ///
     /// # Events
     /// [`OptionTraded`] with account 0.
-    pub fn on_liquidation_close(&mut self, series_id: B256, amount_delta: I256, spot: U256) -> Result<I256, Vec<u8>> {
+    pub fn on_liquidation_close(
+        &mut self,
+        series_id: B256,
+        amount_delta: I256,
+        spot: U256,
+    ) -> Result<I256, Vec<u8>> {
         self.only_risk_engine()?;
         let amount = trade_amount(amount_delta)?;
         let terms = self.terms(series_id)?;
@@ -458,18 +526,26 @@ impl OptionsMarket {
     ///
     /// # Events
     /// [`SeriesSettled`] when this call settles the series.
-    pub fn on_settlement(&mut self, series_id: B256, amount: I256) -> Result<(U256, I256), Vec<u8>> {
+    pub fn on_settlement(
+        &mut self,
+        series_id: B256,
+        amount: I256,
+    ) -> Result<(U256, I256), Vec<u8>> {
         self.only_risk_engine()?;
         let terms = self.terms(series_id)?;
         let price = self.settle(&terms)?;
         let amount = i128::try_from(amount).map_err(|_| book_mismatch(series_id, amount, 0))?;
         let mut series = self.series.setter(series_id);
-        let open_interest = OpenInterest { long: series.long_open.get().to::<u128>(), short: series.short_open.get().to::<u128>() }
-            .after(amount, -amount)
-            .map_err(|_| book_mismatch(series_id, signed(amount), -amount))?;
+        let open_interest = OpenInterest {
+            long: series.long_open.get().to::<u128>(),
+            short: series.short_open.get().to::<u128>(),
+        }
+        .after(amount, -amount)
+        .map_err(|_| book_mismatch(series_id, signed(amount), -amount))?;
         series.long_open.set(U128::from(open_interest.long));
         series.short_open.set(U128::from(open_interest.short));
-        let payoff = logic::settlement_payoff(terms.kind, terms.strike, price, amount).map_err(|_| pricing_failed(series_id))?;
+        let payoff = logic::settlement_payoff(terms.kind, terms.strike, price, amount)
+            .map_err(|_| pricing_failed(series_id))?;
         Ok((U256::from(price), signed(payoff)))
     }
 }
@@ -516,13 +592,26 @@ impl OptionsMarket {
             || strike == 0
             || !logic::expiry_listable(expiry, now, self.trading_cutoff.get().to::<u64>())
         {
-            return Err(Error::from(InvalidListing { underlying, strike: U256::from(strike), expiry, now }).into());
+            return Err(Error::from(InvalidListing {
+                underlying,
+                strike: U256::from(strike),
+                expiry,
+                now,
+            })
+            .into());
         }
         Ok(())
     }
 
     /// Stores a new series, registers it with RiskEngine and logs it.
-    fn list(&mut self, id: B256, underlying: u32, strike: u128, expiry: u64, is_call: bool) -> Result<(), Vec<u8>> {
+    fn list(
+        &mut self,
+        id: B256,
+        underlying: u32,
+        strike: u128,
+        expiry: u64,
+        is_call: bool,
+    ) -> Result<(), Vec<u8>> {
         let mut series = self.series.setter(id);
         series.listed.set(true);
         series.underlying.set(alloy_primitives::Uint::from(underlying));
@@ -533,7 +622,16 @@ impl OptionsMarket {
         IRiskEngine::new(risk_engine)
             .register_series(&mut *self, id, underlying, U256::from(strike), expiry, is_call)
             .map_err(|e| bulwark_common::calls::revert_data(risk_engine, e))?;
-        log(self.vm(), SeriesListed { seriesId: id, underlying, strike: U256::from(strike), expiry, isCall: is_call });
+        log(
+            self.vm(),
+            SeriesListed {
+                seriesId: id,
+                underlying,
+                strike: U256::from(strike),
+                expiry,
+                isCall: is_call,
+            },
+        );
         Ok(())
     }
 
@@ -555,13 +653,20 @@ impl OptionsMarket {
 
     /// [`TradingClosed`] for a series at the current time.
     fn closed(&self, terms: &Terms) -> Vec<u8> {
-        Error::from(TradingClosed { seriesId: terms.id, expiry: terms.expiry, now: self.vm().block_timestamp() }).into()
+        Error::from(TradingClosed {
+            seriesId: terms.id,
+            expiry: terms.expiry,
+            now: self.vm().block_timestamp(),
+        })
+        .into()
     }
 
     /// Fails unless the series trades now.
     fn check_open(&self, terms: &Terms) -> Result<(), Vec<u8>> {
         let now = self.vm().block_timestamp();
-        if terms.settlement_price != 0 || !logic::trading_open(terms.expiry, now, self.trading_cutoff.get().to::<u64>()) {
+        if terms.settlement_price != 0
+            || !logic::trading_open(terms.expiry, now, self.trading_cutoff.get().to::<u64>())
+        {
             return Err(self.closed(terms));
         }
         Ok(())
@@ -582,7 +687,9 @@ impl OptionsMarket {
                 false,
             ),
         };
-        let price = u128::try_from(price).map_err(|_| Error::from(InvalidListing { underlying, strike: U256::ZERO, expiry: 0, now: 0 }))?;
+        let price = u128::try_from(price).map_err(|_| {
+            Error::from(InvalidListing { underlying, strike: U256::ZERO, expiry: 0, now: 0 })
+        })?;
         Ok((price, strict))
     }
 
@@ -597,8 +704,14 @@ impl OptionsMarket {
         let now = self.vm().block_timestamp();
         let series = self.series.getter(terms.id);
         let config = self.underlyings.getter(terms.underlying);
-        let open_interest = OpenInterest { long: series.long_open.get().to::<u128>(), short: series.short_open.get().to::<u128>() };
-        let totals = PoolGreeks { delta: load(config.option_delta.get()), vega: load(config.option_vega.get()) };
+        let open_interest = OpenInterest {
+            long: series.long_open.get().to::<u128>(),
+            short: series.short_open.get().to::<u128>(),
+        };
+        let totals = PoolGreeks {
+            delta: load(config.option_delta.get()),
+            vega: load(config.option_vega.get()),
+        };
         let book = logic::Book {
             open_interest,
             marked_delta: load(series.mark_delta.get()),
@@ -614,7 +727,8 @@ impl OptionsMarket {
             volatility,
             amount,
         };
-        let priced = logic::price_trade(&self.params(), &inputs, &book).map_err(|_: LogicError| pricing_failed(terms.id))?;
+        let priced = logic::price_trade(&self.params(), &inputs, &book)
+            .map_err(|_: LogicError| pricing_failed(terms.id))?;
         Ok(Priced {
             quote: priced.quote,
             mark: priced.mark,
@@ -637,7 +751,14 @@ impl OptionsMarket {
 
     /// Stores a trade or forced close: open interest, the series' mark, the
     /// pool's totals after it, and logs it.
-    fn record(&mut self, terms: &Terms, priced: &Priced, open_interest: OpenInterest, account: U256, amount: i128) {
+    fn record(
+        &mut self,
+        terms: &Terms,
+        priced: &Priced,
+        open_interest: OpenInterest,
+        account: U256,
+        amount: i128,
+    ) {
         let mut series = self.series.setter(terms.id);
         series.long_open.set(U128::from(open_interest.long));
         series.short_open.set(U128::from(open_interest.short));
@@ -668,7 +789,9 @@ impl OptionsMarket {
         }
         let now = self.vm().block_timestamp();
         if now < terms.expiry {
-            return Err(Error::from(NotExpired { seriesId: terms.id, expiry: terms.expiry, now }).into());
+            return Err(
+                Error::from(NotExpired { seriesId: terms.id, expiry: terms.expiry, now }).into()
+            );
         }
         let oracle_address = self.oracle.get();
         let price = IOracleAdapter::new(oracle_address)
@@ -679,14 +802,20 @@ impl OptionsMarket {
             _ => return Err(pricing_failed(terms.id)),
         };
         let series = self.series.getter(terms.id);
-        let pool_amount = OpenInterest { long: series.long_open.get().to::<u128>(), short: series.short_open.get().to::<u128>() }
-            .pool_amount()
-            .map_err(|_| pricing_failed(terms.id))?;
+        let pool_amount = OpenInterest {
+            long: series.long_open.get().to::<u128>(),
+            short: series.short_open.get().to::<u128>(),
+        }
+        .pool_amount()
+        .map_err(|_| pricing_failed(terms.id))?;
         let (delta, vega) = (load(series.mark_delta.get()), series.mark_vega.get().to::<u128>());
         let config = self.underlyings.getter(terms.underlying);
-        let totals = PoolGreeks { delta: load(config.option_delta.get()), vega: load(config.option_vega.get()) }
-            .shifted(pool_amount, delta, vega, false)
-            .map_err(|_| pricing_failed(terms.id))?;
+        let totals = PoolGreeks {
+            delta: load(config.option_delta.get()),
+            vega: load(config.option_vega.get()),
+        }
+        .shifted(pool_amount, delta, vega, false)
+        .map_err(|_| pricing_failed(terms.id))?;
         let mut config = self.underlyings.setter(terms.underlying);
         config.option_delta.set(store(totals.delta));
         config.option_vega.set(store(totals.vega));
@@ -746,5 +875,13 @@ fn pricing_failed(series_id: B256) -> Vec<u8> {
 
 /// [`BookMismatch`] as revert data.
 fn book_mismatch(series_id: B256, amount_before: I256, amount_delta: i128) -> Vec<u8> {
-    Error::from(BookMismatch { seriesId: series_id, amountBefore: amount_before, amountDelta: signed(amount_delta) }).into()
+    Error::from(BookMismatch {
+        seriesId: series_id,
+        amountBefore: amount_before,
+        amountDelta: signed(amount_delta),
+    })
+    .into()
 }
+
+#[cfg(test)]
+mod tests;

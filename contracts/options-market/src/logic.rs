@@ -9,7 +9,9 @@
 //! The pool is the counterparty, so its position in a series is
 //! `short_open - long_open` of the traders.
 
-use bulwark_math::{mul_div, mul_div_signed, OptionKind, OptionPricer, Rounding, SignedWad, Wad, WAD};
+use bulwark_math::{
+    mul_div, mul_div_signed, OptionKind, OptionPricer, Rounding, SignedWad, Wad, WAD,
+};
 
 /// Seconds in a day.
 pub const SECONDS_PER_DAY: u64 = 86_400;
@@ -125,7 +127,13 @@ pub struct Mark {
 ///
 /// # Errors
 /// [`LogicError::Pricing`] outside the pricer's domain.
-pub fn mark(kind: OptionKind, spot: u128, strike: u128, seconds_to_expiry: u64, volatility: u128) -> Result<Mark, LogicError> {
+pub fn mark(
+    kind: OptionKind,
+    spot: u128,
+    strike: u128,
+    seconds_to_expiry: u64,
+    volatility: u128,
+) -> Result<Mark, LogicError> {
     let pricer = OptionPricer::new(
         bulwark_math::Model::BlackScholes,
         kind,
@@ -139,7 +147,8 @@ pub fn mark(kind: OptionKind, spot: u128, strike: u128, seconds_to_expiry: u64, 
 
 /// `amount * per_contract`, signed WAD, rounded toward negative infinity.
 fn scaled(amount: i128, per_contract: i128) -> Result<i128, LogicError> {
-    mul_div_signed(amount, per_contract, WAD.cast_signed(), Rounding::Down).map_err(|_| LogicError::Overflow)
+    mul_div_signed(amount, per_contract, WAD.cast_signed(), Rounding::Down)
+        .map_err(|_| LogicError::Overflow)
 }
 
 /// The pool's greek totals on one underlying, at each series' last mark.
@@ -158,11 +167,24 @@ impl PoolGreeks {
     ///
     /// # Errors
     /// [`LogicError::Overflow`].
-    pub fn shifted(self, pool_amount: i128, delta: i128, vega: u128, add: bool) -> Result<PoolGreeks, LogicError> {
+    pub fn shifted(
+        self,
+        pool_amount: i128,
+        delta: i128,
+        vega: u128,
+        add: bool,
+    ) -> Result<PoolGreeks, LogicError> {
         let vega = i128::try_from(vega).map_err(|_| LogicError::Overflow)?;
         let d = scaled(pool_amount, delta)?;
         let v = scaled(pool_amount, vega)?;
-        let (d, v) = if add { (d, v) } else { (d.checked_neg().ok_or(LogicError::Overflow)?, v.checked_neg().ok_or(LogicError::Overflow)?) };
+        let (d, v) = if add {
+            (d, v)
+        } else {
+            (
+                d.checked_neg().ok_or(LogicError::Overflow)?,
+                v.checked_neg().ok_or(LogicError::Overflow)?,
+            )
+        };
         Ok(PoolGreeks {
             delta: self.delta.checked_add(d).ok_or(LogicError::Overflow)?,
             vega: self.vega.checked_add(v).ok_or(LogicError::Overflow)?,
@@ -234,9 +256,11 @@ pub fn spread(
     let utilisation = |vega: u128, slope: u128| {
         mul_div(slope, vega, vega_limit, Rounding::Up).map_or(MAX_SPREAD, |s| s.min(MAX_SPREAD))
     };
-    let mut total = params.base_spread.saturating_add(utilisation(trade_vega, params.trade_vega_slope));
+    let mut total =
+        params.base_spread.saturating_add(utilisation(trade_vega, params.trade_vega_slope));
     if pool_vega_after.unsigned_abs() > pool_vega_before.unsigned_abs() {
-        total = total.saturating_add(utilisation(pool_vega_after.unsigned_abs(), params.exposure_slope));
+        total = total
+            .saturating_add(utilisation(pool_vega_after.unsigned_abs(), params.exposure_slope));
     }
     Ok(total.min(MAX_SPREAD))
 }
@@ -264,7 +288,13 @@ pub struct Quote {
 ///
 /// # Errors
 /// [`LogicError::Overflow`].
-pub fn quote(params: &MarketParams, mark: &Mark, spot: u128, amount: i128, spread: u128) -> Result<Quote, LogicError> {
+pub fn quote(
+    params: &MarketParams,
+    mark: &Mark,
+    spot: u128,
+    amount: i128,
+    spread: u128,
+) -> Result<Quote, LogicError> {
     let size = amount.unsigned_abs();
     let overflow = |_| LogicError::Overflow;
     let spread_value = mul_div(spread, mark.vega, WAD, Rounding::Up).map_err(overflow)?;
@@ -283,7 +313,13 @@ pub fn quote(params: &MarketParams, mark: &Mark, spot: u128, amount: i128, sprea
         .map_err(overflow)?
         .min(mul_div(params.fee_notional_rate, notional, WAD, Rounding::Up).map_err(overflow)?);
     let vega = i128::try_from(mark.vega).map_err(|_| LogicError::Overflow)?;
-    Ok(Quote { premium, fee, spread, delta: scaled(amount, mark.delta)?, vega: scaled(amount, vega)? })
+    Ok(Quote {
+        premium,
+        fee,
+        spread,
+        delta: scaled(amount, mark.delta)?,
+        vega: scaled(amount, vega)?,
+    })
 }
 
 /// Whether a greek may move from `before` to `after` under `limit`: within
@@ -315,10 +351,16 @@ pub fn intrinsic(kind: OptionKind, strike: u128, settlement_price: u128) -> u128
 ///
 /// # Errors
 /// [`LogicError::Overflow`].
-pub fn settlement_payoff(kind: OptionKind, strike: u128, settlement_price: u128, amount: i128) -> Result<i128, LogicError> {
+pub fn settlement_payoff(
+    kind: OptionKind,
+    strike: u128,
+    settlement_price: u128,
+    amount: i128,
+) -> Result<i128, LogicError> {
     let value = intrinsic(kind, strike, settlement_price);
     let rounding = if amount >= 0 { Rounding::Down } else { Rounding::Up };
-    let magnitude = mul_div(amount.unsigned_abs(), value, WAD, rounding).map_err(|_| LogicError::Overflow)?;
+    let magnitude =
+        mul_div(amount.unsigned_abs(), value, WAD, rounding).map_err(|_| LogicError::Overflow)?;
     let magnitude = i128::try_from(magnitude).map_err(|_| LogicError::Overflow)?;
     Ok(if amount >= 0 { magnitude } else { -magnitude })
 }
@@ -378,14 +420,20 @@ pub struct PricedTrade {
 /// # Errors
 /// [`LogicError::Pricing`] outside the pricer's domain;
 /// [`LogicError::Overflow`].
-pub fn price_trade(params: &MarketParams, inputs: &TradeInputs, book: &Book) -> Result<PricedTrade, LogicError> {
-    let mark = mark(inputs.kind, inputs.spot, inputs.strike, inputs.seconds_to_expiry, inputs.volatility)?;
+pub fn price_trade(
+    params: &MarketParams,
+    inputs: &TradeInputs,
+    book: &Book,
+) -> Result<PricedTrade, LogicError> {
+    let mark =
+        mark(inputs.kind, inputs.spot, inputs.strike, inputs.seconds_to_expiry, inputs.volatility)?;
     let pool_before = book.open_interest.pool_amount()?;
     let base = book.totals.shifted(pool_before, book.marked_delta, book.marked_vega, false)?;
     let before = base.shifted(pool_before, mark.delta, mark.vega, true)?;
     let pool_after = pool_before.checked_sub(inputs.amount).ok_or(LogicError::Overflow)?;
     let after = base.shifted(pool_after, mark.delta, mark.vega, true)?;
-    let trade_vega = mul_div(inputs.amount.unsigned_abs(), mark.vega, WAD, Rounding::Up).map_err(|_| LogicError::Overflow)?;
+    let trade_vega = mul_div(inputs.amount.unsigned_abs(), mark.vega, WAD, Rounding::Up)
+        .map_err(|_| LogicError::Overflow)?;
     let spread = spread(params, trade_vega, before.vega, after.vega, book.vega_limit)?;
     let quote = quote(params, &mark, inputs.spot, inputs.amount, spread)?;
     Ok(PricedTrade { quote, mark, before, after })
@@ -428,16 +476,91 @@ mod tests {
         MarketParams { trading_cutoff: 0, ..MarketParams::default() }
     }
 
+    /// (kind, spot, strike, seconds, volatility, price, delta, vega).
+    type Case = (OptionKind, f64, f64, u64, f64, f64, f64, f64);
+
     /// Black-Scholes (rate 0) values computed in f64 with erf (Python `math.erf`).
-    const REFERENCE: [(OptionKind, f64, f64, u64, f64, f64, f64, f64); 8] = [
-        (OptionKind::Call, 2000.0, 2000.0, 30 * DAY, 0.8, 182.596_815_636_925_84, 0.545_649_203_909_231_4, 227.247_242_304_781_34),
-        (OptionKind::Call, 2000.0, 2500.0, 30 * DAY, 0.8, 44.791_354_037_134_91, 0.195_377_120_547_430_56, 158.272_322_908_703_8),
-        (OptionKind::Call, 2000.0, 1500.0, 30 * DAY, 0.8, 519.825_731_977_312_2, 0.914_499_927_128_795, 89.616_302_793_069_83),
-        (OptionKind::Put, 2000.0, 2500.0, 30 * DAY, 0.8, 544.791_354_037_135_1, -0.804_622_879_452_569_4, 158.272_322_908_703_8),
-        (OptionKind::Put, 2000.0, 1500.0, 30 * DAY, 0.8, 19.825_731_977_312_415, -0.085_500_072_871_204_98, 89.616_302_793_069_83),
-        (OptionKind::Call, 2000.0, 2050.0, 3600, 0.6, 0.000_177_075_283_133_709_68, 5.938_983_600_001_224e-5, 0.005_179_779_726_102_345),
-        (OptionKind::Put, 2000.0, 1950.0, 3600, 0.6, 0.000_113_087_886_374_763_08, -3.865_864_311_813_905e-5, 0.003_453_371_011_035_558_5),
-        (OptionKind::Call, 100.0, 100.0, 365 * DAY, 0.2, 7.965_567_455_405_804, 0.539_827_837_277_029, 39.695_254_747_701_185),
+    const REFERENCE: [Case; 8] = [
+        (
+            OptionKind::Call,
+            2000.0,
+            2000.0,
+            30 * DAY,
+            0.8,
+            182.596_815_636_925_84,
+            0.545_649_203_909_231_4,
+            227.247_242_304_781_34,
+        ),
+        (
+            OptionKind::Call,
+            2000.0,
+            2500.0,
+            30 * DAY,
+            0.8,
+            44.791_354_037_134_91,
+            0.195_377_120_547_430_56,
+            158.272_322_908_703_8,
+        ),
+        (
+            OptionKind::Call,
+            2000.0,
+            1500.0,
+            30 * DAY,
+            0.8,
+            519.825_731_977_312_2,
+            0.914_499_927_128_795,
+            89.616_302_793_069_83,
+        ),
+        (
+            OptionKind::Put,
+            2000.0,
+            2500.0,
+            30 * DAY,
+            0.8,
+            544.791_354_037_135_1,
+            -0.804_622_879_452_569_4,
+            158.272_322_908_703_8,
+        ),
+        (
+            OptionKind::Put,
+            2000.0,
+            1500.0,
+            30 * DAY,
+            0.8,
+            19.825_731_977_312_415,
+            -0.085_500_072_871_204_98,
+            89.616_302_793_069_83,
+        ),
+        (
+            OptionKind::Call,
+            2000.0,
+            2050.0,
+            3600,
+            0.6,
+            0.000_177_075_283_133_709_68,
+            5.938_983_600_001_224e-5,
+            0.005_179_779_726_102_345,
+        ),
+        (
+            OptionKind::Put,
+            2000.0,
+            1950.0,
+            3600,
+            0.6,
+            0.000_113_087_886_374_763_08,
+            -3.865_864_311_813_905e-5,
+            0.003_453_371_011_035_558_5,
+        ),
+        (
+            OptionKind::Call,
+            100.0,
+            100.0,
+            365 * DAY,
+            0.2,
+            7.965_567_455_405_804,
+            0.539_827_837_277_029,
+            39.695_254_747_701_185,
+        ),
     ];
 
     #[test]
@@ -445,9 +568,17 @@ mod tests {
         for (kind, spot, strike, seconds, vol, price, delta, vega) in REFERENCE {
             let m = mark(kind, wad(spot), wad(strike), seconds, wad(vol)).unwrap();
             let tolerance = |x: f64| 1e-9 * x.abs().max(1e-3);
-            assert!((to_f64(m.price.cast_signed()) - price).abs() < tolerance(price), "{kind:?} {strike} price {}", m.price);
+            assert!(
+                (to_f64(m.price.cast_signed()) - price).abs() < tolerance(price),
+                "{kind:?} {strike} price {}",
+                m.price
+            );
             assert!((to_f64(m.delta) - delta).abs() < 1e-9, "{kind:?} {strike} delta {}", m.delta);
-            assert!((to_f64(m.vega.cast_signed()) - vega).abs() < tolerance(vega), "{kind:?} {strike} vega {}", m.vega);
+            assert!(
+                (to_f64(m.vega.cast_signed()) - vega).abs() < tolerance(vega),
+                "{kind:?} {strike} vega {}",
+                m.vega
+            );
         }
     }
 
@@ -494,7 +625,10 @@ mod tests {
         assert!((to_f64(sell.premium) + (182.596_815_6 - 0.05 * 227.247_242_3)).abs() < 1e-6);
         // A seller never pays to sell.
         let cheap = mark(OptionKind::Call, wad(2000.0), wad(3000.0), DAY, wad(0.5)).unwrap();
-        assert_eq!(quote(&zero_spread(), &cheap, wad(2000.0), -one, MAX_SPREAD).unwrap().premium, 0);
+        assert_eq!(
+            quote(&zero_spread(), &cheap, wad(2000.0), -one, MAX_SPREAD).unwrap().premium,
+            0
+        );
     }
 
     #[test]
@@ -522,10 +656,14 @@ mod tests {
         assert_eq!(large, p.base_spread + wad(0.02));
         // Adding pool exposure costs more the larger the pool's vega after.
         let adds_little = spread(&p, wad(100.0), 0, -wad(100.0).cast_signed(), limit).unwrap();
-        let adds_much = spread(&p, wad(100.0), -wad(5_000.0).cast_signed(), -wad(5_100.0).cast_signed(), limit).unwrap();
+        let adds_much =
+            spread(&p, wad(100.0), -wad(5_000.0).cast_signed(), -wad(5_100.0).cast_signed(), limit)
+                .unwrap();
         assert!(small < adds_little && adds_little < adds_much);
         // Reducing the pool's exposure pays no exposure spread.
-        let reduces = spread(&p, wad(100.0), -wad(5_100.0).cast_signed(), -wad(5_000.0).cast_signed(), limit).unwrap();
+        let reduces =
+            spread(&p, wad(100.0), -wad(5_100.0).cast_signed(), -wad(5_000.0).cast_signed(), limit)
+                .unwrap();
         assert_eq!(reduces, small);
         // Capped, and at the cap without capacity.
         assert_eq!(spread(&p, u128::MAX / 2, 0, i128::MIN + 1, limit).unwrap(), MAX_SPREAD);
@@ -551,8 +689,14 @@ mod tests {
         let k = wad(2000.0);
         let ten = 10 * WAD.cast_signed();
         // In the money: call above the strike, put below.
-        assert_eq!(settlement_payoff(OptionKind::Call, k, wad(2100.0), ten).unwrap(), wad(1000.0).cast_signed());
-        assert_eq!(settlement_payoff(OptionKind::Put, k, wad(1900.0), ten).unwrap(), wad(1000.0).cast_signed());
+        assert_eq!(
+            settlement_payoff(OptionKind::Call, k, wad(2100.0), ten).unwrap(),
+            wad(1000.0).cast_signed()
+        );
+        assert_eq!(
+            settlement_payoff(OptionKind::Put, k, wad(1900.0), ten).unwrap(),
+            wad(1000.0).cast_signed()
+        );
         // Out of the money: nothing either way.
         assert_eq!(settlement_payoff(OptionKind::Call, k, wad(1900.0), ten).unwrap(), 0);
         assert_eq!(settlement_payoff(OptionKind::Put, k, wad(2100.0), -ten).unwrap(), 0);
@@ -560,7 +704,10 @@ mod tests {
         assert_eq!(settlement_payoff(OptionKind::Call, k, k, ten).unwrap(), 0);
         assert_eq!(settlement_payoff(OptionKind::Put, k, k, -ten).unwrap(), 0);
         // A short pays what a long receives.
-        assert_eq!(settlement_payoff(OptionKind::Call, k, wad(2100.0), -ten).unwrap(), -wad(1000.0).cast_signed());
+        assert_eq!(
+            settlement_payoff(OptionKind::Call, k, wad(2100.0), -ten).unwrap(),
+            -wad(1000.0).cast_signed()
+        );
         // Rounding: a long's receipt down, a short's payment up.
         assert_eq!(settlement_payoff(OptionKind::Call, 0, 1, 1).unwrap(), 0);
         assert_eq!(settlement_payoff(OptionKind::Call, 0, 1, -1).unwrap(), -1);
@@ -596,9 +743,13 @@ mod tests {
     fn parameters_have_hard_bounds() {
         assert!(params().within_bounds());
         assert!(!MarketParams { base_spread: MAX_BASE_SPREAD + 1, ..params() }.within_bounds());
-        assert!(!MarketParams { trading_cutoff: MAX_TRADING_CUTOFF + 1, ..params() }.within_bounds());
-        assert!(!MarketParams { fee_premium_rate: MAX_FEE_PREMIUM_RATE + 1, ..params() }.within_bounds());
-        assert!(!MarketParams { fee_notional_rate: MAX_FEE_NOTIONAL_RATE + 1, ..params() }.within_bounds());
+        assert!(
+            !MarketParams { trading_cutoff: MAX_TRADING_CUTOFF + 1, ..params() }.within_bounds()
+        );
+        assert!(!MarketParams { fee_premium_rate: MAX_FEE_PREMIUM_RATE + 1, ..params() }
+            .within_bounds());
+        assert!(!MarketParams { fee_notional_rate: MAX_FEE_NOTIONAL_RATE + 1, ..params() }
+            .within_bounds());
         assert!(!MarketParams { exposure_slope: MAX_SPREAD_SLOPE + 1, ..params() }.within_bounds());
     }
 
@@ -624,7 +775,8 @@ mod tests {
         assert!((priced.after.delta - priced.before.delta + priced.quote.delta).abs() <= 2);
         assert!((priced.after.vega - priced.before.vega + priced.quote.vega).abs() <= 2);
         // Before: the stale mark (pool -3 x 0.4) replaced by today's (-3 x 0.5456).
-        let expected_before = -wad(7.0).cast_signed() + wad(1.2).cast_signed() - wad(3.0 * 0.545_649_203_909_231_4).cast_signed();
+        let expected_before = -wad(7.0).cast_signed() + wad(1.2).cast_signed()
+            - wad(3.0 * 0.545_649_203_909_231_4).cast_signed();
         assert!((priced.before.delta - expected_before).abs() < 1_000_000);
         assert!(priced.quote.premium > 4 * wad(182.596).cast_signed());
     }
