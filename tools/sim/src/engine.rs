@@ -720,7 +720,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             peak_open_interest: samples.iter().filter_map(total_oi).reduce(f64::max),
             peak_capital_efficiency: efficiencies.iter().copied().reduce(f64::max),
             mean_capital_efficiency: mean_efficiency,
-            final_tvl: last.and_then(|x| Some(x.collateral? + x.pool?)),
+            final_tvl: last.and_then(|x| Some(x.collateral? + x.pool.unwrap_or(0.0))),
         };
         let mut phases = Vec::new();
         for (i, p) in self.scenario.phases.iter().enumerate() {

@@ -109,7 +109,7 @@ pub struct Summary {
     pub peak_capital_efficiency: Option<f64>,
     /// Mean capital efficiency.
     pub mean_capital_efficiency: Option<f64>,
-    /// Total value locked at the end (collateral + pool, USD).
+    /// Total value locked at the end (collateral plus pool where observable, USD).
     pub final_tvl: Option<f64>,
 }
 
