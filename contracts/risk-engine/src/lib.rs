@@ -2,18 +2,33 @@
 //!
 //! It holds no tokens: it asks the Vault to move them. It calls the Vault and
 //! the OracleAdapter, and the markets only through hooks that never call back.
+//! The contract loads state, calls the pure logic in [`margin`],
+//! [`liquidation`] and [`position`], stores the result and emits events.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 #![cfg_attr(target_arch = "wasm32", allow(missing_docs))]
 
 extern crate alloc;
 
+pub mod bindings;
+pub mod liquidation;
+pub mod margin;
+pub mod position;
+
 use alloc::{vec, vec::Vec};
 
-use alloy_primitives::{Address, U256};
-use bulwark_common::{account, roles::Roles};
+use alloy_primitives::{Address, B256, I256, U256};
+use bindings::IVault;
+use bulwark_common::{
+    account,
+    calls::revert_data,
+    interfaces::{oracle_usage, IOptionsMarket, IOracleAdapter, IPerpMarket},
+    roles::Roles,
+};
+use margin::{adds_risk, evaluate, Evaluation, Health, OptionLeg, PerpLeg, Portfolio, RiskParams};
+use position::{halves, limbs};
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageAddress, StorageBool, StorageMap},
+    storage::{StorageAddress, StorageB256, StorageBool, StorageMap, StorageU256},
 };
 
 #[allow(missing_docs)]
@@ -25,6 +40,17 @@ mod sol {
 }
 pub use sol::*;
 
+/// Most option series one account may hold at once.
+pub const MAX_OPTIONS: u32 = 32;
+/// Perp market ids run from 0 to 63 (one bit each in an account's header).
+pub const MAX_MARKETS: u32 = 64;
+/// Bad-debt key of the running total.
+pub const TOTAL_BAD_DEBT: u32 = u32::MAX;
+/// Oracle usage for actions that add risk.
+const STRICT: u8 = oracle_usage::ADD_RISK;
+/// Oracle usage for reducing, liquidating and views.
+const LENIENT: u8 = oracle_usage::REDUCE_RISK_LOW;
+
 /// Errors of the RiskEngine.
 #[derive(SolidityError, Debug)]
 pub enum Error {
@@ -32,6 +58,49 @@ pub enum Error {
     NotAccountOperator(NotAccountOperator),
     /// See [`InvalidOperator`].
     InvalidOperator(InvalidOperator),
+    /// See [`NotWiredMarket`].
+    NotWiredMarket(NotWiredMarket),
+    /// See [`InvalidParameter`].
+    InvalidParameter(InvalidParameter),
+    /// See [`InsufficientMargin`].
+    InsufficientMargin(InsufficientMargin),
+    /// See [`PriceNotStrict`].
+    PriceNotStrict(PriceNotStrict),
+    /// See [`TooManyOptions`].
+    TooManyOptions(TooManyOptions),
+    /// See [`UnknownSeries`].
+    UnknownSeries(UnknownSeries),
+    /// See [`UnknownMarket`].
+    UnknownMarket(UnknownMarket),
+    /// See [`NotLiquidatable`].
+    NotLiquidatable(NotLiquidatable),
+    /// See [`ValueOutOfRange`].
+    ValueOutOfRange(ValueOutOfRange),
+}
+
+/// Shorthand for a RiskEngine error as revert data.
+fn fail<T>(error: impl Into<Error>) -> Result<T, Vec<u8>> {
+    Err(error.into().into())
+}
+
+/// Packs two halves into a storage word.
+fn word(low: u128, high: u128) -> U256 {
+    U256::from_limbs(limbs(low, high))
+}
+
+/// Splits a storage word into halves.
+fn split(value: U256) -> (u128, u128) {
+    halves(*value.as_limbs())
+}
+
+/// An `i128` on the ABI.
+fn int(value: i128) -> I256 {
+    I256::try_from(value).unwrap_or(I256::ZERO)
+}
+
+/// An `i128` from the low half of a word.
+fn signed_low(value: U256) -> i128 {
+    position::to_signed_bits(split(value).0)
 }
 
 /// The RiskEngine's state.
@@ -42,13 +111,54 @@ pub struct RiskEngine {
     roles: Roles,
     vault: StorageAddress,
     oracle: StorageAddress,
+    perp_market: StorageAddress,
+    options_market: StorageAddress,
+    /// Quote token (low 160 bits) and its decimals (bits 160..168), read
+    /// from the Vault on first use.
+    quote: StorageU256,
     operators: StorageMap<Address, StorageMap<Address, StorageBool>>,
+    /// Risk parameters, two per word (`RiskParams::to_values` order).
+    params: StorageMap<u8, StorageU256>,
+    /// Per market id * 4: +0, +1 packed parameters; +2 (skew, funding index).
+    markets: StorageMap<u32, StorageU256>,
+    /// Net perp size of all traders per feed (low half, signed).
+    feed_skew: StorageMap<u32, StorageU256>,
+    /// Per account: (perp market bitmap, option count).
+    headers: StorageMap<U256, StorageU256>,
+    /// Per account and market: (size, basis).
+    perps: StorageMap<U256, StorageMap<u32, StorageU256>>,
+    /// Per account and slot: (amount, series index).
+    options: StorageMap<U256, StorageMap<u32, StorageU256>>,
+    /// Per series index: packed terms (`position::pack_series`).
+    series: StorageMap<u32, StorageU256>,
+    /// Per series index: the OptionsMarket's id.
+    series_ids: StorageMap<u32, StorageB256>,
+    /// Per series id: index + 1 (0: unknown).
+    series_index: StorageMap<B256, StorageU256>,
+    /// Number of series registered.
+    series_count: StorageU256,
+    /// Bad debt absorbed per key (perp market id, 2^31 + feed for options, `TOTAL_BAD_DEBT`).
+    bad_debt: StorageMap<u32, StorageU256>,
+}
+
+/// An account's positions and collateral as loaded for valuation.
+struct Loaded {
+    portfolio: Portfolio,
+    /// Market id of each perp leg.
+    markets: Vec<u32>,
+    /// (slot, series index) of each option leg.
+    slots: Vec<(u32, u32)>,
+    /// Quote cash, WAD.
+    cash: i128,
+    /// Whether the account holds collateral other than quote cash.
+    other_collateral: bool,
 }
 
 #[public]
 #[inherit(Roles)]
 impl RiskEngine {
-    /// Creates the engine with its admin and the Vault and OracleAdapter it uses.
+    /// Creates the engine with its admin and the Vault and OracleAdapter it
+    /// uses; risk parameters start at their defaults.
     ///
     /// # Errors
     /// `InvalidAdmin` for the zero address.
@@ -62,6 +172,7 @@ impl RiskEngine {
         self.roles.init(admin)?;
         self.vault.set(vault);
         self.oracle.set(oracle);
+        self.store_params(&RiskParams::DEFAULT);
         Ok(())
     }
 
@@ -73,6 +184,66 @@ impl RiskEngine {
     /// The OracleAdapter this engine prices portfolios with.
     pub fn oracle(&self) -> Address {
         self.oracle.get()
+    }
+
+    /// The wired `(perpMarket, optionsMarket)`.
+    pub fn markets(&self) -> (Address, Address) {
+        (self.perp_market.get(), self.options_market.get())
+    }
+
+    /// Wires the markets whose hooks this engine accepts (admin only; the
+    /// admin may rewire, e.g. to replace a market).
+    ///
+    /// # Errors
+    /// `Unauthorized` unless the caller is the admin; [`InvalidParameter`]
+    /// (200) for a zero address.
+    ///
+    /// # Events
+    /// [`Configured`] kind 1.
+    pub fn set_markets(
+        &mut self,
+        perp_market: Address,
+        options_market: Address,
+    ) -> Result<(), Vec<u8>> {
+        self.roles.only_admin()?;
+        if perp_market.is_zero() || options_market.is_zero() {
+            return fail(InvalidParameter { index: 200 });
+        }
+        self.perp_market.set(perp_market);
+        self.options_market.set(options_market);
+        let values = vec![
+            U256::from_be_slice(perp_market.as_slice()),
+            U256::from_be_slice(options_market.as_slice()),
+        ];
+        log(self.vm(), Configured { kind: 1, key: B256::ZERO, values });
+        Ok(())
+    }
+
+    /// Sets the risk parameters (WAD): imFactor, mmFactor, nakedShortIm,
+    /// nakedShortMm, longOptionDiscount, optionCloseSpread,
+    /// liquidationBuffer, bonusRate, insuranceShare, gasReserve,
+    /// dustNotional. README.md gives defaults and hard bounds.
+    ///
+    /// # Errors
+    /// `Unauthorized` unless the caller is the admin; [`InvalidParameter`]
+    /// naming the first value outside its bounds.
+    ///
+    /// # Events
+    /// [`Configured`] kind 2.
+    pub fn set_risk_parameters(&mut self, values: Vec<U256>) -> Result<(), Vec<u8>> {
+        self.roles.only_admin()?;
+        let raw: Vec<u128> =
+            values.iter().map(|v| u128::try_from(*v).unwrap_or(u128::MAX)).collect();
+        let params =
+            RiskParams::from_values(&raw).or_else(|index| fail(InvalidParameter { index }))?;
+        self.store_params(&params);
+        log(self.vm(), Configured { kind: 2, key: B256::ZERO, values });
+        Ok(())
+    }
+
+    /// The risk parameters in [`Self::set_risk_parameters`] order.
+    pub fn risk_parameters(&self) -> Vec<U256> {
+        self.load_params().to_values().iter().map(|v| U256::from(*v)).collect()
     }
 
     /// The id of `owner`'s subaccount `subaccount` (owner in the high 160 bits).
@@ -91,7 +262,7 @@ impl RiskEngine {
     pub fn set_operator(&mut self, operator: Address, approved: bool) -> Result<(), Vec<u8>> {
         let owner = self.vm().msg_sender();
         if operator == owner || operator.is_zero() {
-            return Err(Error::from(InvalidOperator { operator }).into());
+            return fail(InvalidOperator { operator });
         }
         self.operators.setter(owner).setter(operator).set(approved);
         log(self.vm(), OperatorSet { owner, operator, approved });
@@ -102,6 +273,578 @@ impl RiskEngine {
     pub fn is_authorized(&self, account: U256, caller: Address) -> bool {
         let owner = account::owner_of(account);
         caller == owner || self.operators.getter(owner).get(caller)
+    }
+
+    /// PerpMarket hands over a market's margin parameters (WAD): rates at
+    /// zero size, the size at which the initial rate has grown by 1.0
+    /// (`marginRateScale`), and the market's `skewScale` for the cost of
+    /// closing.
+    ///
+    /// # Errors
+    /// [`NotWiredMarket`]; [`InvalidParameter`] 100 (id >= 64), 101 (zero
+    /// feed), 102 (rates: maintenance zero or above initial, initial above
+    /// 1), 103 (a zero scale).
+    ///
+    /// # Events
+    /// [`Configured`] kind 3.
+    pub fn configure_perp_market(
+        &mut self,
+        market_id: u32,
+        feed_id: u32,
+        initial_margin_rate: U256,
+        maintenance_margin_rate: U256,
+        margin_rate_scale: U256,
+        skew_scale: U256,
+    ) -> Result<(), Vec<u8>> {
+        self.only_market(self.perp_market.get())?;
+        let narrow = |v: U256| u128::try_from(v).unwrap_or(u128::MAX);
+        let market = margin::MarketParams {
+            feed: feed_id,
+            initial_rate: narrow(initial_margin_rate),
+            maintenance_rate: narrow(maintenance_margin_rate),
+            rate_scale: narrow(margin_rate_scale),
+            skew_scale: narrow(skew_scale),
+        };
+        let index = if market_id >= MAX_MARKETS {
+            100
+        } else if feed_id == 0 {
+            101
+        } else if market.maintenance_rate == 0
+            || market.maintenance_rate > market.initial_rate
+            || market.initial_rate > bulwark_math::WAD
+        {
+            102
+        } else if market.rate_scale == 0
+            || market.skew_scale == 0
+            || !position::within_range(market.skew_scale)
+        {
+            103
+        } else {
+            0
+        };
+        if index != 0 {
+            return fail(InvalidParameter { index });
+        }
+        let [first, second] =
+            position::pack_market(&market).or_else(|_| fail(InvalidParameter { index: 102 }))?;
+        self.markets.setter(market_id * 4).set(word(first.0, first.1));
+        self.markets.setter(market_id * 4 + 1).set(word(second.0, second.1));
+        let values = vec![
+            U256::from(feed_id),
+            initial_margin_rate,
+            maintenance_margin_rate,
+            margin_rate_scale,
+            skew_scale,
+        ];
+        log(self.vm(), Configured { kind: 3, key: B256::from(U256::from(market_id)), values });
+        Ok(())
+    }
+
+    /// Applies a perp trade priced by PerpMarket: realises the old
+    /// position's PnL and funding at `fillPrice` through the Vault, charges
+    /// `fee`, stores the new position and the market's skew and funding
+    /// index, and for a trade that adds risk requires a strict price, an
+    /// unpaused engine and initial margin. Returns the size before.
+    ///
+    /// # Errors
+    /// [`NotWiredMarket`]; [`NotAccountOperator`]; [`UnknownMarket`];
+    /// `ContractPaused`, [`PriceNotStrict`], [`InsufficientMargin`] when
+    /// adding risk; [`ValueOutOfRange`]; the Vault's and oracle's errors.
+    ///
+    /// # Events
+    /// [`PositionChanged`].
+    pub fn apply_perp_trade(
+        &mut self,
+        caller: Address,
+        account: U256,
+        market_id: u32,
+        size_delta: I256,
+        fill_price: U256,
+        fee: U256,
+        funding_index: I256,
+        strict_price: bool,
+    ) -> Result<I256, Vec<u8>> {
+        self.only_market(self.perp_market.get())?;
+        self.only_authorized(account, caller)?;
+        if market_id >= MAX_MARKETS || self.markets.get(market_id * 4).is_zero() {
+            return fail(UnknownMarket { marketId: market_id });
+        }
+        let range = || Error::from(ValueOutOfRange { account });
+        let delta = i128::try_from(size_delta).map_err(|_| range())?;
+        let fill = u128::try_from(fill_price).map_err(|_| range())?;
+        let index = i128::try_from(funding_index).map_err(|_| range())?;
+        let (size, basis) = split(self.perps.getter(account).get(market_id));
+        let (size, basis) = (position::to_signed_bits(size), position::to_signed_bits(basis));
+        let traded =
+            position::apply_perp_trade(size, basis, delta, fill, index).map_err(|_| range())?;
+        if !position::within_range(traded.size.unsigned_abs()) || !position::within_range(fill) {
+            return Err(range().into());
+        }
+        self.settle_cash(account, traded.realised, fee, false)?;
+        self.store_perp(account, market_id, traded.size, traded.basis, delta, index)?;
+        if adds_risk(size, traded.size) {
+            self.roles.when_not_paused()?;
+            if !strict_price {
+                return fail(PriceNotStrict { account });
+            }
+            self.require_initial(account, false, None)?;
+        }
+        log(
+            self.vm(),
+            PositionChanged {
+                account,
+                key: B256::from(U256::from(market_id)),
+                before: int(size),
+                after: int(traded.size),
+                cash: int(traded.realised),
+            },
+        );
+        Ok(int(size))
+    }
+
+    /// OptionsMarket registers a listed series so positions in it can be valued.
+    ///
+    /// # Errors
+    /// [`NotWiredMarket`]; [`UnknownSeries`] if already registered;
+    /// [`InvalidParameter`] 101 for a zero feed or a strike beyond 2^100.
+    ///
+    /// # Events
+    /// [`Configured`] kind 4.
+    pub fn register_series(
+        &mut self,
+        series_id: B256,
+        feed_id: u32,
+        strike: U256,
+        expiry: u64,
+        is_call: bool,
+    ) -> Result<(), Vec<u8>> {
+        self.only_market(self.options_market.get())?;
+        if !self.series_index.get(series_id).is_zero() {
+            return fail(UnknownSeries { seriesId: series_id });
+        }
+        let strike_raw = u128::try_from(strike).unwrap_or(u128::MAX);
+        if feed_id == 0 || !position::within_range(strike_raw) {
+            return fail(InvalidParameter { index: 101 });
+        }
+        let count = self.series_count.get();
+        let index = count.to::<u32>();
+        let leg = OptionLeg {
+            feed: feed_id,
+            amount: 0,
+            strike: strike_raw,
+            expiry,
+            is_call,
+            volatility: 0,
+        };
+        let (low, high) = position::pack_series(&leg);
+        self.series.setter(index).set(word(low, high));
+        self.series_ids.setter(index).set(series_id);
+        self.series_index.setter(series_id).set(count + U256::from(1u8));
+        self.series_count.set(count + U256::from(1u8));
+        let values = vec![
+            U256::from(index),
+            U256::from(feed_id),
+            strike,
+            U256::from(expiry),
+            U256::from(u8::from(is_call)),
+        ];
+        log(self.vm(), Configured { kind: 4, key: series_id, values });
+        Ok(())
+    }
+
+    /// Applies an option trade priced by OptionsMarket: moves `premium`
+    /// (trader's view, positive = pays) and `fee` through the Vault, updates
+    /// the position and, for a trade that adds risk, requires a strict price,
+    /// an unpaused engine and initial margin. Returns the amount before and
+    /// the net perp skew of all traders on the series' underlying.
+    ///
+    /// # Errors
+    /// [`NotWiredMarket`]; [`NotAccountOperator`]; [`UnknownSeries`];
+    /// [`TooManyOptions`]; `ContractPaused`, [`PriceNotStrict`],
+    /// [`InsufficientMargin`] when adding risk; [`ValueOutOfRange`]; the
+    /// Vault's and oracle's errors.
+    ///
+    /// # Events
+    /// [`PositionChanged`].
+    pub fn apply_option_trade(
+        &mut self,
+        caller: Address,
+        account: U256,
+        series_id: B256,
+        amount_delta: I256,
+        premium: I256,
+        fee: U256,
+        strict_price: bool,
+    ) -> Result<(I256, I256), Vec<u8>> {
+        self.only_market(self.options_market.get())?;
+        self.only_authorized(account, caller)?;
+        let range = || Error::from(ValueOutOfRange { account });
+        let index = self.series_index.get(series_id);
+        if index.is_zero() {
+            return fail(UnknownSeries { seriesId: series_id });
+        }
+        let series_index = index.to::<u32>() - 1;
+        let delta = i128::try_from(amount_delta).map_err(|_| range())?;
+        let premium = i128::try_from(premium).map_err(|_| range())?;
+        let (slot, before) = self.find_option(account, series_index);
+        let after = before.checked_add(delta).ok_or_else(range)?;
+        if !position::within_range(after.unsigned_abs()) {
+            return Err(range().into());
+        }
+        self.store_option(account, slot, series_index, after)?;
+        if after == 0 {
+            self.compact_options(account);
+        }
+        self.settle_cash(account, -premium, fee, false)?;
+        if adds_risk(before, after) {
+            self.roles.when_not_paused()?;
+            if !strict_price {
+                return fail(PriceNotStrict { account });
+            }
+            self.require_initial(account, true, None)?;
+        }
+        log(
+            self.vm(),
+            PositionChanged {
+                account,
+                key: series_id,
+                before: int(before),
+                after: int(after),
+                cash: int(-premium),
+            },
+        );
+        let feed = position::unpack_series(split(self.series.get(series_index))).feed;
+        Ok((int(before), int(signed_low(self.feed_skew.get(feed)))))
+    }
+
+    /// Withdraws `amount` of `token` (token units) from `account` to `to`
+    /// after checking, at strict prices, that the account still meets its
+    /// initial margin without it. Never paused.
+    ///
+    /// # Errors
+    /// [`NotAccountOperator`]; [`InsufficientMargin`]; the oracle's errors
+    /// when no strict price is usable; the Vault's errors.
+    pub fn withdraw(
+        &mut self,
+        account: U256,
+        token: Address,
+        amount: U256,
+        to: Address,
+    ) -> Result<(), Vec<u8>> {
+        self.only_authorized(account, self.vm().msg_sender())?;
+        self.cache_quote()?;
+        self.require_initial(account, true, Some((token, amount)))?;
+        let vault = self.vault.get();
+        IVault::new(vault)
+            .withdraw(&mut *self, account, token, amount, to)
+            .map_err(|e| revert_data(vault, e))
+    }
+
+    /// `(equity, initialMargin, maintenanceMargin, healthRatio)` of `account`
+    /// at lenient prices: quote WAD, and `equity / maintenance` in WAD
+    /// (`type(int256).max` without a requirement).
+    ///
+    /// # Errors
+    /// [`ValueOutOfRange`]; the oracle's errors when no price is usable.
+    pub fn account_health(&self, account: U256) -> Result<(I256, U256, U256, I256), Vec<u8>> {
+        let health = self
+            .evaluation(account, LENIENT, true, None)?
+            .1
+            .health()
+            .or_else(|_| fail(ValueOutOfRange { account }))?;
+        Ok((
+            int(health.equity),
+            U256::from(health.initial),
+            U256::from(health.maintenance),
+            ratio(&health),
+        ))
+    }
+
+    /// Whether `account`'s equity is below its maintenance margin.
+    ///
+    /// # Errors
+    /// As [`Self::account_health`].
+    pub fn is_liquidatable(&self, account: U256) -> Result<bool, Vec<u8>> {
+        let health = self
+            .evaluation(account, LENIENT, true, None)?
+            .1
+            .health()
+            .or_else(|_| fail(ValueOutOfRange { account }))?;
+        Ok(health.liquidatable())
+    }
+
+    /// What liquidating `account` now would do, modelled at the oracle price
+    /// with the modelled closing costs: `(toLiquidator, toInsurance,
+    /// keys, sizeDeltas)`, one key (perp market id or series id) and closing
+    /// delta per position closed.
+    ///
+    /// # Errors
+    /// [`NotLiquidatable`]; as [`Self::account_health`].
+    pub fn preview_liquidation(&self, account: U256) -> Result<Preview, Vec<u8>> {
+        let (loaded, evaluation) = self.evaluation(account, LENIENT, true, None)?;
+        let plan = plan_or_fail(account, &evaluation)?;
+        let (mut keys, mut deltas) = (Vec::new(), Vec::new());
+        for (index, remaining) in plan.remaining.iter().enumerate() {
+            let size = evaluation.legs[index].size;
+            let closed = size - evaluation.remaining_size(index, *remaining);
+            if closed != 0 {
+                keys.push(self.leg_key(&loaded, index));
+                deltas.push(int(-closed));
+            }
+        }
+        Ok((U256::from(plan.to_liquidator), U256::from(plan.to_insurance), keys, deltas))
+    }
+
+    /// Liquidates `account` (anyone may): closes positions at the oracle
+    /// price through the markets' hooks, largest margin release first, until
+    /// equity covers maintenance margin plus the buffer; pays the caller its
+    /// bonus in quote tokens and charges the insurance share; when everything
+    /// is closed and equity is negative, has the Vault absorb the deficit
+    /// (insurance fund, then pool) and records it. Returns the bonus paid
+    /// (quote WAD).
+    ///
+    /// # Errors
+    /// [`NotLiquidatable`]; [`ValueOutOfRange`]; the oracle's, markets' and
+    /// Vault's errors.
+    ///
+    /// # Events
+    /// [`PositionChanged`] per position, [`Liquidated`], [`BadDebtRecorded`].
+    // The close loop, payout and bad-debt steps read best in order, in one place.
+    #[allow(clippy::too_many_lines)]
+    pub fn liquidate(&mut self, account: U256) -> Result<U256, Vec<u8>> {
+        let (loaded, evaluation) = self.evaluation(account, LENIENT, true, None)?;
+        let plan = plan_or_fail(account, &evaluation)?;
+        let range = || Error::from(ValueOutOfRange { account });
+        let mut equity = plan.equity_before;
+        let mut cash = loaded.cash;
+        let mut settlements: u128 = 0;
+        let mut worst = (i128::MAX, 0u32);
+        let perp_count = loaded.markets.len();
+        for (index, remaining) in plan.remaining.iter().enumerate() {
+            let leg = &evaluation.legs[index];
+            if leg.value < worst.0 {
+                worst = (leg.value, bad_debt_key(&loaded, index));
+            }
+            let closed = leg.size - evaluation.remaining_size(index, *remaining);
+            if closed == 0 {
+                continue;
+            }
+            let spot = U256::from(leg.spot);
+            let (change, realised) = if index < perp_count {
+                let market_id = loaded.markets[index];
+                let perp = loaded.portfolio.perps[index];
+                let hooks = self.perp_market.get();
+                let (fill, funding) = IPerpMarket::new(hooks)
+                    .on_liquidation_close(
+                        &mut *self,
+                        account,
+                        market_id,
+                        int(leg.size),
+                        int(-closed),
+                        spot,
+                    )
+                    .map_err(|e| revert_data(hooks, e))?;
+                let fill = u128::try_from(fill).map_err(|_| range())?;
+                let funding = i128::try_from(funding).map_err(|_| range())?;
+                let traded =
+                    position::apply_perp_trade(leg.size, perp.basis, -closed, fill, funding)
+                        .map_err(|_| range())?;
+                self.store_perp(account, market_id, traded.size, traded.basis, -closed, funding)?;
+                self.log_change(
+                    account,
+                    B256::from(U256::from(market_id)),
+                    leg.size,
+                    traded.size,
+                    traded.realised,
+                );
+                // Equity moves by what the fill gives up against the oracle
+                // price, and by funding accrued since the valuation.
+                let fill_gap = margin::to_signed(fill) - margin::to_signed(leg.spot);
+                let accrued = perp.funding_index.checked_sub(funding).ok_or_else(range)?;
+                let change = bulwark_math::mul_div_signed(
+                    closed,
+                    fill_gap,
+                    margin::ONE,
+                    bulwark_math::Rounding::Down,
+                )
+                .and_then(|c| {
+                    Ok(c + bulwark_math::mul_div_signed(
+                        leg.size,
+                        accrued,
+                        margin::ONE,
+                        bulwark_math::Rounding::Down,
+                    )?)
+                })
+                .map_err(|_| range())?;
+                (change, traded.realised)
+            } else {
+                let (option_slot, series_index) = loaded.slots[index - perp_count];
+                let series_id = self.series_ids.get(series_index);
+                let hooks = self.options_market.get();
+                let premium = IOptionsMarket::new(hooks)
+                    .on_liquidation_close(&mut *self, series_id, int(-closed), spot)
+                    .map_err(|e| revert_data(hooks, e))?;
+                let premium = i128::try_from(premium).map_err(|_| range())?;
+                let after = leg.size - closed;
+                self.store_option(account, option_slot, series_index, after)?;
+                self.log_change(account, series_id, leg.size, after, -premium);
+                let value_closed = bulwark_math::mul_div_signed(
+                    leg.value,
+                    closed,
+                    leg.size,
+                    bulwark_math::Rounding::Up,
+                )
+                .map_err(|_| range())?;
+                (-premium - value_closed, -premium)
+            };
+            self.settle_cash(account, realised, U256::ZERO, false)?;
+            settlements += 1;
+            equity = equity.checked_add(change).ok_or_else(range)?;
+            cash = cash.checked_add(realised).ok_or_else(range)?;
+        }
+        // Options closed whole leave their slots by swap-removal, after the loop.
+        self.compact_options(account);
+        let (to_liquidator, to_insurance) = liquidation::penalty(
+            &evaluation,
+            plan.equity_before,
+            plan.maintenance_before,
+            equity,
+            plan.maintenance_after,
+        );
+        let (quote, decimals) = self.cache_quote()?;
+        // The Vault rounds each settlement against the account by at most one unit.
+        let cash_units =
+            position::to_units(cash.max(0).unsigned_abs(), decimals).saturating_sub(settlements);
+        let paid_units = position::to_units(to_liquidator, decimals).min(cash_units);
+        let paid = position::to_wad(paid_units, decimals);
+        let vault = self.vault.get();
+        let liquidator = self.vm().msg_sender();
+        if paid_units > 0 {
+            IVault::new(vault)
+                .withdraw(&mut *self, account, quote, U256::from(paid_units), liquidator)
+                .map_err(|e| revert_data(vault, e))?;
+        }
+        self.settle_cash(account, 0, U256::from(to_insurance), true)?;
+        let closed_all = plan
+            .remaining
+            .iter()
+            .zip(evaluation.legs.iter())
+            .all(|(r, leg)| *r == 0 || !leg.closable);
+        log(
+            self.vm(),
+            Liquidated {
+                account,
+                liquidator,
+                equityBefore: int(plan.equity_before),
+                maintenanceBefore: U256::from(plan.maintenance_before),
+                toLiquidator: U256::from(paid),
+                toInsurance: U256::from(to_insurance),
+                closedAll: closed_all,
+            },
+        );
+        let left = equity - margin::to_signed(paid) - margin::to_signed(to_insurance);
+        if closed_all && left < 0 && !loaded.other_collateral && self.headers.get(account).is_zero()
+        {
+            self.absorb(account, worst.1)?;
+        }
+        Ok(U256::from(paid))
+    }
+
+    /// Settles `account`'s expired option positions (anyone may): the
+    /// OptionsMarket settles the series and returns the payoff, which the
+    /// Vault pays or charges; the positions are removed. Returns how many
+    /// were settled.
+    ///
+    /// # Errors
+    /// The OptionsMarket's errors (no settlement price yet) and the Vault's.
+    ///
+    /// # Events
+    /// [`PositionChanged`] per position.
+    pub fn settle_options(&mut self, account: U256) -> Result<u32, Vec<u8>> {
+        let now = self.vm().block_timestamp();
+        let (_, count) = split(self.headers.get(account));
+        let mut settled = 0;
+        #[allow(clippy::cast_possible_truncation)]
+        // The option count is at most MAX_OPTIONS.
+        for slot in (0..count as u32).rev() {
+            let (amount, series_index) = split(self.options.getter(account).get(slot));
+            #[allow(clippy::cast_possible_truncation)]
+            let series_index = series_index as u32;
+            let leg = position::unpack_series(split(self.series.get(series_index)));
+            if leg.expiry > now {
+                continue;
+            }
+            let amount = position::to_signed_bits(amount);
+            let series_id = self.series_ids.get(series_index);
+            let hooks = self.options_market.get();
+            let (_, payoff) = IOptionsMarket::new(hooks)
+                .on_settlement(&mut *self, series_id, int(amount))
+                .map_err(|e| revert_data(hooks, e))?;
+            let payoff = i128::try_from(payoff).or_else(|_| fail(ValueOutOfRange { account }))?;
+            self.settle_cash(account, payoff, U256::ZERO, false)?;
+            self.store_option(account, slot, series_index, 0)?;
+            self.log_change(account, series_id, amount, 0, payoff);
+            settled += 1;
+        }
+        self.compact_options(account);
+        Ok(settled)
+    }
+
+    /// `(size, basis)` of `account`'s perp in `marketId`: basis is the last
+    /// fill price minus the funding index then (WAD).
+    pub fn perp_position(&self, account: U256, market_id: u32) -> (I256, I256) {
+        let (size, basis) = split(self.perps.getter(account).get(market_id));
+        (int(position::to_signed_bits(size)), int(position::to_signed_bits(basis)))
+    }
+
+    /// `account`'s amount of series `seriesId` (WAD, long > 0).
+    pub fn option_amount(&self, account: U256, series_id: B256) -> I256 {
+        let index = self.series_index.get(series_id);
+        if index.is_zero() {
+            return I256::ZERO;
+        }
+        int(self.find_option(account, index.to::<u32>() - 1).1)
+    }
+
+    /// Bad debt absorbed so far for `key` (perp market id, 2^31 + feed for
+    /// options, 2^32 - 1 for the total), quote WAD.
+    pub fn bad_debt(&self, key: u32) -> U256 {
+        self.bad_debt.get(key)
+    }
+}
+
+/// The liquidation plan, or [`NotLiquidatable`].
+fn plan_or_fail(account: U256, evaluation: &Evaluation) -> Result<liquidation::Plan, Vec<u8>> {
+    let range = || Error::from(ValueOutOfRange { account });
+    if let Some(plan) = liquidation::plan(evaluation).map_err(|_| range())? {
+        return Ok(plan);
+    }
+    let health = evaluation.health().map_err(|_| range())?;
+    fail(NotLiquidatable {
+        account,
+        equity: int(health.equity),
+        maintenance: U256::from(health.maintenance),
+    })
+}
+
+/// The bad-debt key of leg `index`: market id, or 2^31 + feed.
+fn bad_debt_key(loaded: &Loaded, index: usize) -> u32 {
+    match loaded.markets.get(index) {
+        Some(market_id) => *market_id,
+        None => (1 << 31) | loaded.portfolio.options[index - loaded.markets.len()].feed,
+    }
+}
+
+/// `(toLiquidator, toInsurance, keys, sizeDeltas)` of a liquidation preview.
+type Preview = (U256, U256, Vec<B256>, Vec<I256>);
+
+/// The health ratio on the ABI.
+fn ratio(health: &Health) -> I256 {
+    let value = health.ratio();
+    if value == i128::MAX {
+        I256::MAX
+    } else {
+        int(value)
     }
 }
 
@@ -116,5 +859,392 @@ impl RiskEngine {
         } else {
             Err(NotAccountOperator { account, caller }.into())
         }
+    }
+
+    /// Fails unless the caller is `market` (and `market` is wired).
+    fn only_market(&self, market: Address) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        if market.is_zero() || caller != market {
+            return fail(NotWiredMarket { caller });
+        }
+        Ok(())
+    }
+
+    fn store_params(&mut self, params: &RiskParams) {
+        let values = params.to_values();
+        for (i, pair) in values.chunks(2).enumerate() {
+            #[allow(clippy::cast_possible_truncation)]
+            // Six words.
+            let key = i as u8;
+            self.params.setter(key).set(word(pair[0], pair.get(1).copied().unwrap_or(0)));
+        }
+    }
+
+    fn load_params(&self) -> RiskParams {
+        let mut values = [0u128; margin::PARAM_COUNT + 1];
+        for i in 0..values.len() / 2 {
+            #[allow(clippy::cast_possible_truncation)]
+            let (low, high) = split(self.params.get(i as u8));
+            values[2 * i] = low;
+            values[2 * i + 1] = high;
+        }
+        // Stored values passed the bounds when set.
+        RiskParams::from_values(&values).unwrap_or(RiskParams::DEFAULT)
+    }
+
+    /// The quote token and its decimals (zero until [`Self::cache_quote`]).
+    fn quote_token(&self) -> (Address, u8) {
+        let value = self.quote.get();
+        let bytes = value.to_be_bytes::<32>();
+        (Address::from_slice(&bytes[12..]), bytes[11])
+    }
+
+    /// Reads the Vault's quote token and decimals once and keeps them.
+    fn cache_quote(&mut self) -> Result<(Address, u8), Vec<u8>> {
+        if !self.quote.get().is_zero() {
+            return Ok(self.quote_token());
+        }
+        let vault = self.vault.get();
+        let quote = IVault::new(vault).parameters(&*self).map_err(|e| revert_data(vault, e))?.0;
+        let decimals = IVault::new(vault)
+            .collateral_config(&*self, quote)
+            .map_err(|e| revert_data(vault, e))?
+            .1;
+        self.quote.set(U256::from_be_slice(quote.as_slice()) | (U256::from(decimals) << 160));
+        Ok((quote, decimals))
+    }
+
+    /// Settles `pnl` (quote WAD) between `account` and the pool and charges
+    /// `fee` (a liquidation `penalty` if set), in one Vault call.
+    fn settle_cash(
+        &mut self,
+        account: U256,
+        pnl: i128,
+        fee: U256,
+        penalty: bool,
+    ) -> Result<(), Vec<u8>> {
+        if pnl == 0 && fee.is_zero() {
+            return Ok(());
+        }
+        let vault = self.vault.get();
+        IVault::new(vault)
+            .settle(&mut *self, account, int(pnl), fee, penalty)
+            .map_err(|e| revert_data(vault, e))?;
+        Ok(())
+    }
+
+    /// Stores a perp position, the account's market bitmap, and the market's
+    /// skew and funding index after a trade of `delta`.
+    fn store_perp(
+        &mut self,
+        account: U256,
+        market_id: u32,
+        size: i128,
+        basis: i128,
+        delta: i128,
+        funding: i128,
+    ) -> Result<(), Vec<u8>> {
+        let range = || Error::from(ValueOutOfRange { account });
+        self.perps
+            .setter(account)
+            .setter(market_id)
+            .set(word(position::from_signed(size), position::from_signed(basis)));
+        let (mask, count) = split(self.headers.get(account));
+        let bit = 1u128 << market_id;
+        let mask = if size == 0 { mask & !bit } else { mask | bit };
+        self.headers.setter(account).set(word(mask, count));
+        let (skew, _) = split(self.markets.get(market_id * 4 + 2));
+        let skew = position::to_signed_bits(skew).checked_add(delta).ok_or_else(range)?;
+        self.markets
+            .setter(market_id * 4 + 2)
+            .set(word(position::from_signed(skew), position::from_signed(funding)));
+        let feed = position::unpack_market(split(self.markets.get(market_id * 4)), (0, 0)).feed;
+        let feed_skew =
+            signed_low(self.feed_skew.get(feed)).checked_add(delta).ok_or_else(range)?;
+        self.feed_skew.setter(feed).set(word(position::from_signed(feed_skew), 0));
+        Ok(())
+    }
+
+    /// The slot holding `series_index` for `account` (or the next free slot)
+    /// and the amount held.
+    fn find_option(&self, account: U256, series_index: u32) -> (u32, i128) {
+        let (_, count) = split(self.headers.get(account));
+        #[allow(clippy::cast_possible_truncation)]
+        let count = count as u32;
+        let slots = self.options.getter(account);
+        for slot in 0..count {
+            let (amount, index) = split(slots.get(slot));
+            if index == u128::from(series_index) {
+                return (slot, position::to_signed_bits(amount));
+            }
+        }
+        (count, 0)
+    }
+
+    /// Stores an option amount in `slot` (a new slot at the end of the list;
+    /// zero amounts stay until [`Self::compact_options`]).
+    fn store_option(
+        &mut self,
+        account: U256,
+        slot: u32,
+        series_index: u32,
+        amount: i128,
+    ) -> Result<(), Vec<u8>> {
+        let (mask, count) = split(self.headers.get(account));
+        if u128::from(slot) >= count {
+            if amount == 0 {
+                return Ok(());
+            }
+            if slot >= MAX_OPTIONS {
+                return fail(TooManyOptions { account, max: U256::from(MAX_OPTIONS) });
+            }
+            self.headers.setter(account).set(word(mask, count + 1));
+        }
+        self.options
+            .setter(account)
+            .setter(slot)
+            .set(word(position::from_signed(amount), u128::from(series_index)));
+        Ok(())
+    }
+
+    /// Removes zero-amount slots by moving the last slot into them.
+    fn compact_options(&mut self, account: U256) {
+        let (mask, count) = split(self.headers.get(account));
+        #[allow(clippy::cast_possible_truncation)]
+        let mut count = count as u32;
+        let mut slot = 0;
+        while slot < count {
+            let (amount, _) = split(self.options.getter(account).get(slot));
+            if amount == 0 {
+                let last = self.options.getter(account).get(count - 1);
+                self.options.setter(account).setter(slot).set(last);
+                self.options.setter(account).setter(count - 1).set(U256::ZERO);
+                count -= 1;
+            } else {
+                slot += 1;
+            }
+        }
+        self.headers.setter(account).set(word(mask, u128::from(count)));
+    }
+
+    fn log_change(&mut self, account: U256, key: B256, before: i128, after: i128, cash: i128) {
+        log(
+            self.vm(),
+            PositionChanged {
+                account,
+                key,
+                before: int(before),
+                after: int(after),
+                cash: int(cash),
+            },
+        );
+    }
+
+    /// Loads `account`'s positions, collateral and prices. `usage` is the
+    /// oracle usage; `fresh_funding` asks PerpMarket for funding indexes
+    /// accrued to now (never while PerpMarket is on the stack); `withdrawal`
+    /// removes a token amount from the collateral first.
+    // Positions, collateral, prices, funding and volatility in call order.
+    #[allow(clippy::too_many_lines)]
+    fn load(
+        &self,
+        account: U256,
+        usage: u8,
+        fresh_funding: bool,
+        withdrawal: Option<(Address, U256)>,
+    ) -> Result<Loaded, Vec<u8>> {
+        let range = || Error::from(ValueOutOfRange { account });
+        let (mask, count) = split(self.headers.get(account));
+        let mut feeds: Vec<u32> = Vec::new();
+        let mut markets = Vec::new();
+        let mut perps = Vec::new();
+        for market_id in 0..MAX_MARKETS {
+            if mask >> market_id & 1 == 0 {
+                continue;
+            }
+            let (size, basis) = split(self.perps.getter(account).get(market_id));
+            let market = position::unpack_market(
+                split(self.markets.get(market_id * 4)),
+                split(self.markets.get(market_id * 4 + 1)),
+            );
+            let (skew, funding) = split(self.markets.get(market_id * 4 + 2));
+            add_feed(&mut feeds, market.feed);
+            markets.push(market_id);
+            perps.push(PerpLeg {
+                market,
+                size: position::to_signed_bits(size),
+                basis: position::to_signed_bits(basis),
+                funding_index: position::to_signed_bits(funding),
+                skew: position::to_signed_bits(skew),
+            });
+        }
+        let mut slots = Vec::new();
+        let mut options = Vec::new();
+        #[allow(clippy::cast_possible_truncation)]
+        for slot in 0..count as u32 {
+            let (amount, series_index) = split(self.options.getter(account).get(slot));
+            #[allow(clippy::cast_possible_truncation)]
+            let series_index = series_index as u32;
+            let mut leg = position::unpack_series(split(self.series.get(series_index)));
+            leg.amount = position::to_signed_bits(amount);
+            add_feed(&mut feeds, leg.feed);
+            slots.push((slot, series_index));
+            options.push(leg);
+        }
+        let vault = self.vault.get();
+        let words = IVault::new(vault)
+            .account_snapshot(self, account)
+            .map_err(|e| revert_data(vault, e))?;
+        let mut cash =
+            words.first().map_or(0, |w| i128::try_from(I256::from_raw(*w)).unwrap_or(i128::MIN));
+        let (quote, decimals) = self.quote_token();
+        let mut collateral = Vec::new();
+        for entry in words.get(1..).unwrap_or_default().chunks_exact(3) {
+            let bytes = entry[0].to_be_bytes::<32>();
+            let token = Address::from_slice(&bytes[12..]);
+            let feed = u32::from_be_bytes([bytes[7], bytes[8], bytes[9], bytes[10]]);
+            let mut balance = u128::try_from(entry[1]).map_err(|_| range())?;
+            if let Some((withdrawn, amount)) = withdrawal {
+                if withdrawn == token {
+                    let units = u128::try_from(amount).map_err(|_| range())?;
+                    balance = balance.saturating_sub(position::to_wad(units, bytes[11]));
+                }
+            }
+            add_feed(&mut feeds, feed);
+            collateral.push((feed, balance, u128::try_from(entry[2]).map_err(|_| range())?));
+        }
+        if let Some((withdrawn, amount)) = withdrawal {
+            if withdrawn == quote {
+                let units = u128::try_from(amount).map_err(|_| range())?;
+                cash = cash.saturating_sub(margin::to_signed(position::to_wad(units, decimals)));
+            }
+        }
+        let oracle = self.oracle.get();
+        let prices = if feeds.is_empty() {
+            Vec::new()
+        } else {
+            IOracleAdapter::new(oracle)
+                .prices(self, feeds.clone(), usage)
+                .map_err(|e| revert_data(oracle, e))?
+        };
+        let spot_prices: Vec<(u32, u128)> = feeds
+            .iter()
+            .zip(prices.iter())
+            .map(|(f, p)| (*f, u128::try_from(*p).unwrap_or(u128::MAX)))
+            .collect();
+        let spot_of =
+            |feed: u32| spot_prices.iter().find(|(f, _)| *f == feed).map_or(0, |(_, p)| *p);
+        let mut value = cash;
+        for (feed, balance, haircut) in &collateral {
+            let worth = bulwark_math::mul_div(
+                *balance,
+                spot_of(*feed),
+                bulwark_math::WAD,
+                bulwark_math::Rounding::Down,
+            )
+            .and_then(|w| {
+                bulwark_math::mul_div(w, *haircut, bulwark_math::WAD, bulwark_math::Rounding::Down)
+            })
+            .map_err(|_| range())?;
+            value = value.checked_add(margin::to_signed(worth)).ok_or_else(range)?;
+        }
+        let hooks = self.perp_market.get();
+        if fresh_funding && !markets.is_empty() && !hooks.is_zero() {
+            let indexes = IPerpMarket::new(hooks)
+                .funding_indexes(self, markets.clone())
+                .map_err(|e| revert_data(hooks, e))?;
+            for (perp, index) in perps.iter_mut().zip(indexes.iter()) {
+                perp.funding_index = i128::try_from(*index).map_err(|_| range())?;
+            }
+        }
+        let now = self.vm().block_timestamp();
+        for leg in &mut options {
+            if leg.expiry > now {
+                let volatility = IOracleAdapter::new(oracle)
+                    .volatility(self, leg.feed, leg.expiry, U256::from(leg.strike))
+                    .map_err(|e| revert_data(oracle, e))?;
+                leg.volatility = u128::try_from(volatility).map_err(|_| range())?;
+            }
+        }
+        Ok(Loaded {
+            portfolio: Portfolio { collateral: value, spots: spot_prices, perps, options },
+            markets,
+            slots,
+            cash,
+            other_collateral: !collateral.is_empty(),
+        })
+    }
+
+    /// Loads and evaluates `account`.
+    fn evaluation(
+        &self,
+        account: U256,
+        usage: u8,
+        fresh_funding: bool,
+        withdrawal: Option<(Address, U256)>,
+    ) -> Result<(Loaded, Evaluation), Vec<u8>> {
+        let loaded = self.load(account, usage, fresh_funding, withdrawal)?;
+        let now = self.vm().block_timestamp();
+        let evaluation = evaluate(&loaded.portfolio, &self.load_params(), now)
+            .or_else(|_| fail(ValueOutOfRange { account }))?;
+        Ok((loaded, evaluation))
+    }
+
+    /// Fails unless `account` meets its initial margin at strict prices.
+    fn require_initial(
+        &self,
+        account: U256,
+        fresh_funding: bool,
+        withdrawal: Option<(Address, U256)>,
+    ) -> Result<(), Vec<u8>> {
+        let health = self
+            .evaluation(account, STRICT, fresh_funding, withdrawal)?
+            .1
+            .health()
+            .or_else(|_| fail(ValueOutOfRange { account }))?;
+        if health.equity < margin::to_signed(health.initial) {
+            return fail(InsufficientMargin {
+                account,
+                equity: int(health.equity),
+                required: U256::from(health.initial),
+            });
+        }
+        Ok(())
+    }
+
+    /// The event key of leg `index`: market id or series id.
+    fn leg_key(&self, loaded: &Loaded, index: usize) -> B256 {
+        match loaded.markets.get(index) {
+            Some(market_id) => B256::from(U256::from(*market_id)),
+            None => self.series_ids.get(loaded.slots[index - loaded.markets.len()].1),
+        }
+    }
+
+    /// Has the Vault absorb `account`'s negative cash and records it.
+    fn absorb(&mut self, account: U256, key: u32) -> Result<(), Vec<u8>> {
+        let vault = self.vault.get();
+        let (from_insurance, from_pool) = IVault::new(vault)
+            .absorb_bad_debt(&mut *self, account)
+            .map_err(|e| revert_data(vault, e))?;
+        let absorbed = from_insurance + from_pool;
+        if absorbed.is_zero() {
+            return Ok(());
+        }
+        let (for_key, total) =
+            (self.bad_debt.get(key) + absorbed, self.bad_debt.get(TOTAL_BAD_DEBT) + absorbed);
+        self.bad_debt.setter(key).set(for_key);
+        self.bad_debt.setter(TOTAL_BAD_DEBT).set(total);
+        log(
+            self.vm(),
+            BadDebtRecorded { account, key, fromInsurance: from_insurance, fromPool: from_pool },
+        );
+        Ok(())
+    }
+}
+
+/// Adds `feed` to `feeds` once.
+fn add_feed(feeds: &mut Vec<u32>, feed: u32) {
+    if !feeds.contains(&feed) {
+        feeds.push(feed);
     }
 }
