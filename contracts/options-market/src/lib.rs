@@ -13,28 +13,15 @@ extern crate alloc;
 
 pub mod logic;
 
-/// The OracleAdapter functions this market reads, until the OracleAdapter's
-/// own binding lands in `bulwark_common::interfaces`.
-#[allow(missing_docs, non_snake_case)]
-mod oracle_binding {
-    use alloc::vec;
-
-    stylus_sdk::prelude::sol_interface! {
-        interface IOracleAdapter {
-            function price(uint32 feedId, uint8 usage) external view returns (uint256);
-            function volatility(uint32 feedId, uint64 expiry, uint256 strike) external view returns (uint256);
-            function settlementPrice(uint32 feedId, uint64 expiry) external view returns (uint256);
-        }
-    }
-}
-
 use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, I256, U256};
 use alloy_sol_types::SolValue;
-use bulwark_common::{interfaces::IRiskEngine, roles::Roles};
+use bulwark_common::{
+    interfaces::{oracle_usage, IOracleAdapter, IRiskEngine},
+    roles::Roles,
+};
 use bulwark_math::OptionKind;
-use oracle_binding::IOracleAdapter;
 use stylus_sdk::{
     prelude::*,
     storage::{
@@ -85,13 +72,6 @@ pub enum Error {
 pub const GREEK_DELTA: u8 = 0;
 /// [`GreekLimitExceeded`] code of the pool's vega.
 pub const GREEK_VEGA: u8 = 1;
-
-/// Oracle price usage for actions that add risk (strict rules).
-const USAGE_ADD_RISK: u8 = 0;
-/// Oracle price usage for reducing risk, valued at the lower source.
-const USAGE_REDUCE_RISK_LOW: u8 = 1;
-/// Oracle price usage for reducing risk, valued at the higher source.
-const USAGE_REDUCE_RISK_HIGH: u8 = 2;
 
 /// One option series: its terms, the traders' open interest, the pool's
 /// greeks per contract at its last mark and, once expired, its settlement
@@ -304,7 +284,7 @@ impl OptionsMarket {
     pub fn list_expiry(&mut self, underlying: u32, expiry: u64) -> Result<u32, Vec<u8>> {
         self.roles.when_not_paused()?;
         self.check_listing(underlying, 1, expiry)?;
-        let spot = self.spot(underlying, USAGE_ADD_RISK)?.0;
+        let spot = self.spot(underlying, oracle_usage::ADD_RISK)?.0;
         let config = self.underlyings.getter(underlying);
         let (step, per_side) =
             (config.strike_step.get().to::<u128>(), config.strikes_per_side.get().to::<u8>());
@@ -457,7 +437,7 @@ impl OptionsMarket {
     pub fn remark(&mut self, series_id: B256) -> Result<(), Vec<u8>> {
         let terms = self.terms(series_id)?;
         if terms.settlement_price == 0 && self.vm().block_timestamp() < terms.expiry {
-            let (spot, _) = self.spot(terms.underlying, USAGE_REDUCE_RISK_LOW)?;
+            let (spot, _) = self.spot(terms.underlying, oracle_usage::REDUCE_RISK_LOW)?;
             let priced = self.price(&terms, spot, 0)?;
             self.store_marks(&terms, &priced);
         }
@@ -678,7 +658,7 @@ impl OptionsMarket {
     fn spot(&self, underlying: u32, fallback_usage: u8) -> Result<(u128, bool), Vec<u8>> {
         let oracle_address = self.oracle.get();
         let oracle = IOracleAdapter::new(oracle_address);
-        let (price, strict) = match oracle.price(self, underlying, USAGE_ADD_RISK) {
+        let (price, strict) = match oracle.price(self, underlying, oracle_usage::ADD_RISK) {
             Ok(price) => (price, true),
             Err(_) => (
                 oracle
@@ -834,9 +814,9 @@ fn series_id(underlying: u32, strike: U256, expiry: u64, is_call: bool) -> B256 
 /// spot for buying calls or selling puts, the low spot otherwise.
 fn trader_usage(kind: OptionKind, amount: i128) -> u8 {
     if (kind == OptionKind::Call) == (amount > 0) {
-        USAGE_REDUCE_RISK_HIGH
+        oracle_usage::REDUCE_RISK_HIGH
     } else {
-        USAGE_REDUCE_RISK_LOW
+        oracle_usage::REDUCE_RISK_LOW
     }
 }
 
