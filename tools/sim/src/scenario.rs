@@ -809,6 +809,21 @@ mod tests {
     }
 
     #[test]
+    fn every_example_file_is_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .expect("scenarios folder")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 2);
+        for f in files {
+            Scenario::load(&f).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    #[test]
     fn builtin_scenario_parses_and_validates() {
         let s = Scenario::builtin().expect("built-in scenario is valid");
         assert!(s.blocks() > 100);
