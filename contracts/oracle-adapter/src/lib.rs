@@ -743,9 +743,9 @@ impl OracleAdapter {
             let listed = list.get(i).map_or(0, |x| x.to::<u64>());
             if listed <= now {
                 // Swap-remove the expired entry; index `i` now holds the last one.
-                let last = list.pop().map_or(0, |x| x.to::<u64>());
+                let moved = list.pop().map_or(0, |x| x.to::<u64>());
                 if let Some(mut slot) = list.setter(i) {
-                    slot.set(alloy_primitives::Uint::from(last));
+                    slot.set(alloy_primitives::Uint::from(moved));
                 }
                 continue;
             }

@@ -838,6 +838,7 @@ impl Slice {
 
     /// The slice with its parameters as stored (multiples of 2^20 wei,
     /// rounded down): what is validated is exactly what is kept.
+    #[must_use]
     pub fn truncated(mut self) -> Slice {
         for value in [
             &mut self.svi.a,

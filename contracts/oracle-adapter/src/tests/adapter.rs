@@ -14,12 +14,14 @@ use crate::{logic, *};
 /// motsu's block timestamp.
 const T0: u64 = 1_735_689_600;
 const WAD: u128 = 1_000_000_000_000_000_000;
+const WAD_SIGNED: i128 = 1_000_000_000_000_000_000;
 const FEED: u32 = 1;
 
 fn wad(x: u128) -> U256 {
     U256::from(x * WAD)
 }
 
+#[allow(clippy::needless_pass_by_value)] // Takes the `unwrap_err()` of a call as is.
 fn decode<E: SolError>(data: Vec<u8>) -> E {
     E::abi_decode(&data, true).unwrap_or_else(|_| panic!("expected {}, got {data:?}", E::SIGNATURE))
 }
@@ -56,7 +58,7 @@ fn setup(oracle: &Contract<OracleAdapter>, primary: &Contract<MockAggregator>, a
         .sender(admin)
         .set_feed(FEED, primary.address(), Address::ZERO, 3_600, 86_400, 0, wad(100), wad(100_000))
         .unwrap();
-    write(primary, admin, 1, 2_000_0000_0000, T0 - 10);
+    write(primary, admin, 1, 200_000_000_000, T0 - 10);
 }
 
 fn strict(oracle: &Contract<OracleAdapter>, by: Address) -> Result<U256, Vec<u8>> {
@@ -114,7 +116,7 @@ fn strict_price_fails_closed_with_named_errors(
     setup(&oracle, &primary, admin);
     let source = primary.address();
     // Stale: 3,601 s old under a 1 h limit (still fine for the lenient day).
-    write(&primary, admin, 2, 2_000_0000_0000, T0 - 3_601);
+    write(&primary, admin, 2, 200_000_000_000, T0 - 3_601);
     let err = decode::<StalePrice>(strict(&oracle, admin).unwrap_err());
     assert_eq!(
         (err.feedId, err.source, err.maxAge, err.now),
@@ -122,13 +124,13 @@ fn strict_price_fails_closed_with_named_errors(
     );
     assert_eq!(oracle.sender(admin).price(FEED, 1).unwrap(), wad(2_000));
     // Stamped in the future.
-    write(&primary, admin, 3, 2_000_0000_0000, T0 + 1);
+    write(&primary, admin, 3, 200_000_000_000, T0 + 1);
     decode::<StalePrice>(strict(&oracle, admin).unwrap_err());
     // Incomplete: updatedAt = 0, and answeredInRound < roundId.
-    write(&primary, admin, 4, 2_000_0000_0000, 0);
+    write(&primary, admin, 4, 200_000_000_000, 0);
     let err = decode::<IncompleteRound>(strict(&oracle, admin).unwrap_err());
     assert_eq!(err.roundId, U80::from(4));
-    write_full(&primary, admin, 5, 2_000_0000_0000, T0, 4);
+    write_full(&primary, admin, 5, 200_000_000_000, T0, 4);
     let err = decode::<IncompleteRound>(strict(&oracle, admin).unwrap_err());
     assert_eq!(err.answeredInRound, U80::from(4));
     // Negative and zero answers.
@@ -168,12 +170,12 @@ fn secondary_source_deviation(
         )
         .unwrap();
     // Within 1%: strict returns the primary, lenient the less favourable.
-    write(&secondary, admin, 1, 1_990 * WAD as i128, T0);
+    write(&secondary, admin, 1, 1_990 * WAD_SIGNED, T0);
     assert_eq!(strict(&oracle, admin).unwrap(), wad(2_000));
     assert_eq!(oracle.sender(admin).price(FEED, 1).unwrap(), wad(1_990));
     assert_eq!(oracle.sender(admin).price(FEED, 2).unwrap(), wad(2_000));
     // 5% apart: strict refuses, lenient is capped at 1% from the primary.
-    write(&secondary, admin, 2, 1_900 * WAD as i128, T0);
+    write(&secondary, admin, 2, 1_900 * WAD_SIGNED, T0);
     let err = decode::<PriceDeviation>(strict(&oracle, admin).unwrap_err());
     assert_eq!(
         (err.primaryPrice, err.secondaryPrice, err.deviationBps, err.maxDeviationBps),
@@ -181,7 +183,7 @@ fn secondary_source_deviation(
     );
     assert_eq!(oracle.sender(admin).price(FEED, 1).unwrap(), wad(1_980));
     // A stale secondary: strict fails closed naming it, lenient ignores it.
-    write(&secondary, admin, 3, 2_000 * WAD as i128, T0 - 90_000);
+    write(&secondary, admin, 3, 2_000 * WAD_SIGNED, T0 - 90_000);
     let err = decode::<StalePrice>(strict(&oracle, admin).unwrap_err());
     assert_eq!(err.source, secondary.address());
     assert_eq!(oracle.sender(admin).price(FEED, 1).unwrap(), wad(2_000));
@@ -253,9 +255,9 @@ fn settlement_at_the_exact_expiry_second(
     setup(&oracle, &primary, admin);
     oracle.sender(admin).set_timing(Address::ZERO, 3_600, 3_600).unwrap();
     let expiry = T0 - 1_000;
-    write(&primary, admin, 2, 1_800_0000_0000, expiry - 1);
-    write(&primary, admin, 3, 1_900_0000_0000, expiry);
-    write(&primary, admin, 4, 2_100_0000_0000, expiry + 1);
+    write(&primary, admin, 2, 180_000_000_000, expiry - 1);
+    write(&primary, admin, 3, 190_000_000_000, expiry);
+    write(&primary, admin, 4, 210_000_000_000, expiry + 1);
     let err = decode::<SettlementNotRecorded>(
         oracle.sender(bot).settlement_price(FEED, expiry).unwrap_err(),
     );
@@ -311,7 +313,7 @@ fn settlement_across_gaps_and_before_any_round(
     assert_eq!(err.reason, SettlementError::ExpiryNotReached as u8);
     // Rounds 2..5 never written (a gap in ids), round 6 lands 3 s after expiry:
     // the search skips the gap down to round 1, before expiry.
-    write(&primary, admin, 6, 1_750_0000_0000, expiry + 3);
+    write(&primary, admin, 6, 175_000_000_000, expiry + 3);
     assert_eq!(
         oracle.sender(bot).record_settlement_price(FEED, expiry, U80::from(6)).unwrap(),
         wad(1_750)

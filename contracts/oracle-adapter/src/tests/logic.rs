@@ -1,4 +1,6 @@
 //! The rules in `logic`, with time passed in.
+// Floating point appears only in these tests, as an independent reference.
+#![allow(clippy::cast_possible_truncation, clippy::cast_precision_loss, clippy::cast_possible_wrap)]
 
 use proptest::prelude::*;
 
@@ -35,7 +37,7 @@ fn normalises_6_8_18_and_24_decimals_to_wad() {
 
 proptest! {
     #[test]
-    fn normalisation_is_exact_up_and_floor_down(answer in 1u128..=u64::MAX as u128, decimals in 0u8..=36) {
+    fn normalisation_is_exact_up_and_floor_down(answer in 1u128..=u128::from(u64::MAX), decimals in 0u8..=36) {
         let wad = normalise(answer, decimals).unwrap();
         if decimals <= 18 {
             prop_assert_eq!(wad, answer * 10u128.pow(u32::from(18 - decimals)));
@@ -88,7 +90,7 @@ proptest! {
     }
 
     #[test]
-    fn deviation_is_symmetric_and_rounds_up(a in 1u128..u64::MAX as u128, b in 1u128..u64::MAX as u128) {
+    fn deviation_is_symmetric_and_rounds_up(a in 1u128..u128::from(u64::MAX), b in 1u128..u128::from(u64::MAX)) {
         let d = deviation_bps(a, b);
         prop_assert_eq!(d, deviation_bps(b, a));
         let (low, high) = (a.min(b), a.max(b));
@@ -277,7 +279,7 @@ fn predecessor_search_skips_gaps_and_stops_at_the_bound() {
     // More gaps than the search bound: refused, not guessed.
     assert_eq!(check_predecessor(100, EXPIRY, |_| None), Err(SettlementError::PredecessorNotFound));
     // ...unless the search reaches the start of the round's phase.
-    assert_eq!(check_predecessor(1 + MAX_ROUND_SEARCH as u128, EXPIRY, |_| None), Ok(()));
+    assert_eq!(check_predecessor(1 + u128::from(MAX_ROUND_SEARCH), EXPIRY, |_| None), Ok(()));
     let phase_start = (3u128 << 64) | 1;
     assert_eq!(
         check_predecessor(phase_start, EXPIRY, |_| panic!("must not cross the phase")),
