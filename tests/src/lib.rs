@@ -1,0 +1,133 @@
+//! The cross-contract test harness: Bulwark's real WASM artifacts
+//! (`target/stylus/*.wasm`, built by `scripts/build`) deployed together in
+//! the sandbox, which enforces re-entry, read-only calls, time and gas as
+//! Arbitrum does.
+//!
+//! The bindings are generated from the checked-in `abi/*.sol`, so these tests
+//! also pin the published interface: a contract whose behaviour drifts from
+//! its ABI fails here.
+
+pub mod bindings;
+
+use std::path::PathBuf;
+
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::{SolCall, SolConstructor, SolError};
+use bulwark_sandbox::{Receipt, Sandbox};
+
+/// One in 18-decimal fixed point.
+pub const WAD: u128 = 1_000_000_000_000_000_000;
+
+/// The address that deploys and administers everything in a fixture.
+pub const ADMIN: Address = Address::repeat_byte(0xad);
+
+/// Where `scripts/build` puts the artifacts.
+pub fn artifact_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/stylus").join(format!("{name}.wasm"))
+}
+
+/// Reads an artifact, with a message that says how to make it.
+///
+/// # Panics
+/// When the artifact is missing: run `scripts/build` first.
+pub fn artifact(name: &str) -> Vec<u8> {
+    let path = artifact_path(name);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!("{}: {e}: run scripts/build before the cross-contract tests", path.display())
+    })
+}
+
+/// A sandbox chain with helpers to deploy Bulwark's artifacts and call them.
+pub struct Chain {
+    /// The in-process Stylus chain.
+    pub sandbox: Sandbox,
+}
+
+impl Default for Chain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Chain {
+    /// A fresh chain at a fixed, realistic time (2026-01-01 08:00 UTC).
+    pub fn new() -> Chain {
+        let mut sandbox = Sandbox::new();
+        sandbox.set_timestamp(1_767_254_400);
+        Chain { sandbox }
+    }
+
+    /// Deploys artifact `name` from [`ADMIN`] and runs its constructor
+    /// (declared in [`bindings::constructors`]: exported interfaces carry none).
+    ///
+    /// # Panics
+    /// When the artifact is missing or its constructor fails.
+    pub fn deploy<C: SolConstructor>(&mut self, name: &str, constructor: &C) -> Address {
+        self.sandbox
+            .deploy_with(ADMIN, &artifact(name), constructor)
+            .unwrap_or_else(|e| panic!("deploying {name}: {e}"))
+    }
+
+    /// Sends `call` from `from` and returns the receipt, whatever its outcome.
+    ///
+    /// # Panics
+    /// When the sandbox itself fails (not when the call reverts).
+    pub fn send<C: SolCall>(&mut self, from: Address, to: Address, call: &C) -> Receipt {
+        self.sandbox.call(from, to, call).unwrap_or_else(|e| panic!("sandbox failure: {e}"))
+    }
+
+    /// Sends `call` and decodes its return value.
+    ///
+    /// # Panics
+    /// When the call reverts (with the revert data in the message).
+    pub fn ok<C: SolCall>(&mut self, from: Address, to: Address, call: &C) -> C::Return {
+        let receipt = self.send(from, to, call);
+        receipt.decode_return::<C>().unwrap_or_else(|e| {
+            panic!("{} reverted: {e}", C::SIGNATURE);
+        })
+    }
+
+    /// A read-only call, decoded; a revert becomes its raw revert data.
+    pub fn view<C: SolCall>(&mut self, to: Address, call: &C) -> Result<C::Return, Vec<u8>> {
+        let receipt = self
+            .sandbox
+            .static_call_raw(Address::ZERO, to, call.abi_encode())
+            .unwrap_or_else(|e| panic!("sandbox failure: {e}"));
+        if receipt.success() {
+            Ok(receipt
+                .decode_return::<C>()
+                .unwrap_or_else(|e| panic!("decoding {}: {e}", C::SIGNATURE)))
+        } else {
+            Err(receipt.output.to_vec())
+        }
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&mut self, seconds: u64) {
+        self.sandbox.advance_time(seconds);
+    }
+
+    /// The current block timestamp.
+    pub fn now(&self) -> u64 {
+        self.sandbox.block().timestamp
+    }
+}
+
+/// Asserts that `revert` is exactly the ABI encoding of `expected`.
+///
+/// # Panics
+/// When it is not, showing both.
+pub fn assert_error<E: SolError + std::fmt::Debug>(revert: &[u8], expected: &E) {
+    let wanted = expected.abi_encode();
+    assert!(
+        revert == wanted.as_slice(),
+        "expected revert {expected:?} (0x{}), got 0x{}",
+        alloy_primitives::hex::encode(&wanted),
+        alloy_primitives::hex::encode(revert)
+    );
+}
+
+/// `x` whole units in 18-decimal fixed point.
+pub fn wad(x: u128) -> U256 {
+    U256::from(x * WAD)
+}
