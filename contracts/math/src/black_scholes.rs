@@ -25,7 +25,7 @@
 //!
 //! Accuracy (measured against a 256-bit reference, see `ACCURACY.md`): on a
 //! 1,000 underlying over strikes 0.2x-5x, expiries 1 hour-2 years,
-//! volatilities 5%-300% and rates -2%-20%, prices within 1e-15 and delta
+//! volatilities 5%-300% and rates -2%-20%, prices within 2e-15 and delta
 //! within 1e-16; prices are never below intrinsic value and are monotone in
 //! strike, volatility and expiry on the test grid.
 
