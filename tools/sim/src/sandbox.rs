@@ -50,15 +50,40 @@ mod abi {
             "../../abi/OptionsMarket.sol"
         );
     }
+    /// The OracleAdapter functions the committed contract exports but
+    /// `abi/OracleAdapter.sol` does not list until it is regenerated; once it
+    /// is, these move to the `oracle` module above.
+    pub mod oracle_pending {
+        alloy_sol_types::sol! {
+            #![sol(all_derives)]
+            interface OracleAdapter {
+                function setFeed(uint32 feed_id, address primary, address secondary, uint32 max_age, uint32 max_age_lenient, uint16 max_deviation_bps, uint256 min_price, uint256 max_price) external;
+                function setTiming(address sequencer_feed, uint32 grace_period, uint32 settlement_window) external;
+                function recordSettlementPrice(uint32 feed_id, uint64 expiry, uint80 round_id) external returns (uint256);
+                function settlementPrice(uint32 feed_id, uint64 expiry) external view returns (uint256);
+                error InvalidConfig(uint32 feedId, uint8 parameter);
+                error InvalidUsage(uint8 usage);
+                error IncompleteRound(uint32 feedId, address source, uint80 roundId, uint80 answeredInRound, uint256 updatedAt);
+                error NonPositiveAnswer(uint32 feedId, address source, int256 answer);
+                error StalePrice(uint32 feedId, address source, uint256 updatedAt, uint256 maxAge, uint256 now);
+                error PriceOutOfBounds(uint32 feedId, address source, uint256 price, uint256 minPrice, uint256 maxPrice);
+                error PriceDeviation(uint32 feedId, uint256 primaryPrice, uint256 secondaryPrice, uint256 deviationBps, uint256 maxDeviationBps);
+                error SequencerDown(uint256 since);
+                error SequencerGracePeriod(uint256 upSince, uint256 gracePeriodEnds);
+                error SettlementUnavailable(uint32 feedId, uint64 expiry, uint80 roundId, uint8 reason);
+                error SettlementAlreadyRecorded(uint32 feedId, uint64 expiry, uint256 price);
+                error SettlementNotRecorded(uint32 feedId, uint64 expiry);
+            }
+        }
+    }
     pub mod mocks {
         alloy_sol_types::sol! {
-            #[sol(all_derives)]
+            #![sol(all_derives)]
             interface MockErc20 {
                 function mint(address to, uint256 amount) external;
                 function approve(address spender, uint256 value) external returns (bool);
                 function balanceOf(address account) external view returns (uint256);
             }
-            #[sol(all_derives)]
             interface MockAggregator {
                 function pushAnswer(int256 answer) external;
             }
@@ -73,6 +98,8 @@ sol! {
     contract AggregatorCtor { constructor(uint8 decimals); }
     #[allow(missing_docs)]
     contract AdminCtor { constructor(address admin); }
+    #[allow(missing_docs)]
+    contract VaultCtor { constructor(address admin, address quote, uint256 quote_cap); }
     #[allow(missing_docs)]
     contract WiredCtor { constructor(address admin, address a, address b); }
 }
@@ -92,6 +119,13 @@ pub const ARTIFACTS: [&str; 7] = [
 const QUOTE_DECIMALS: u8 = 6;
 /// Decimals of the mock price feeds, as Chainlink's USD feeds.
 const FEED_DECIMALS: u8 = 8;
+/// Seconds after an expiry within which its settlement round must lie.
+const SETTLEMENT_WINDOW: u32 = 86_400;
+
+/// The oracle feed id of underlying `u` (ids start at 1).
+fn feed_id(u: usize) -> u32 {
+    u32::try_from(u + 1).unwrap_or(u32::MAX)
+}
 
 /// WAD from an [`Amount`] (1e6 scale to 1e18).
 fn wad(a: Amount) -> U256 {
@@ -136,6 +170,7 @@ fn revert_reason(r: &Receipt) -> String {
         .or_else(|| name::<abi::vault::IRoles::IRolesErrors>(data))
         .or_else(|| name::<abi::risk::IRiskEngine::IRiskEngineErrors>(data))
         .or_else(|| name::<abi::oracle::IOracleAdapter::IOracleAdapterErrors>(data))
+        .or_else(|| name::<abi::oracle_pending::OracleAdapter::OracleAdapterErrors>(data))
         .or_else(|| name::<abi::perp::IPerpMarket::IPerpMarketErrors>(data))
         .or_else(|| name::<abi::options::IOptionsMarket::IOptionsMarketErrors>(data))
         .unwrap_or_else(|| {
@@ -187,6 +222,11 @@ pub struct SandboxProtocol {
     /// Collateral balances read from the Vault, refreshed for `dirty` accounts.
     balances: Vec<U256>,
     dirty: std::collections::BTreeSet<AccountId>,
+    /// Timestamps of each primary feed's rounds (round id = index + 1).
+    rounds: Vec<Vec<u64>>,
+    /// The listed series, and which have a recorded settlement price.
+    series: Vec<crate::protocol::SeriesSpec>,
+    recorded: Vec<bool>,
 }
 
 /// Builds the artifacts with `scripts/build` when any is missing.
@@ -235,6 +275,9 @@ impl SandboxProtocol {
             approved: Vec::new(),
             balances: Vec::new(),
             dirty: std::collections::BTreeSet::new(),
+            rounds: Vec::new(),
+            series: Vec::new(),
+            recorded: Vec::new(),
         })
     }
 
@@ -354,23 +397,53 @@ impl Protocol for SandboxProtocol {
         let (oracle, e) = self.deploy("OracleAdapter", &AdminCtor::constructorCall { admin })?;
         execs.push(e);
         self.d.oracle = oracle;
-        for u in 0..setup.underlyings.len() {
-            let call = abi::oracle::IOracleAdapter::setFeedCall {
-                feed_id: u32::try_from(u + 1).unwrap_or(u32::MAX),
+        let p = &setup.params;
+        for (u, price) in setup.initial_prices.iter().enumerate() {
+            let call = abi::oracle_pending::OracleAdapter::setFeedCall {
+                feed_id: feed_id(u),
                 primary: self.d.primary_feeds[u],
-                max_age: setup.params.oracle_max_age,
-                min_answer: I256::ONE,
-                max_answer: I256::try_from(i128::MAX).unwrap_or(I256::MAX),
+                secondary: self.d.secondary_feeds[u],
+                max_age: u32::try_from(p.oracle_max_age).unwrap_or(u32::MAX),
+                max_age_lenient: u32::try_from(p.oracle_max_age * 3).unwrap_or(u32::MAX),
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                max_deviation_bps: (p.oracle_max_deviation * 10_000.0).round() as u16,
+                min_price: wad_f(price / 100.0),
+                max_price: wad_f(price * 100.0),
             };
             execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
         }
+        let call = abi::oracle_pending::OracleAdapter::setTimingCall {
+            sequencer_feed: sequencer,
+            grace_period: u32::try_from(p.sequencer_grace).unwrap_or(u32::MAX),
+            settlement_window: SETTLEMENT_WINDOW,
+        };
+        execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
         let cap = wad_f(setup.params.collateral_cap) / U256::from(1_000_000_000_000u64);
-        let (vault, e) = self.deploy("Vault", &AdminCtor::constructorCall { admin })?;
-        execs.push(e);
+        // Constructors are not part of abi/*.sol: the Vault is moving from
+        // `(admin)` plus `listCollateral` to `(admin, quote, quote_cap)`, so
+        // both shapes are tried.
+        let vault = match self.deploy("Vault", &AdminCtor::constructorCall { admin }) {
+            Ok((vault, e)) => {
+                execs.push(e);
+                let call = abi::vault::IVault::listCollateralCall {
+                    token,
+                    haircut: wad(UNIT),
+                    cap,
+                    feed_id: 0,
+                };
+                execs.push(self.send(OpKind::Setup, admin, vault, &call)?);
+                vault
+            }
+            Err(first) => {
+                let ctor = VaultCtor::constructorCall { admin, quote: token, quote_cap: cap };
+                let (vault, e) = self.deploy("Vault", &ctor).map_err(|second| {
+                    chain(format!("{first}; with (admin, quote, quote_cap): {second}"))
+                })?;
+                execs.push(e);
+                vault
+            }
+        };
         self.d.vault = vault;
-        let call =
-            abi::vault::IVault::listCollateralCall { token, haircut: wad(UNIT), cap, feed_id: 0 };
-        execs.push(self.send(OpKind::Setup, admin, vault, &call)?);
         let (risk, e) =
             self.deploy("RiskEngine", &WiredCtor::constructorCall { admin, a: vault, b: oracle })?;
         execs.push(e);
@@ -381,7 +454,7 @@ impl Protocol for SandboxProtocol {
         self.d.perp_market = perp;
         for (u, price) in setup.initial_prices.iter().enumerate() {
             let call = abi::perp::IPerpMarket::createMarketCall {
-                feed_id: u32::try_from(u + 1).unwrap_or(u32::MAX),
+                feed_id: feed_id(u),
                 skew_scale: wad_f(setup.params.skew_scale_usd / price),
                 maker_fee: wad_f(setup.params.maker_fee),
                 taker_fee: wad_f(setup.params.taker_fee),
@@ -395,7 +468,7 @@ impl Protocol for SandboxProtocol {
         self.d.options_market = options;
         for s in &setup.series {
             let call = abi::options::IOptionsMarket::listSeriesCall {
-                underlying: u32::try_from(s.underlying + 1).unwrap_or(u32::MAX),
+                underlying: feed_id(s.underlying),
                 strike: wad_f(s.strike),
                 expiry: s.expiry,
                 is_call: s.is_call,
@@ -405,6 +478,9 @@ impl Protocol for SandboxProtocol {
         self.accounts = setup.accounts;
         self.approved = vec![false; setup.accounts];
         self.balances = vec![U256::ZERO; setup.accounts];
+        self.rounds = vec![vec![setup.start_time]; setup.underlyings.len()];
+        self.series.clone_from(&setup.series);
+        self.recorded = vec![false; setup.series.len()];
         self.dirty = (0..setup.accounts).collect();
         Ok(execs)
     }
@@ -429,6 +505,8 @@ impl Protocol for SandboxProtocol {
         let mut rounds = vec![(self.d.secondary_feeds[u], secondary)];
         if let Some(p) = primary {
             rounds.insert(0, (self.d.primary_feeds[u], p));
+            let now = self.sandbox.block().timestamp;
+            self.rounds[u].push(now);
         }
         for (feed, price) in rounds {
             let e = self.send(
@@ -547,8 +625,36 @@ impl Protocol for SandboxProtocol {
         Err(ProtocolError::unsupported("liquidate", "abi/RiskEngine.sol has no liquidate yet"))
     }
 
-    fn settle(&mut self, _k: AccountId, _s: usize) -> Result<Exec, ProtocolError> {
-        Err(ProtocolError::unsupported("settle", "abi/OptionsMarket.sol has no settlement yet"))
+    /// Records the settlement price from the first round at or after expiry
+    /// (settling the positions waits for the markets' settlement function).
+    fn settle(&mut self, keeper: AccountId, series: usize) -> Result<Exec, ProtocolError> {
+        let spec = self.series[series];
+        let Some(index) = self.rounds[spec.underlying].iter().position(|t| *t >= spec.expiry)
+        else {
+            return Ok(Exec::reverted(OpKind::Settle, "no round after expiry yet"));
+        };
+        // One settlement price per (underlying, expiry): the other series of
+        // the same expiry share it.
+        let sibling = (0..self.series.len()).find(|&s| {
+            self.recorded[s]
+                && self.series[s].underlying == spec.underlying
+                && self.series[s].expiry == spec.expiry
+        });
+        if sibling.is_some() {
+            self.recorded[series] = true;
+            return Ok(Exec::reverted(OpKind::Settle, "AlreadySettled"));
+        }
+        let call = abi::oracle_pending::OracleAdapter::recordSettlementPriceCall {
+            feed_id: feed_id(spec.underlying),
+            expiry: spec.expiry,
+            round_id: alloy_primitives::aliases::U80::from(index as u64 + 1),
+        };
+        let (from, oracle) = (Self::owner(keeper), self.d.oracle);
+        let exec = self.send(OpKind::Settle, from, oracle, &call)?;
+        if exec.success() {
+            self.recorded[series] = true;
+        }
+        Ok(exec)
     }
 
     fn health(&mut self, _a: AccountId) -> Result<Health, ProtocolError> {
@@ -568,9 +674,23 @@ impl Protocol for SandboxProtocol {
         }
         let collateral = self.balances.iter().fold(U256::ZERO, |sum, b| sum + b);
         let micro = |v: U256| Amount::try_from(v).unwrap_or(Amount::MAX);
+        let mut settlement_prices = Vec::with_capacity(self.series.len());
+        for (s, spec) in self.series.iter().enumerate() {
+            settlement_prices.push(if self.recorded[s] {
+                let call = abi::oracle_pending::OracleAdapter::settlementPriceCall {
+                    feed_id: feed_id(spec.underlying),
+                    expiry: spec.expiry,
+                };
+                let wad = self.sandbox.view(self.d.oracle, &call).map_err(chain)?._0;
+                Some(micro(wad / U256::from(1_000_000_000_000u64)))
+            } else {
+                None
+            });
+        }
         Ok(ProtocolState {
             vault_tokens: Some(micro(tokens)),
             total_collateral: Some(micro(collateral)),
+            settlement_prices: Some(settlement_prices),
             ..ProtocolState::default()
         })
     }
