@@ -417,8 +417,8 @@ impl OptionsMarket {
                 return Err(Error::from(GreekLimitExceeded {
                     underlying: terms.underlying,
                     greek,
-                    before: signed(before),
-                    after: signed(after),
+                    exposureBefore: signed(before),
+                    exposureAfter: signed(after),
                     limit: U256::from(limit),
                 })
                 .into());

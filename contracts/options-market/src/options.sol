@@ -18,7 +18,7 @@ error NotExpired(bytes32 seriesId, uint64 expiry, uint64 now);
 error PremiumLimitExceeded(int256 premium, int256 limitPremium);
 /// The trade would grow the pool's |greek| beyond its limit on the underlying.
 /// `greek`: 0 net delta (options minus perp skew, WAD), 1 vega (quote WAD per 1.0 of volatility).
-error GreekLimitExceeded(uint32 underlying, uint8 greek, int256 before, int256 after, uint256 limit);
+error GreekLimitExceeded(uint32 underlying, uint8 greek, int256 exposureBefore, int256 exposureAfter, uint256 limit);
 /// The inputs are outside the pricer's domain (spot, volatility, expiry) or overflow.
 error PricingFailed(bytes32 seriesId);
 /// The open interest of the series cannot absorb the position (RiskEngine and the book disagree).
