@@ -15,27 +15,17 @@ pub mod logic;
 
 use alloc::{vec, vec::Vec};
 
-use alloy_primitives::{Address, FixedBytes, Uint, I256, U256};
-use bulwark_common::{calls::revert_data, interfaces::IRiskEngine, roles::Roles};
-use logic::{Funding, MarketParams, OpenInterest, TradeError};
+use alloy_primitives::{Address, Uint, I256, U256};
+use bulwark_common::{
+    calls::revert_data,
+    interfaces::{oracle_usage, IOracleAdapter, IRiskEngine},
+    roles::Roles,
+};
+use logic::{Funding, MarketParams, OpenInterest, ParamField, TradeError};
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageAddress, StorageB256, StorageMap, StorageU32},
+    storage::{StorageAddress, StorageMap, StorageU256, StorageU32},
 };
-
-// The OracleAdapter's binding is being added to common::interfaces by its
-// owner; until it lands, the one function this market calls is declared here
-// with the adapter's exact signature (contracts/oracle-adapter/src/lib.rs).
-#[allow(missing_docs, non_snake_case)]
-mod oracle_binding {
-    use alloc::vec;
-    stylus_sdk::prelude::sol_interface! {
-        interface IOracleAdapter {
-            function price(uint32 feedId, uint8 usage) external view returns (uint256);
-        }
-    }
-}
-use oracle_binding::IOracleAdapter;
 
 #[allow(missing_docs)]
 mod sol {
@@ -65,29 +55,23 @@ pub enum Error {
     NotRiskEngine(NotRiskEngine),
 }
 
-/// OracleAdapter price usage for actions that add risk (strict).
-pub const USAGE_ADD_RISK: u8 = 0;
-/// OracleAdapter price usage for reducing risk, valued at the lower source.
-pub const USAGE_REDUCE_RISK_LOW: u8 = 1;
-/// OracleAdapter price usage for reducing risk, valued at the higher source.
-pub const USAGE_REDUCE_RISK_HIGH: u8 = 2;
-
 /// One market: three words of parameters read once per trade, then two
 /// words of hot state written once per trade, each packed by
 /// [`logic::pack_params`] / [`logic::pack_state`] so a word costs one load
-/// and one store. `REQUIRED_SLOTS` is pinned by a test.
+/// and one store (layouts as `uint256`, high bits first). `REQUIRED_SLOTS`
+/// is pinned by a test.
 #[storage]
 pub struct Market {
-    /// `[skewScale u128 | maxOpenInterest u128]`.
-    params_sizes: StorageB256,
-    /// `[maxTradeSize u128 | minTradeSize u96 | feedId u32]`.
-    params_trades: StorageB256,
-    /// `[makerFee u64 | takerFee u64 | maxFundingVelocity u64 | maxFundingRate u64]`.
-    params_rates: StorageB256,
-    /// `[longOpenInterest u128 | shortOpenInterest u128]`.
-    open_interest: StorageB256,
-    /// `[fundingIndex i128 | fundingRate i64 | fundingTime u64]`.
-    funding: StorageB256,
+    /// `maxOpenInterest << 128 | skewScale`.
+    params_sizes: StorageU256,
+    /// `feedId << 224 | minTradeSize (96 bits) << 128 | maxTradeSize`.
+    params_trades: StorageU256,
+    /// `maxFundingRate << 192 | maxFundingVelocity << 128 | takerFee << 64 | makerFee`.
+    params_rates: StorageU256,
+    /// `shortOpenInterest << 128 | longOpenInterest`.
+    open_interest: StorageU256,
+    /// `fundingTime << 192 | fundingRate (int64) << 128 | fundingIndex (int128)`.
+    funding: StorageU256,
 }
 
 /// The PerpMarket's state.
@@ -100,13 +84,6 @@ pub struct PerpMarket {
     oracle: StorageAddress,
     markets: StorageMap<u32, Market>,
     market_count: StorageU32,
-}
-
-/// Margin parameters handed to RiskEngine (WAD), kept together.
-struct MarginParams {
-    initial: U256,
-    maintenance: U256,
-    scale: U256,
 }
 
 #[public]
@@ -130,110 +107,46 @@ impl PerpMarket {
         Ok(())
     }
 
-    /// Creates a market on oracle feed `feed_id`; returns its id (1, 2, ...).
-    /// Sizes in base units, prices and values in quote, all WAD; fees are
-    /// fractions of notional; funding rate per day, velocity per day per day.
-    /// The margin parameters go to `RiskEngine.configurePerpMarket`.
+    /// Creates a market on oracle feed `feed_id` when `market_id` is 0, or
+    /// changes market `market_id`'s parameters (`feed_id` must be its feed);
+    /// returns the market id (1, 2, ...). `params` (all WAD): skew scale,
+    /// maker fee, taker fee, maximum open interest per side, minimum trade
+    /// size, maximum trade size, maximum funding velocity (per day per day),
+    /// maximum funding rate (per day), then the margin parameters handed to
+    /// `RiskEngine.configurePerpMarket`: initial margin rate, maintenance
+    /// margin rate, margin rate scale. On a change, funding is first brought
+    /// to now under the old parameters at the OracleAdapter's lenient price,
+    /// so new parameters never apply to the past.
     ///
     /// # Errors
-    /// `Unauthorized` unless the caller is the admin; [`InvalidMarketParams`]
-    /// naming the first field outside its hard bounds; RiskEngine's errors.
+    /// `Unauthorized` unless the caller is the admin; [`MarketNotFound`];
+    /// [`InvalidMarketParams`] naming the first field outside its hard bounds
+    /// (or field 1 for a changed feed); the oracle's error when no price is
+    /// usable (changes only); RiskEngine's errors.
     ///
     /// # Events
-    /// [`MarketParamsSet`].
-    #[allow(clippy::too_many_arguments)]
-    pub fn create_market(
-        &mut self,
-        feed_id: u32,
-        skew_scale: U256,
-        maker_fee: U256,
-        taker_fee: U256,
-        max_open_interest: U256,
-        min_trade_size: U256,
-        max_trade_size: U256,
-        max_funding_velocity: U256,
-        max_funding_rate: U256,
-        initial_margin_rate: U256,
-        maintenance_margin_rate: U256,
-        margin_rate_scale: U256,
-    ) -> Result<u32, Vec<u8>> {
-        self.roles.only_admin()?;
-        let market_id = self.market_count.get().to::<u32>().saturating_add(1);
-        let params = MarketParams {
-            feed_id,
-            skew_scale: narrow(skew_scale),
-            maker_fee: narrow(maker_fee),
-            taker_fee: narrow(taker_fee),
-            max_open_interest: narrow(max_open_interest),
-            min_trade_size: narrow(min_trade_size),
-            max_trade_size: narrow(max_trade_size),
-            max_funding_velocity: narrow(max_funding_velocity),
-            max_funding_rate: narrow(max_funding_rate),
-        };
-        self.market_count.set(Uint::from(market_id));
-        let now = self.vm().block_timestamp();
-        let state = logic::pack_state(OpenInterest::default(), Funding { time: now, ..Funding::default() });
-        self.markets.setter(market_id).funding.set(FixedBytes(state[1]));
-        let margin = MarginParams {
-            initial: initial_margin_rate,
-            maintenance: maintenance_margin_rate,
-            scale: margin_rate_scale,
-        };
-        self.configure(market_id, &params, &margin)?;
-        Ok(market_id)
-    }
-
-    /// Changes market `market_id`'s parameters (its feed stays). Funding is
-    /// first brought to now under the old parameters, at the OracleAdapter's
-    /// lenient price, so new parameters never apply to the past.
-    ///
-    /// # Errors
-    /// As [`Self::create_market`], plus [`MarketNotFound`] and the oracle's
-    /// error when no price is usable.
-    ///
-    /// # Events
-    /// [`FundingUpdated`], [`MarketParamsSet`].
-    #[allow(clippy::too_many_arguments)]
+    /// [`MarketParamsSet`] (with the funding state at the change).
     pub fn set_market_params(
         &mut self,
         market_id: u32,
-        skew_scale: U256,
-        maker_fee: U256,
-        taker_fee: U256,
-        max_open_interest: U256,
-        min_trade_size: U256,
-        max_trade_size: U256,
-        max_funding_velocity: U256,
-        max_funding_rate: U256,
-        initial_margin_rate: U256,
-        maintenance_margin_rate: U256,
-        margin_rate_scale: U256,
-    ) -> Result<(), Vec<u8>> {
+        feed_id: u32,
+        params: [U256; 11],
+    ) -> Result<u32, Vec<u8>> {
         self.roles.only_admin()?;
-        let old = self.params(market_id)?;
-        let price = self.oracle_price(old.feed_id, USAGE_REDUCE_RISK_LOW)?;
-        let (open_interest, funding) = self.state(market_id);
-        let now = self.vm().block_timestamp();
-        let accrued = logic::accrue_funding(funding, skew(&open_interest), &old, price, now)
-            .map_err(|e| self.trade_error(market_id, e, &old, 0, 0))?;
-        self.store(market_id, open_interest, accrued, price, funding.time);
-        let params = MarketParams {
-            feed_id: old.feed_id,
-            skew_scale: narrow(skew_scale),
-            maker_fee: narrow(maker_fee),
-            taker_fee: narrow(taker_fee),
-            max_open_interest: narrow(max_open_interest),
-            min_trade_size: narrow(min_trade_size),
-            max_trade_size: narrow(max_trade_size),
-            max_funding_velocity: narrow(max_funding_velocity),
-            max_funding_rate: narrow(max_funding_rate),
+        let (market_id, open_interest, funding) = if market_id == 0 {
+            let created = self.market_count.get().to::<u32>().saturating_add(1);
+            self.market_count.set(Uint::from(created));
+            let funding = Funding { time: self.vm().block_timestamp(), ..Funding::default() };
+            (created, OpenInterest::default(), funding)
+        } else {
+            if self.params(market_id)?.feed_id != feed_id {
+                return Err(invalid_params(market_id, ParamField::FeedId));
+            }
+            (market_id, self.state(market_id).0, self.funding_now(market_id)?)
         };
-        let margin = MarginParams {
-            initial: initial_margin_rate,
-            maintenance: maintenance_margin_rate,
-            scale: margin_rate_scale,
-        };
-        self.configure(market_id, &params, &margin)
+        self.store(market_id, open_interest, funding);
+        self.configure(market_id, feed_id, &params, funding)?;
+        Ok(market_id)
     }
 
     /// Trades `size_delta` (base units, WAD; long > 0) of market `market_id`
@@ -252,8 +165,7 @@ impl PerpMarket {
     /// (`NotAccountOperator`, `InsufficientMargin`, ...).
     ///
     /// # Events
-    /// [`FundingUpdated`] (first trade of the market in a block),
-    /// [`PerpTraded`].
+    /// [`PerpTraded`] (with the funding rate and index brought to now).
     pub fn trade(
         &mut self,
         account: U256,
@@ -261,19 +173,15 @@ impl PerpMarket {
         size_delta: I256,
         acceptable_price: U256,
     ) -> Result<U256, Vec<u8>> {
-        let params = self.params(market_id)?;
         let delta = to_i128(size_delta).unwrap_or_default();
-        let (open_interest, funding) = self.state(market_id);
         let fail = |this: &Self, e: TradeError| {
-            this.trade_error(market_id, e, &params, delta, narrow(acceptable_price))
+            this.trade_error(market_id, e, delta, narrow(acceptable_price))
         };
         if delta == 0 {
             return Err(fail(self, TradeError::TradeSize));
         }
-        let (price, strict) = self.trade_price(params.feed_id, delta)?;
-        let now = self.vm().block_timestamp();
-        let quote = logic::quote(&params, open_interest, funding, price, delta, now)
-            .map_err(|e| fail(self, e))?;
+        let Prepared { params, open_interest, price: _, strict, quote } =
+            self.prepare(market_id, delta)?;
         logic::check_acceptable_price(delta, quote.fill_price, narrow(acceptable_price))
             .map_err(|e| fail(self, e))?;
         let risk_engine = self.risk_engine.get();
@@ -295,10 +203,9 @@ impl PerpMarket {
         if logic::adds_risk(size_before, delta) {
             self.roles.when_not_paused()?;
         }
-        let open_interest = logic::settle_trade(&params, open_interest, size_before, delta)
+        logic::check_trade_size(size_before, delta, params.min_trade_size, params.max_trade_size)
             .map_err(|e| fail(self, e))?;
-        self.store(market_id, open_interest, quote.funding, price, funding.time);
-        self.log_trade(account, market_id, size_before, delta, quote.fill_price, quote.fee, quote.funding.index, false);
+        self.finish(account, market_id, &params, open_interest, size_before, delta, &quote, false)?;
         Ok(U256::from(quote.fill_price))
     }
 
@@ -312,7 +219,7 @@ impl PerpMarket {
     /// [`NotRiskEngine`], [`MarketNotFound`], [`ValueOutOfRange`].
     ///
     /// # Events
-    /// [`FundingUpdated`], [`PerpTraded`] with `liquidation` set.
+    /// [`PerpTraded`] with `liquidation` set.
     pub fn on_liquidation_close(
         &mut self,
         account: U256,
@@ -329,16 +236,11 @@ impl PerpMarket {
         let (open_interest, funding) = self.state(market_id);
         let now = self.vm().block_timestamp();
         let price = narrow(oracle_price);
-        let (before, delta) = (to_i128(size_before), to_i128(size_delta));
-        let result = match (before, delta) {
-            (Some(before), Some(delta)) => logic::quote(&params, open_interest, funding, price, delta, now)
-                .and_then(|q| Ok((q, before, delta, open_interest.apply(before, delta, None)?))),
-            _ => Err(TradeError::Arithmetic),
-        };
-        let (quote, before, delta, open_interest) =
-            result.map_err(|e| self.trade_error(market_id, e, &params, 0, 0))?;
-        self.store(market_id, open_interest, quote.funding, price, funding.time);
-        self.log_trade(account, market_id, before, delta, quote.fill_price, 0, quote.funding.index, true);
+        let range = || -> Vec<u8> { Error::from(ValueOutOfRange { marketId: market_id }).into() };
+        let (before, delta) = (to_i128(size_before).ok_or_else(range)?, to_i128(size_delta).ok_or_else(range)?);
+        let quote = logic::quote(&params, open_interest, funding, price, delta, now).map_err(|_| range())?;
+        let quote = logic::Quote { fee: 0, ..quote };
+        self.finish(account, market_id, &params, open_interest, before, delta, &quote, true)?;
         Ok((U256::from(quote.fill_price), int(quote.funding.index)))
     }
 
@@ -358,103 +260,33 @@ impl PerpMarket {
         Ok(indexes)
     }
 
-    /// Quote of a trade of `size_delta` now: fill price, fee, oracle price,
-    /// and the funding rate (per day, WAD; positive = longs pay) and index
-    /// accrued to now. A zero size quotes the mark price `P (1 + skew / S)`.
-    /// The price is the one a trade would use (strict, else lenient against
-    /// the trader).
+    /// Market `market_id` now, and a quote for a trade of `size_delta`:
+    /// fill price, fee and oracle price (the price a trade would use:
+    /// strict, else lenient against the trader), the funding rate (per day,
+    /// WAD; positive = longs pay) and funding index accrued to now, and the
+    /// long and short open interest (skew = long - short). A zero size quotes
+    /// the mark price `P (1 + skew / S)` and no fee. Parameters are in the
+    /// latest [`MarketParamsSet`] event.
     ///
     /// # Errors
     /// [`MarketNotFound`], [`ValueOutOfRange`], the oracle's error when no
     /// price is usable.
+    #[allow(clippy::type_complexity)]
     pub fn quote(
         &self,
         market_id: u32,
         size_delta: I256,
-    ) -> Result<(U256, U256, U256, I256, I256), Vec<u8>> {
-        let params = self.params(market_id)?;
-        let delta = to_i128(size_delta).unwrap_or_default();
-        let (price, _) = self.trade_price(params.feed_id, delta)?;
-        let (open_interest, funding) = self.state(market_id);
-        let now = self.vm().block_timestamp();
-        let quote = logic::quote(&params, open_interest, funding, price, delta, now)
-            .map_err(|e| self.trade_error(market_id, e, &params, delta, 0))?;
+    ) -> Result<(U256, U256, U256, I256, I256, U256, U256), Vec<u8>> {
+        let Prepared { open_interest, price, quote, .. } =
+            self.prepare(market_id, to_i128(size_delta).unwrap_or_default())?;
         Ok((
             U256::from(quote.fill_price),
             U256::from(quote.fee),
             U256::from(price),
             int(quote.funding.rate),
             int(quote.funding.index),
-        ))
-    }
-
-    /// Unrealised PnL at the oracle price (rounded down) and funding owed
-    /// since `funding_snapshot` (rounded up; positive = pays) of a position
-    /// of `size` entered at `entry_price` in market `market_id`.
-    ///
-    /// # Errors
-    /// As [`Self::funding_indexes`].
-    pub fn position_pnl(
-        &self,
-        market_id: u32,
-        size: I256,
-        entry_price: U256,
-        funding_snapshot: I256,
-    ) -> Result<(I256, I256), Vec<u8>> {
-        let params = self.params(market_id)?;
-        let range = || -> Vec<u8> { Error::from(ValueOutOfRange { marketId: market_id }).into() };
-        let size = to_i128(size).ok_or_else(range)?;
-        let snapshot = to_i128(funding_snapshot).ok_or_else(range)?;
-        let price = self.oracle_price(params.feed_id, lenient_usage(size.saturating_neg()))?;
-        let funding = self.funding_now(market_id)?;
-        let pnl = logic::unrealised_pnl(size, narrow(entry_price), price).map_err(|_| range())?;
-        let owed = logic::accrued_funding(size, funding.index, snapshot).map_err(|_| range())?;
-        Ok((int(pnl), int(owed)))
-    }
-
-    /// Market `market_id`'s parameters: feed id, skew scale, maker fee,
-    /// taker fee, maximum open interest per side, minimum and maximum trade
-    /// size, maximum funding velocity and maximum funding rate.
-    ///
-    /// # Errors
-    /// [`MarketNotFound`].
-    #[allow(clippy::type_complexity)]
-    pub fn market_params(
-        &self,
-        market_id: u32,
-    ) -> Result<(u32, U256, U256, U256, U256, U256, U256, U256, U256), Vec<u8>> {
-        let p = self.params(market_id)?;
-        Ok((
-            p.feed_id,
-            U256::from(p.skew_scale),
-            U256::from(p.maker_fee),
-            U256::from(p.taker_fee),
-            U256::from(p.max_open_interest),
-            U256::from(p.min_trade_size),
-            U256::from(p.max_trade_size),
-            U256::from(p.max_funding_velocity),
-            U256::from(p.max_funding_rate),
-        ))
-    }
-
-    /// Market `market_id`'s stored state: long and short open interest,
-    /// skew, funding rate, funding index and when funding was last updated.
-    ///
-    /// # Errors
-    /// [`MarketNotFound`].
-    pub fn market_state(
-        &self,
-        market_id: u32,
-    ) -> Result<(U256, U256, I256, I256, I256, u64), Vec<u8>> {
-        self.params(market_id)?;
-        let (oi, funding) = self.state(market_id);
-        Ok((
-            U256::from(oi.long),
-            U256::from(oi.short),
-            int(skew(&oi)),
-            int(funding.rate),
-            int(funding.index),
-            funding.time,
+            U256::from(open_interest.long),
+            U256::from(open_interest.short),
         ))
     }
 
@@ -465,14 +297,35 @@ impl PerpMarket {
 
 }
 
+/// What a trade decides before RiskEngine applies it.
+struct Prepared {
+    params: MarketParams,
+    open_interest: OpenInterest,
+    price: u128,
+    strict: bool,
+    quote: logic::Quote,
+}
+
 impl PerpMarket {
+    /// Loads market `market_id`, prices a trade of `size_delta` (strict
+    /// price, else lenient against the trader) and accrues funding.
+    fn prepare(&self, market_id: u32, size_delta: i128) -> Result<Prepared, Vec<u8>> {
+        let params = self.params(market_id)?;
+        let (price, strict) = self.trade_price(params.feed_id, size_delta)?;
+        let (open_interest, funding) = self.state(market_id);
+        let now = self.vm().block_timestamp();
+        let quote = logic::quote(&params, open_interest, funding, price, size_delta, now)
+            .map_err(|e| self.trade_error(market_id, e, size_delta, 0))?;
+        Ok(Prepared { params, open_interest, price, strict, quote })
+    }
+
     /// Market parameters, read once (three loads).
     fn params(&self, market_id: u32) -> Result<MarketParams, Vec<u8>> {
         let m = self.markets.getter(market_id);
         let params = logic::unpack_params(&[
-            m.params_sizes.get().0,
-            m.params_trades.get().0,
-            m.params_rates.get().0,
+            m.params_sizes.get().into_limbs(),
+            m.params_trades.get().into_limbs(),
+            m.params_rates.get().into_limbs(),
         ]);
         if params.skew_scale == 0 {
             return Err(Error::from(MarketNotFound { marketId: market_id }).into());
@@ -483,81 +336,55 @@ impl PerpMarket {
     /// Open interest and funding state as stored (two loads).
     fn state(&self, market_id: u32) -> (OpenInterest, Funding) {
         let m = self.markets.getter(market_id);
-        logic::unpack_state(&[m.open_interest.get().0, m.funding.get().0])
+        logic::unpack_state(&[m.open_interest.get().into_limbs(), m.funding.get().into_limbs()])
     }
 
-    /// Writes open interest and funding (two slots); logs the funding
-    /// update when time moved since `previous_time`.
-    fn store(
-        &mut self,
-        market_id: u32,
-        open_interest: OpenInterest,
-        funding: Funding,
-        price: u128,
-        previous_time: u64,
-    ) {
+    /// Writes open interest and funding (two words).
+    fn store(&mut self, market_id: u32, open_interest: OpenInterest, funding: Funding) {
         let words = logic::pack_state(open_interest, funding);
         let mut m = self.markets.setter(market_id);
-        m.open_interest.set(FixedBytes(words[0]));
-        m.funding.set(FixedBytes(words[1]));
-        if funding.time != previous_time {
-            log(
-                self.vm(),
-                FundingUpdated {
-                    marketId: market_id,
-                    fundingRate: int(funding.rate),
-                    fundingIndex: int(funding.index),
-                    price: U256::from(price),
-                    skew: int(skew(&open_interest)),
-                },
-            );
-        }
+        m.open_interest.set(U256::from_limbs(words[0]));
+        m.funding.set(U256::from_limbs(words[1]));
     }
 
-    /// Validates and stores `params`, hands the margin parameters to
-    /// RiskEngine and logs the change.
+    /// Validates and stores the parameters, hands the margin parameters to
+    /// RiskEngine and logs the change with the funding state.
     fn configure(
         &mut self,
         market_id: u32,
-        params: &MarketParams,
-        margin: &MarginParams,
+        feed_id: u32,
+        raw: &[U256; 11],
+        funding: Funding,
     ) -> Result<(), Vec<u8>> {
-        params.validate().map_err(|field| {
-            Vec::<u8>::from(Error::from(InvalidMarketParams { marketId: market_id, field: field as u8 }))
-        })?;
-        let words = logic::pack_params(params);
+        let params = MarketParams {
+            feed_id,
+            skew_scale: narrow(raw[0]),
+            maker_fee: narrow(raw[1]),
+            taker_fee: narrow(raw[2]),
+            max_open_interest: narrow(raw[3]),
+            min_trade_size: narrow(raw[4]),
+            max_trade_size: narrow(raw[5]),
+            max_funding_velocity: narrow(raw[6]),
+            max_funding_rate: narrow(raw[7]),
+        };
+        params.validate().map_err(|field| invalid_params(market_id, field))?;
+        let words = logic::pack_params(&params);
         let mut m = self.markets.setter(market_id);
-        m.params_sizes.set(FixedBytes(words[0]));
-        m.params_trades.set(FixedBytes(words[1]));
-        m.params_rates.set(FixedBytes(words[2]));
+        m.params_sizes.set(U256::from_limbs(words[0]));
+        m.params_trades.set(U256::from_limbs(words[1]));
+        m.params_rates.set(U256::from_limbs(words[2]));
         let risk_engine = self.risk_engine.get();
         IRiskEngine::new(risk_engine)
-            .configure_perp_market(
-                &mut *self,
-                market_id,
-                params.feed_id,
-                margin.initial,
-                margin.maintenance,
-                margin.scale,
-                U256::from(params.skew_scale),
-            )
+            .configure_perp_market(&mut *self, market_id, feed_id, raw[8], raw[9], raw[10], raw[0])
             .map_err(|e| revert_data(risk_engine, e))?;
         log(
             self.vm(),
             MarketParamsSet {
                 marketId: market_id,
-                feedId: params.feed_id,
-                skewScale: U256::from(params.skew_scale),
-                makerFee: U256::from(params.maker_fee),
-                takerFee: U256::from(params.taker_fee),
-                maxOpenInterest: U256::from(params.max_open_interest),
-                minTradeSize: U256::from(params.min_trade_size),
-                maxTradeSize: U256::from(params.max_trade_size),
-                maxFundingVelocity: U256::from(params.max_funding_velocity),
-                maxFundingRate: U256::from(params.max_funding_rate),
-                initialMarginRate: margin.initial,
-                maintenanceMarginRate: margin.maintenance,
-                marginRateScale: margin.scale,
+                feedId: feed_id,
+                params: *raw,
+                fundingRate: int(funding.rate),
+                fundingIndex: int(funding.index),
             },
         );
         Ok(())
@@ -566,11 +393,11 @@ impl PerpMarket {
     /// Funding of `market_id` accrued to now at the lenient oracle price.
     fn funding_now(&self, market_id: u32) -> Result<Funding, Vec<u8>> {
         let params = self.params(market_id)?;
-        let price = self.oracle_price(params.feed_id, USAGE_REDUCE_RISK_LOW)?;
+        let price = self.oracle_price(params.feed_id, oracle_usage::REDUCE_RISK_LOW)?;
         let (open_interest, funding) = self.state(market_id);
         let now = self.vm().block_timestamp();
         logic::accrue_funding(funding, skew(&open_interest), &params, price, now)
-            .map_err(|e| self.trade_error(market_id, e, &params, 0, 0))
+            .map_err(|e| self.trade_error(market_id, e, 0, 0))
     }
 
     /// The price a trade of `size_delta` uses and whether it is strict: the
@@ -579,7 +406,7 @@ impl PerpMarket {
     /// only for trades that reduce risk. When neither is usable, the
     /// oracle's error for the lenient price.
     fn trade_price(&self, feed_id: u32, size_delta: i128) -> Result<(u128, bool), Vec<u8>> {
-        match self.oracle_price(feed_id, USAGE_ADD_RISK) {
+        match self.oracle_price(feed_id, oracle_usage::ADD_RISK) {
             Ok(price) => Ok((price, true)),
             Err(_) => Ok((self.oracle_price(feed_id, lenient_usage(size_delta))?, false)),
         }
@@ -593,19 +420,26 @@ impl PerpMarket {
         Ok(narrow(price))
     }
 
-    /// Logs a trade.
+    /// Moves open interest for a position going from `size_before` by
+    /// `size_delta` (capped on the growing side unless `liquidation`), stores
+    /// the hot state and logs the trade with the funding it settled against.
     #[allow(clippy::too_many_arguments)]
-    fn log_trade(
-        &self,
+    fn finish(
+        &mut self,
         account: U256,
         market_id: u32,
+        params: &MarketParams,
+        open_interest: OpenInterest,
         size_before: i128,
         size_delta: i128,
-        fill_price: u128,
-        fee: u128,
-        funding_index: i128,
+        quote: &logic::Quote,
         liquidation: bool,
-    ) {
+    ) -> Result<(), Vec<u8>> {
+        let cap = if liquidation { None } else { Some(params.max_open_interest) };
+        let open_interest = open_interest
+            .apply(size_before, size_delta, cap)
+            .map_err(|e| self.trade_error(market_id, e, size_delta, 0))?;
+        self.store(market_id, open_interest, quote.funding);
         log(
             self.vm(),
             PerpTraded {
@@ -613,12 +447,14 @@ impl PerpMarket {
                 marketId: market_id,
                 sizeBefore: int(size_before),
                 sizeDelta: int(size_delta),
-                fillPrice: U256::from(fill_price),
-                fee: U256::from(fee),
-                fundingIndex: int(funding_index),
+                fillPrice: U256::from(quote.fill_price),
+                fee: U256::from(quote.fee),
+                fundingRate: int(quote.funding.rate),
+                fundingIndex: int(quote.funding.index),
                 liquidation,
             },
         );
+        Ok(())
     }
 
     /// The Solidity error for a [`TradeError`] in market `market_id`.
@@ -626,44 +462,40 @@ impl PerpMarket {
         &self,
         market_id: u32,
         error: TradeError,
-        params: &MarketParams,
         size_delta: i128,
         acceptable_price: u128,
     ) -> Vec<u8> {
         match error {
             TradeError::Arithmetic => Error::from(ValueOutOfRange { marketId: market_id }),
             TradeError::AcceptablePrice { fill_price } => Error::from(AcceptablePriceExceeded {
-                marketId: market_id,
-                sizeDelta: int(size_delta),
                 fillPrice: U256::from(fill_price),
                 acceptablePrice: U256::from(acceptable_price),
             }),
-            TradeError::TradeSize => Error::from(TradeSizeOutOfBounds {
-                marketId: market_id,
-                sizeDelta: int(size_delta),
-                minTradeSize: U256::from(params.min_trade_size),
-                maxTradeSize: U256::from(params.max_trade_size),
-            }),
-            TradeError::OpenInterestCap { long, open_interest } => {
-                Error::from(OpenInterestCapExceeded {
-                    marketId: market_id,
-                    long,
-                    openInterest: U256::from(open_interest),
-                    maxOpenInterest: U256::from(params.max_open_interest),
-                })
+            TradeError::TradeSize => {
+                Error::from(TradeSizeOutOfBounds { marketId: market_id, sizeDelta: int(size_delta) })
             }
+            TradeError::OpenInterestCap { long, open_interest } => Error::from(OpenInterestCapExceeded {
+                marketId: market_id,
+                long,
+                openInterest: U256::from(open_interest),
+            }),
         }
         .into()
     }
+}
+
+/// [`InvalidMarketParams`] for `field` of market `market_id`.
+fn invalid_params(market_id: u32, field: ParamField) -> Vec<u8> {
+    Error::from(InvalidMarketParams { marketId: market_id, field: field as u8 }).into()
 }
 
 /// The lenient usage valued against a trade of `size_delta`: a sell (or a
 /// valuation of long exposure) at the lower source, a buy at the higher.
 fn lenient_usage(size_delta: i128) -> u8 {
     if size_delta > 0 {
-        USAGE_REDUCE_RISK_HIGH
+        oracle_usage::REDUCE_RISK_HIGH
     } else {
-        USAGE_REDUCE_RISK_LOW
+        oracle_usage::REDUCE_RISK_LOW
     }
 }
 

@@ -427,83 +427,83 @@ pub fn settle_trade(
     open_interest.apply(size_before, size_delta, Some(params.max_open_interest))
 }
 
-/// One storage word as stored: 32 bytes, fields big-endian from byte 0.
-pub type Word = [u8; 32];
+/// One storage word as its four little-endian 64-bit limbs (the layout of
+/// `U256::from_limbs`): limb 0 holds the lowest bits of the `uint256`.
+pub type Word = [u64; 4];
 
-/// Writes `bytes` at `offset` of `word`.
-fn put(word: &mut Word, offset: usize, bytes: &[u8]) {
-    word[offset..offset + bytes.len()].copy_from_slice(bytes);
+/// The low and high limbs of a `u128`.
+#[allow(clippy::cast_possible_truncation)]
+const fn limbs(value: u128) -> (u64, u64) {
+    (value as u64, (value >> 64) as u64)
 }
 
-/// Reads the `N` bytes at `offset` of `word`.
-fn take<const N: usize>(word: &Word, offset: usize) -> [u8; N] {
-    let mut out = [0u8; N];
-    out.copy_from_slice(&word[offset..offset + N]);
-    out
+/// A `u128` from its low and high limbs.
+fn join(low: u64, high: u64) -> u128 {
+    (u128::from(high) << 64) | u128::from(low)
 }
 
-/// Packs validated parameters into three words:
-/// `[skewScale u128 | maxOpenInterest u128]`,
-/// `[maxTradeSize u128 | minTradeSize u96 | feedId u32]`,
-/// `[makerFee u64 | takerFee u64 | maxFundingVelocity u64 | maxFundingRate u64]`.
+/// Packs validated parameters into three words (as `uint256`, high to low):
+/// `maxOpenInterest << 128 | skewScale`,
+/// `feedId << 224 | minTradeSize << 128 | maxTradeSize` (minTradeSize: 96 bits),
+/// `maxFundingRate << 192 | maxFundingVelocity << 128 | takerFee << 64 | makerFee`.
 /// Narrowing is exact for parameters that pass [`MarketParams::validate`].
 #[allow(clippy::cast_possible_truncation)]
 pub fn pack_params(p: &MarketParams) -> [Word; 3] {
-    let mut words = [[0u8; 32]; 3];
-    put(&mut words[0], 0, &p.skew_scale.to_be_bytes());
-    put(&mut words[0], 16, &p.max_open_interest.to_be_bytes());
-    put(&mut words[1], 0, &p.max_trade_size.to_be_bytes());
-    put(&mut words[1], 16, &p.min_trade_size.to_be_bytes()[4..]);
-    put(&mut words[1], 28, &p.feed_id.to_be_bytes());
-    for (i, value) in [p.maker_fee, p.taker_fee, p.max_funding_velocity, p.max_funding_rate].into_iter().enumerate() {
-        put(&mut words[2], 8 * i, &(value as u64).to_be_bytes());
-    }
-    words
+    let (scale_low, scale_high) = limbs(p.skew_scale);
+    let (cap_low, cap_high) = limbs(p.max_open_interest);
+    let (max_low, max_high) = limbs(p.max_trade_size);
+    let (min_low, min_high) = limbs(p.min_trade_size);
+    [
+        [scale_low, scale_high, cap_low, cap_high],
+        [max_low, max_high, min_low, (u64::from(p.feed_id) << 32) | (min_high & 0xffff_ffff)],
+        [p.maker_fee as u64, p.taker_fee as u64, p.max_funding_velocity as u64, p.max_funding_rate as u64],
+    ]
 }
 
 /// Inverse of [`pack_params`].
+#[allow(clippy::cast_possible_truncation)]
 pub fn unpack_params(words: &[Word; 3]) -> MarketParams {
-    let mut min_trade = [0u8; 16];
-    min_trade[4..].copy_from_slice(&take::<12>(&words[1], 16));
-    let small = |i: usize| u128::from(u64::from_be_bytes(take(&words[2], 8 * i)));
+    let [sizes, trades, rates] = words;
     MarketParams {
-        feed_id: u32::from_be_bytes(take(&words[1], 28)),
-        skew_scale: u128::from_be_bytes(take(&words[0], 0)),
-        max_open_interest: u128::from_be_bytes(take(&words[0], 16)),
-        max_trade_size: u128::from_be_bytes(take(&words[1], 0)),
-        min_trade_size: u128::from_be_bytes(min_trade),
-        maker_fee: small(0),
-        taker_fee: small(1),
-        max_funding_velocity: small(2),
-        max_funding_rate: small(3),
+        feed_id: (trades[3] >> 32) as u32,
+        skew_scale: join(sizes[0], sizes[1]),
+        max_open_interest: join(sizes[2], sizes[3]),
+        max_trade_size: join(trades[0], trades[1]),
+        min_trade_size: join(trades[2], trades[3] & 0xffff_ffff),
+        maker_fee: rates[0].into(),
+        taker_fee: rates[1].into(),
+        max_funding_velocity: rates[2].into(),
+        max_funding_rate: rates[3].into(),
     }
 }
 
-/// Packs the hot state into two words: `[long OI u128 | short OI u128]`,
-/// `[fundingIndex i128 | fundingRate i64 | fundingTime u64]`. The rate fits
-/// 64 bits because `|rate| <= MAX_FUNDING_RATE < 2^63`.
-#[allow(clippy::cast_possible_truncation)]
+/// Packs the hot state into two words (as `uint256`, high to low):
+/// `shortOpenInterest << 128 | longOpenInterest`,
+/// `fundingTime << 192 | fundingRate (int64) << 128 | fundingIndex (int128)`.
+/// The rate fits 64 bits because `|rate| <= MAX_FUNDING_RATE < 2^63`.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 pub fn pack_state(open_interest: OpenInterest, funding: Funding) -> [Word; 2] {
-    let mut words = [[0u8; 32]; 2];
-    put(&mut words[0], 0, &open_interest.long.to_be_bytes());
-    put(&mut words[0], 16, &open_interest.short.to_be_bytes());
-    put(&mut words[1], 0, &funding.index.to_be_bytes());
-    put(&mut words[1], 16, &(funding.rate as i64).to_be_bytes());
-    put(&mut words[1], 24, &funding.time.to_be_bytes());
-    words
+    let (long_low, long_high) = limbs(open_interest.long);
+    let (short_low, short_high) = limbs(open_interest.short);
+    // Two's complement reinterpretations, exact.
+    let (index_low, index_high) = limbs(funding.index as u128);
+    [
+        [long_low, long_high, short_low, short_high],
+        [index_low, index_high, funding.rate as i64 as u64, funding.time],
+    ]
 }
 
 /// Inverse of [`pack_state`].
+#[allow(clippy::cast_possible_wrap)]
 pub fn unpack_state(words: &[Word; 2]) -> (OpenInterest, Funding) {
+    let [open_interest, funding] = words;
     (
-        OpenInterest {
-            long: u128::from_be_bytes(take(&words[0], 0)),
-            short: u128::from_be_bytes(take(&words[0], 16)),
-        },
+        OpenInterest { long: join(open_interest[0], open_interest[1]), short: join(open_interest[2], open_interest[3]) },
         Funding {
-            index: i128::from_be_bytes(take(&words[1], 0)),
-            rate: i128::from(i64::from_be_bytes(take(&words[1], 16))),
-            time: u64::from_be_bytes(take(&words[1], 24)),
+            // Two's complement reinterpretations, exact.
+            index: join(funding[0], funding[1]) as i128,
+            rate: i128::from(funding[2] as i64),
+            time: funding[3],
         },
     )
 }

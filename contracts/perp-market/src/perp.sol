@@ -6,21 +6,23 @@ error MarketNotFound(uint32 marketId);
 /// 9 maxFundingRate. README.md lists the bounds.
 error InvalidMarketParams(uint32 marketId, uint8 field);
 /// The fill is worse than the trader's limit: above it for a buy, below it for a sell.
-error AcceptablePriceExceeded(uint32 marketId, int256 sizeDelta, uint256 fillPrice, uint256 acceptablePrice);
-/// The trade is zero, or adds risk with |sizeDelta| outside [minTradeSize, maxTradeSize].
-error TradeSizeOutOfBounds(uint32 marketId, int256 sizeDelta, uint256 minTradeSize, uint256 maxTradeSize);
-/// The side that grows (long if `long`) would pass its open-interest cap.
-error OpenInterestCapExceeded(uint32 marketId, bool long, uint256 openInterest, uint256 maxOpenInterest);
+error AcceptablePriceExceeded(uint256 fillPrice, uint256 acceptablePrice);
+/// The trade is zero, or adds risk with |sizeDelta| outside the market's [minTradeSize, maxTradeSize].
+error TradeSizeOutOfBounds(uint32 marketId, int256 sizeDelta);
+/// The side that grows (long if `long`) would reach `openInterest`, above the market's maxOpenInterest.
+error OpenInterestCapExceeded(uint32 marketId, bool long, uint256 openInterest);
 /// A price, size or funding value left its range (fill price at or below zero, overflow).
 error ValueOutOfRange(uint32 marketId);
 /// Only the wired RiskEngine may call this hook.
 error NotRiskEngine(address caller);
 
-/// A market was created (or its parameters changed); margin parameters were handed to RiskEngine.
-event MarketParamsSet(uint32 indexed marketId, uint32 indexed feedId, uint256 skewScale, uint256 makerFee, uint256 takerFee, uint256 maxOpenInterest, uint256 minTradeSize, uint256 maxTradeSize, uint256 maxFundingVelocity, uint256 maxFundingRate, uint256 initialMarginRate, uint256 maintenanceMarginRate, uint256 marginRateScale);
-/// A position changed by `sizeDelta` from `sizeBefore` at `fillPrice`, paying `fee`; its funding
-/// was settled by RiskEngine against `fundingIndex` (it paid sizeBefore * (fundingIndex - its snapshot)).
-/// `liquidation`: a forced close by RiskEngine (no fee here; RiskEngine charges the penalty).
-event PerpTraded(uint256 indexed account, uint32 indexed marketId, int256 sizeBefore, int256 sizeDelta, uint256 fillPrice, uint256 fee, int256 fundingIndex, bool liquidation);
-/// Funding was brought up to date at `price` with the skew that held since the last update.
-event FundingUpdated(uint32 indexed marketId, int256 fundingRate, int256 fundingIndex, uint256 price, int256 skew);
+/// A market was created or its parameters changed. `params`: skewScale, makerFee, takerFee,
+/// maxOpenInterest, minTradeSize, maxTradeSize, maxFundingVelocity, maxFundingRate, then the
+/// margin parameters handed to RiskEngine: initialMarginRate, maintenanceMarginRate,
+/// marginRateScale. Funding was brought to now first: `fundingRate` and `fundingIndex` hold from here.
+event MarketParamsSet(uint32 indexed marketId, uint32 indexed feedId, uint256[11] params, int256 fundingRate, int256 fundingIndex);
+/// A position changed by `sizeDelta` from `sizeBefore` at `fillPrice`, paying `fee`. Funding was
+/// brought to now first (a funding update: `fundingRate` per day, positive = longs pay; `fundingIndex`)
+/// and RiskEngine settled the position against `fundingIndex` (it paid sizeBefore * (fundingIndex -
+/// its snapshot)). `liquidation`: a forced close by RiskEngine (no fee here; RiskEngine charges the penalty).
+event PerpTraded(uint256 indexed account, uint32 indexed marketId, int256 sizeBefore, int256 sizeDelta, uint256 fillPrice, uint256 fee, int256 fundingRate, int256 fundingIndex, bool liquidation);

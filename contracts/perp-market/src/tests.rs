@@ -6,7 +6,7 @@
 //! natively in `logic` (motsu's clock is fixed).
 
 use alloy_primitives::{Address, I256, U256};
-use bulwark_common::roles;
+use bulwark_common::{interfaces::oracle_usage, roles};
 use motsu::prelude::*;
 use stylus_sdk::{
     prelude::*,
@@ -44,8 +44,8 @@ impl MockOracle {
 
     pub fn price(&self, _feed_id: u32, usage: u8) -> Result<U256, Vec<u8>> {
         let (usable, price) = match usage {
-            USAGE_ADD_RISK => (self.strict_usable.get(), self.strict_price.get()),
-            USAGE_REDUCE_RISK_LOW => (self.lenient_usable.get(), self.low_price.get()),
+            oracle_usage::ADD_RISK => (self.strict_usable.get(), self.strict_price.get()),
+            oracle_usage::REDUCE_RISK_LOW => (self.lenient_usable.get(), self.low_price.get()),
             _ => (self.lenient_usable.get(), self.high_price.get()),
         };
         if usable {
@@ -130,11 +130,11 @@ fn u(units: u128) -> U256 {
     U256::from(units * W)
 }
 
-/// ETH-USD: skew scale 1e6, maker 2 bp, taker 5 bp, OI cap 1,000 per side,
-/// trades 0.01..500, velocity 9/day^2, rate cap 10%/day; IM 2%, MM 1%.
-fn create_eth(perp: &Contract<PerpMarket>, admin: Address) -> Result<u32, Vec<u8>> {
-    perp.sender(admin).create_market(
-        7,
+/// ETH-USD parameters: skew scale 1e6, maker 2 bp, taker 5 bp, OI cap 1,000
+/// per side, trades 0.01..500, velocity 9/day^2, rate cap 10%/day; IM 2%,
+/// MM 1%, margin rate scale 1e6.
+fn eth_params() -> [U256; 11] {
+    [
         u(1_000_000),
         U256::from(2 * W / 10_000),
         U256::from(5 * W / 10_000),
@@ -146,7 +146,11 @@ fn create_eth(perp: &Contract<PerpMarket>, admin: Address) -> Result<u32, Vec<u8
         U256::from(W / 50),
         U256::from(W / 100),
         u(1_000_000),
-    )
+    ]
+}
+
+fn create_eth(perp: &Contract<PerpMarket>, admin: Address) -> Result<u32, Vec<u8>> {
+    perp.sender(admin).set_market_params(0, 7, eth_params())
 }
 
 fn setup(
@@ -158,6 +162,12 @@ fn setup(
     perp.sender(admin).constructor(admin, risk.address(), oracle.address()).motsu_unwrap();
     oracle.sender(admin).set(u(2000), u(1990), u(2010), true, true);
     create_eth(perp, admin).motsu_unwrap()
+}
+
+/// Market 1's long and short open interest and skew, from `quote`.
+fn state_of(perp: &Contract<PerpMarket>) -> (U256, U256, I256) {
+    let q = perp.sender(Address::repeat_byte(9)).quote(1, I256::ZERO).motsu_unwrap();
+    (q.5, q.6, I256::try_from(q.5).unwrap() - I256::try_from(q.6).unwrap())
 }
 
 fn err(e: Error) -> Vec<u8> {
@@ -191,39 +201,19 @@ fn create_market_stores_params_and_configures_risk_engine(
     let id = setup(&perp, &oracle, &risk, admin);
     assert_eq!(id, 1);
     assert_eq!(perp.sender(admin).market_count(), 1);
-    let params = perp.sender(admin).market_params(1).motsu_unwrap();
-    assert_eq!(
-        params,
-        (
-            7,
-            u(1_000_000),
-            U256::from(2 * W / 10_000),
-            U256::from(5 * W / 10_000),
-            u(1_000),
-            U256::from(W / 100),
-            u(500),
-            u(9),
-            U256::from(W / 10)
-        )
-    );
     assert_eq!(risk.sender(admin).configured_market.get(), alloy_primitives::Uint::from(1u32));
     assert_eq!(risk.sender(admin).configured_margin.get(), U256::from(W / 50));
     assert_eq!(risk.sender(admin).configured_skew_scale.get(), u(1_000_000));
     assert!(perp.emitted(&MarketParamsSet {
         marketId: 1,
         feedId: 7,
-        skewScale: u(1_000_000),
-        makerFee: U256::from(2 * W / 10_000),
-        takerFee: U256::from(5 * W / 10_000),
-        maxOpenInterest: u(1_000),
-        minTradeSize: U256::from(W / 100),
-        maxTradeSize: u(500),
-        maxFundingVelocity: u(9),
-        maxFundingRate: U256::from(W / 10),
-        initialMarginRate: U256::from(W / 50),
-        maintenanceMarginRate: U256::from(W / 100),
-        marginRateScale: u(1_000_000),
+        params: eth_params(),
+        fundingRate: I256::ZERO,
+        fundingIndex: I256::ZERO,
     }));
+    // The stored parameters price as configured: 2000 * (1 + 1 / 2e6), taker 5 bp.
+    let quote = perp.sender(admin).quote(1, wad(1)).motsu_unwrap();
+    assert_eq!((quote.0, quote.1), (U256::from(2000 * W + W / 1000), U256::from(W + W / 2_000_000)));
     assert_eq!(create_eth(&perp, admin).motsu_unwrap(), 2);
 }
 
@@ -239,39 +229,39 @@ fn parameters_are_admin_only_and_bounded(
     let unauthorized: Vec<u8> =
         roles::Error::from(roles::Unauthorized { caller: mallory, role: roles::ADMIN }).into();
     assert_eq!(create_eth(&perp, mallory).motsu_unwrap_err(), unauthorized);
-    let too_high_fee = perp
-        .sender(admin)
-        .create_market(7, u(1), U256::ZERO, u(1), u(1), u(1), u(1), U256::ZERO, U256::ZERO, U256::ZERO, U256::ZERO, U256::ZERO)
-        .motsu_unwrap_err();
+    let mut bad = eth_params();
+    bad[2] = u(1); // taker fee 100%
     assert_eq!(
-        too_high_fee,
+        perp.sender(admin).set_market_params(0, 7, bad).motsu_unwrap_err(),
         err(Error::from(InvalidMarketParams { marketId: 2, field: ParamField::TakerFee as u8 }))
     );
     // An amount beyond u128 saturates and is reported as out of bounds.
-    let huge = perp
-        .sender(admin)
-        .set_market_params(1, U256::MAX, U256::ZERO, U256::ZERO, u(1), u(1), u(1), U256::ZERO, U256::ZERO, U256::ZERO, U256::ZERO, U256::ZERO)
-        .motsu_unwrap_err();
-    assert_eq!(huge, err(Error::from(InvalidMarketParams { marketId: 1, field: ParamField::SkewScale as u8 })));
+    let mut huge = eth_params();
+    huge[0] = U256::MAX;
     assert_eq!(
-        perp.sender(mallory)
-            .set_market_params(1, u(1), U256::ZERO, U256::ZERO, u(1), u(1), u(1), U256::ZERO, U256::ZERO, U256::ZERO, U256::ZERO, U256::ZERO)
-            .motsu_unwrap_err(),
-        unauthorized
+        perp.sender(admin).set_market_params(1, 7, huge).motsu_unwrap_err(),
+        err(Error::from(InvalidMarketParams { marketId: 1, field: ParamField::SkewScale as u8 }))
     );
+    assert_eq!(perp.sender(mallory).set_market_params(1, 7, eth_params()).motsu_unwrap_err(), unauthorized);
     assert_eq!(
-        perp.sender(admin)
-            .set_market_params(9, u(1), U256::ZERO, U256::ZERO, u(1), u(1), u(1), U256::ZERO, U256::ZERO, U256::ZERO, U256::ZERO, U256::ZERO)
-            .motsu_unwrap_err(),
+        perp.sender(admin).set_market_params(9, 7, eth_params()).motsu_unwrap_err(),
         err(Error::from(MarketNotFound { marketId: 9 }))
     );
-    // A valid change keeps the feed and reaches RiskEngine.
-    perp.sender(admin)
-        .set_market_params(1, u(2_000_000), U256::ZERO, U256::from(W / 1000), u(10), u(1), u(5), u(1), U256::from(W / 100), U256::from(W / 20), U256::ZERO, U256::ZERO)
-        .motsu_unwrap();
-    let params = perp.sender(admin).market_params(1).motsu_unwrap();
-    assert_eq!((params.0, params.1, params.4), (7, u(2_000_000), u(10)));
+    // The feed of a market never changes.
+    assert_eq!(
+        perp.sender(admin).set_market_params(1, 8, eth_params()).motsu_unwrap_err(),
+        err(Error::from(InvalidMarketParams { marketId: 1, field: ParamField::FeedId as u8 }))
+    );
+    // A valid change reaches RiskEngine and the pricing: skew scale 2e6, taker 0.1%.
+    let mut changed = eth_params();
+    changed[0] = u(2_000_000);
+    changed[2] = U256::from(W / 1000);
+    changed[8] = U256::from(W / 20);
+    assert_eq!(perp.sender(admin).set_market_params(1, 7, changed).motsu_unwrap(), 1);
     assert_eq!(risk.sender(admin).configured_margin.get(), U256::from(W / 20));
+    assert_eq!(risk.sender(admin).configured_skew_scale.get(), u(2_000_000));
+    let quote = perp.sender(admin).quote(1, wad(4)).motsu_unwrap();
+    assert_eq!((quote.0, quote.1), (U256::from(2000 * W + 2 * W / 1000), U256::from(8 * W + 8 * W / 1_000_000)));
 }
 
 #[motsu::test]
@@ -287,12 +277,15 @@ fn opening_trade_fills_with_premium_and_updates_open_interest(
     // 2000 * (1 + 100 / 2e6) = 2000.1; fee 100 * 2000.1 * 5 bp = 100.005.
     let fill = U256::from(2000 * W + W / 10);
     let quote = perp.sender(alice).quote(1, wad(100)).motsu_unwrap();
-    assert_eq!(quote, (fill, U256::from(100 * W + 5 * W / 1000), u(2000), I256::ZERO, I256::ZERO));
+    assert_eq!(
+        quote,
+        (fill, U256::from(100 * W + 5 * W / 1000), u(2000), I256::ZERO, I256::ZERO, U256::ZERO, U256::ZERO)
+    );
     assert_eq!(perp.sender(alice).trade(account, 1, wad(100), fill).motsu_unwrap(), fill);
     assert_eq!(risk.sender(admin).last_fill.get(), fill);
     assert_eq!(risk.sender(admin).last_fee.get(), U256::from(100 * W + 5 * W / 1000));
     assert!(risk.sender(admin).last_strict.get());
-    let state = perp.sender(alice).market_state(1).motsu_unwrap();
+    let state = state_of(&perp);
     assert_eq!((state.0, state.1, state.2), (u(100), U256::ZERO, wad(100)));
     assert!(perp.emitted(&PerpTraded {
         account,
@@ -301,12 +294,13 @@ fn opening_trade_fills_with_premium_and_updates_open_interest(
         sizeDelta: wad(100),
         fillPrice: fill,
         fee: U256::from(100 * W + 5 * W / 1000),
+        fundingRate: I256::ZERO,
         fundingIndex: I256::ZERO,
         liquidation: false,
     }));
     // A short that flips the skew: 2000 * (1 + (200 - 300) / 2e6) = 1999.9.
     perp.sender(alice).trade(U256::from(7), 1, wad(-300), U256::ZERO).motsu_unwrap();
-    let state = perp.sender(alice).market_state(1).motsu_unwrap();
+    let state = state_of(&perp);
     assert_eq!((state.0, state.1, state.2), (u(100), u(300), wad(-200)));
     assert_eq!(risk.sender(admin).last_fill.get(), U256::from(1999 * W + 9 * W / 10));
     assert_eq!(perp.sender(alice).funding_indexes(vec![1]).motsu_unwrap(), vec![I256::ZERO]);
@@ -325,32 +319,18 @@ fn acceptable_price_and_size_limits_are_enforced(
     let account = U256::from(1);
     assert_eq!(
         perp.sender(alice).trade(account, 1, wad(100), fill - U256::from(1)).motsu_unwrap_err(),
-        err(Error::from(AcceptablePriceExceeded {
-            marketId: 1,
-            sizeDelta: wad(100),
-            fillPrice: fill,
-            acceptablePrice: fill - U256::from(1)
-        }))
+        err(Error::from(AcceptablePriceExceeded { fillPrice: fill, acceptablePrice: fill - U256::from(1) }))
     );
     // A sell fills at 2000 * (1 - 100 / 2e6) = 1999.9: a limit above it reverts.
     let sell_fill = U256::from(1999 * W + 9 * W / 10);
     assert_eq!(
         perp.sender(alice).trade(account, 1, wad(-100), sell_fill + U256::from(1)).motsu_unwrap_err(),
         err(Error::from(AcceptablePriceExceeded {
-            marketId: 1,
-            sizeDelta: wad(-100),
             fillPrice: sell_fill,
             acceptablePrice: sell_fill + U256::from(1)
         }))
     );
-    let size_error = |delta: I256| {
-        err(Error::from(TradeSizeOutOfBounds {
-            marketId: 1,
-            sizeDelta: delta,
-            minTradeSize: U256::from(W / 100),
-            maxTradeSize: u(500),
-        }))
-    };
+    let size_error = |delta: I256| err(Error::from(TradeSizeOutOfBounds { marketId: 1, sizeDelta: delta }));
     assert_eq!(perp.sender(alice).trade(account, 1, I256::ZERO, U256::MAX).motsu_unwrap_err(), size_error(I256::ZERO));
     assert_eq!(perp.sender(alice).trade(account, 1, wad(501), U256::MAX).motsu_unwrap_err(), size_error(wad(501)));
     let dust = I256::try_from(W / 1000).unwrap();
@@ -361,16 +341,11 @@ fn acceptable_price_and_size_limits_are_enforced(
     }
     assert_eq!(
         perp.sender(alice).trade(account, 1, wad(1), U256::MAX).motsu_unwrap_err(),
-        err(Error::from(OpenInterestCapExceeded {
-            marketId: 1,
-            long: true,
-            openInterest: u(1_001),
-            maxOpenInterest: u(1_000)
-        }))
+        err(Error::from(OpenInterestCapExceeded { marketId: 1, long: true, openInterest: u(1_001) }))
     );
     // Reducing a position leaves dust below the minimum: allowed.
     perp.sender(alice).trade(U256::from(10), 1, -wad(500) + dust, U256::ZERO).motsu_unwrap();
-    assert_eq!(perp.sender(alice).market_state(1).motsu_unwrap().0, u(500) + U256::from(W / 1000));
+    assert_eq!(state_of(&perp).0, u(500) + U256::from(W / 1000));
     let quoted = perp.sender(alice).quote(1, wad(1)).motsu_unwrap().0;
     assert_eq!(perp.sender(alice).trade(account, 1, wad(1), U256::MAX).motsu_unwrap(), quoted);
     let unknown = perp.sender(alice).trade(account, 3, wad(1), U256::MAX).motsu_unwrap_err();
@@ -400,13 +375,13 @@ fn stale_price_stops_opening_but_not_closing(
     // Closing the short buys at the high price: 2010 * (1 + (-20 + 10) / 2e6) = 2009.98995.
     perp.sender(alice).trade(short, 1, wad(10), U256::MAX).motsu_unwrap();
     assert_eq!(risk.sender(admin).last_fill.get(), U256::from(2_009_989_950_000_000_000_000u128));
-    let state = perp.sender(alice).market_state(1).motsu_unwrap();
+    let state = state_of(&perp);
     assert_eq!((state.0, state.1), (U256::ZERO, U256::ZERO));
     // No price at all: the oracle's own error.
     oracle.sender(admin).set(u(2000), u(1990), u(2010), false, false);
     let none = perp.sender(alice).trade(long, 1, wad(-1), U256::ZERO).motsu_unwrap_err();
-    assert_eq!(none, stale_error(USAGE_REDUCE_RISK_LOW));
-    assert_eq!(perp.sender(alice).funding_indexes(vec![1]).motsu_unwrap_err(), stale_error(USAGE_REDUCE_RISK_LOW));
+    assert_eq!(none, stale_error(oracle_usage::REDUCE_RISK_LOW));
+    assert_eq!(perp.sender(alice).funding_indexes(vec![1]).motsu_unwrap_err(), stale_error(oracle_usage::REDUCE_RISK_LOW));
 }
 
 #[motsu::test]
@@ -425,7 +400,7 @@ fn pause_stops_risk_but_not_reduction(
     assert_eq!(perp.sender(alice).trade(account, 1, wad(1), U256::MAX).motsu_unwrap_err(), paused);
     assert_eq!(perp.sender(alice).trade(account, 1, wad(-11), U256::ZERO).motsu_unwrap_err(), paused);
     perp.sender(alice).trade(account, 1, wad(-10), U256::ZERO).motsu_unwrap();
-    assert_eq!(perp.sender(alice).market_state(1).motsu_unwrap().0, U256::ZERO);
+    assert_eq!(state_of(&perp).0, U256::ZERO);
 }
 
 #[motsu::test]
@@ -447,7 +422,7 @@ fn liquidation_close_is_risk_engine_only_and_moves_open_interest(
     let (fill, index) =
         perp.sender(risk.address()).on_liquidation_close(account, 1, wad(200), wad(-50), u(1500)).motsu_unwrap();
     assert_eq!((fill, index), (U256::from(1_500_262_500_000_000_000_000u128), I256::ZERO));
-    let state = perp.sender(alice).market_state(1).motsu_unwrap();
+    let state = state_of(&perp);
     assert_eq!((state.0, state.2), (u(150), wad(150)));
     assert!(perp.emitted(&PerpTraded {
         account,
@@ -456,6 +431,7 @@ fn liquidation_close_is_risk_engine_only_and_moves_open_interest(
         sizeDelta: wad(-50),
         fillPrice: fill,
         fee: U256::ZERO,
+        fundingRate: I256::ZERO,
         fundingIndex: I256::ZERO,
         liquidation: true,
     }));
@@ -467,22 +443,26 @@ fn liquidation_close_is_risk_engine_only_and_moves_open_interest(
 }
 
 #[motsu::test]
-fn position_view_values_pnl_and_funding(
+fn zero_size_quote_is_the_mark_price_with_funding(
     perp: Contract<PerpMarket>,
     oracle: Contract<MockOracle>,
     risk: Contract<MockRiskEngine>,
     admin: Address,
+    alice: Address,
 ) {
     setup(&perp, &oracle, &risk, admin);
-    // Long 2 entered at 1900: valued at the low lenient price 1990: +180.
-    let (pnl, owed) = perp.sender(admin).position_pnl(1, wad(2), u(1900), I256::ZERO).motsu_unwrap();
-    assert_eq!((pnl, owed), (wad(180), I256::ZERO));
-    // Short 2 entered at 1900, valued at the high price 2010: -220; index fell 3 since the snapshot: shorts pay.
-    let (pnl, owed) = perp.sender(admin).position_pnl(1, wad(-2), u(1900), wad(3)).motsu_unwrap();
-    assert_eq!((pnl, owed), (wad(-220), wad(6)));
-    // A zero-size quote is the mark price with the funding state.
+    perp.sender(alice).trade(U256::from(1), 1, wad(400), U256::MAX).motsu_unwrap();
+    // Mark price 2000 * (1 + 400 / 1e6) = 2000.8, no fee; funding state at now.
     assert_eq!(
         perp.sender(admin).quote(1, I256::ZERO).motsu_unwrap(),
-        (u(2000), U256::ZERO, u(2000), I256::ZERO, I256::ZERO)
+        (U256::from(2000 * W + 8 * W / 10), U256::ZERO, u(2000), I256::ZERO, I256::ZERO, u(400), U256::ZERO)
+    );
+    assert_eq!(
+        perp.sender(admin).quote(2, I256::ZERO).motsu_unwrap_err(),
+        err(Error::from(MarketNotFound { marketId: 2 }))
+    );
+    assert_eq!(
+        perp.sender(admin).funding_indexes(vec![1, 2]).motsu_unwrap_err(),
+        err(Error::from(MarketNotFound { marketId: 2 }))
     );
 }
