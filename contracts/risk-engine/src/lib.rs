@@ -13,6 +13,8 @@ pub mod bindings;
 pub mod liquidation;
 pub mod margin;
 pub mod position;
+#[cfg(test)]
+mod tests;
 
 use alloc::{vec, vec::Vec};
 
@@ -380,13 +382,13 @@ impl RiskEngine {
         if !position::within_range(traded.size.unsigned_abs()) || !position::within_range(fill) {
             return Err(range().into());
         }
+        let adding = adds_risk(size, traded.size);
+        if adding {
+            self.check_can_add_risk(account, strict_price)?;
+        }
         self.settle_cash(account, traded.realised, fee, false)?;
         self.store_perp(account, market_id, traded.size, traded.basis, delta, index)?;
-        if adds_risk(size, traded.size) {
-            self.roles.when_not_paused()?;
-            if !strict_price {
-                return fail(PriceNotStrict { account });
-            }
+        if adding {
             self.require_initial(account, false, None)?;
         }
         log(
@@ -488,6 +490,10 @@ impl RiskEngine {
         let premium = i128::try_from(premium).map_err(|_| range())?;
         let (slot, before) = self.find_option(account, series_index);
         let after = before.checked_add(delta).ok_or_else(range)?;
+        let adding = adds_risk(before, after);
+        if adding {
+            self.check_can_add_risk(account, strict_price)?;
+        }
         if !position::within_range(after.unsigned_abs()) {
             return Err(range().into());
         }
@@ -496,11 +502,7 @@ impl RiskEngine {
             self.compact_options(account);
         }
         self.settle_cash(account, -premium, fee, false)?;
-        if adds_risk(before, after) {
-            self.roles.when_not_paused()?;
-            if !strict_price {
-                return fail(PriceNotStrict { account });
-            }
+        if adding {
             self.require_initial(account, true, None)?;
         }
         log(
@@ -859,6 +861,16 @@ impl RiskEngine {
         } else {
             Err(NotAccountOperator { account, caller }.into())
         }
+    }
+
+    /// Fails while paused or without a strict price: checked before any
+    /// state changes for a trade that adds risk.
+    fn check_can_add_risk(&self, account: U256, strict_price: bool) -> Result<(), Vec<u8>> {
+        self.roles.when_not_paused()?;
+        if !strict_price {
+            return fail(PriceNotStrict { account });
+        }
+        Ok(())
     }
 
     /// Fails unless the caller is `market` (and `market` is wired).
