@@ -19,6 +19,23 @@ sol_interface! {
         function decimals() external view returns (uint8);
     }
 
+    /// The Vault as RiskEngine calls it (see contracts/vault/README.md).
+    /// Token movements take token units; value flows (`settle`) take quote
+    /// WAD and round in the protocol's favour. `accountSnapshot` returns one
+    /// flat array: word 0 is the account's quote cash in WAD (`int256`, two's
+    /// complement), then three words per non-quote token the account holds:
+    /// `token | decimals << 160 | feedId << 168`, the balance in WAD, the
+    /// haircut (WAD). All but the views revert `NotRiskEngine` for any other
+    /// caller.
+    interface IVault {
+        function withdraw(uint256 account, address token, uint256 amount, address to) external;
+        function transferCollateral(uint256 from, uint256 to, address token, uint256 amount) external;
+        function settle(uint256 account, int256 pnl, uint256 fee, bool penalty) external returns (int256);
+        function absorbBadDebt(uint256 account) external returns (uint256, uint256);
+        function accountSnapshot(uint256 account) external view returns (uint256[] memory);
+        function balanceOf(uint256 account, address token) external view returns (int256);
+    }
+
     /// A Chainlink-compatible price feed (AggregatorV3Interface), also used
     /// for the L2 sequencer uptime feed (answer 0 = up, 1 = down).
     interface IAggregatorV3 {
