@@ -25,6 +25,7 @@ use logic::{
 };
 #[cfg(feature = "volatility-surface")]
 use logic::{Slice, SurfaceConfig, SurfaceError, Svi};
+
 use stylus_sdk::{
     prelude::*,
     storage::{StorageB256, StorageMap, StorageU64, StorageVec},
@@ -83,8 +84,9 @@ pub struct SliceStorage {
     meta: StorageB256,
 }
 
-/// The OracleAdapter's state. The surface fields keep their slots when the
-/// `volatility-surface` feature is off, so the layout is the same either way.
+/// The OracleAdapter's state. The surface fields are there (unused) even
+/// without the `volatility-surface` feature: the SDK's `#[storage]` cannot
+/// skip a field by `cfg`, and the layout stays the same either way.
 #[entrypoint]
 #[storage]
 #[cfg_attr(not(feature = "volatility-surface"), allow(dead_code))]
@@ -94,10 +96,13 @@ pub struct OracleAdapter {
     feeds: StorageMap<u32, Feed>,
     /// Sequencer feed, grace period, settlement window ([`logic::Timing`]).
     timing: StorageB256,
-    /// The protocol strike grid, volatility bounds, surface age ([`SurfaceConfig`]).
+    /// The protocol strike grid and volatility bounds ([`SurfaceConfig`]).
     surface_grid: StorageB256,
+    /// Grid points and surface maximum age.
     surface_limits: StorageB256,
+    /// Slices by feed and expiry.
     surfaces: StorageMap<u32, StorageMap<u64, SliceStorage>>,
+    /// Live expiries by feed (unordered).
     expiries: StorageMap<u32, StorageVec<StorageU64>>,
     /// Settlement prices by `feedId << 64 | expiry`; zero = not recorded.
     settlements: StorageMap<u128, StorageB256>,
@@ -122,9 +127,9 @@ fn round_of(data: &RoundData) -> Round {
 // encoders (a test checks each), without one encoder per type in the binary.
 
 /// An unsigned ABI word.
-fn uint(x: impl Into<u128>) -> Word {
+fn uint(x: u128) -> Word {
     let mut w = [0u8; 32];
-    w[16..].copy_from_slice(&x.into().to_be_bytes());
+    w[16..].copy_from_slice(&x.to_be_bytes());
     w
 }
 
@@ -152,7 +157,7 @@ fn revert(selector: [u8; 4], words: &[Word]) -> Vec<u8> {
 }
 
 fn config_error(feed_id: u32, parameter: u8) -> Vec<u8> {
-    revert(InvalidConfig::SELECTOR, &[uint(feed_id), uint(parameter)])
+    revert(InvalidConfig::SELECTOR, &[uint(u128::from(feed_id)), uint(u128::from(parameter))])
 }
 
 /// The Solidity error of a refused round of `source`.
@@ -165,7 +170,7 @@ fn price_error(
     now: u64,
 ) -> Vec<u8> {
     let (round_id, answer, _, updated_at, answered_in_round) = *data;
-    let (id, source) = (uint(feed_id), addr(source));
+    let (id, source) = (uint(u128::from(feed_id)), addr(source));
     match error {
         PriceError::IncompleteRound => revert(
             IncompleteRound::SELECTOR,
@@ -182,7 +187,13 @@ fn price_error(
         }
         PriceError::Stale { max_age } => revert(
             StalePrice::SELECTOR,
-            &[id, source, updated_at.to_be_bytes(), uint(max_age), uint(now)],
+            &[
+                id,
+                source,
+                updated_at.to_be_bytes(),
+                uint(u128::from(max_age)),
+                uint(u128::from(now)),
+            ],
         ),
         PriceError::OutOfBounds { price } => revert(
             PriceOutOfBounds::SELECTOR,
@@ -193,18 +204,21 @@ fn price_error(
 
 #[cfg(feature = "volatility-surface")]
 fn surface_error(feed_id: u32, expiry: u64, error: SurfaceError) -> Vec<u8> {
-    let (id, at) = (uint(feed_id), uint(expiry));
+    let (id, at) = (uint(u128::from(feed_id)), uint(u128::from(expiry)));
     match error {
-        SurfaceError::Invalid(reason) => revert(InvalidSurface::SELECTOR, &[id, at, uint(reason)]),
+        SurfaceError::Invalid(reason) => {
+            revert(InvalidSurface::SELECTOR, &[id, at, uint(u128::from(reason))])
+        }
         SurfaceError::VolatilityOutOfBounds { log_moneyness, volatility } => {
             revert(VolatilityOutOfBounds::SELECTOR, &[id, at, int(log_moneyness), uint(volatility)])
         }
         SurfaceError::Butterfly { log_moneyness } => {
             revert(ButterflyArbitrage::SELECTOR, &[id, at, int(log_moneyness)])
         }
-        SurfaceError::Calendar { neighbour, log_moneyness } => {
-            revert(CalendarArbitrage::SELECTOR, &[id, at, uint(neighbour), int(log_moneyness)])
-        }
+        SurfaceError::Calendar { neighbour, log_moneyness } => revert(
+            CalendarArbitrage::SELECTOR,
+            &[id, at, uint(u128::from(neighbour)), int(log_moneyness)],
+        ),
     }
 }
 
@@ -312,8 +326,8 @@ impl OracleAdapter
         feed.secondary.set(config.secondary_word().into());
         feed.bounds.set(config.bounds_word().into());
         self.emit(
-            &[FeedConfigured::SIGNATURE_HASH.0, uint(feed_id), addr(primary), addr(secondary)],
-            &[uint(max_age), uint(max_age_lenient), uint(max_deviation_bps), uint(min), uint(max)],
+            &[FeedConfigured::SIGNATURE_HASH.0, uint(u128::from(feed_id)), addr(primary), addr(secondary)],
+            &[uint(u128::from(max_age)), uint(u128::from(max_age_lenient)), uint(u128::from(max_deviation_bps)), uint(min), uint(max)],
         );
         Ok(())
     }
@@ -340,7 +354,7 @@ impl OracleAdapter
         self.timing.set(timing.pack().into());
         self.emit(
             &[TimingConfigured::SIGNATURE_HASH.0, addr(sequencer_feed)],
-            &[uint(grace_period), uint(settlement_window)],
+            &[uint(u128::from(grace_period)), uint(u128::from(settlement_window))],
         );
         Ok(())
     }
@@ -405,7 +419,7 @@ impl OracleAdapter
     /// [`SettlementPriceRecorded`].
     pub fn record_settlement_price(&mut self, feed_id: u32, expiry: u64, round_id: U80) -> Result<U256, Vec<u8>> {
         let key = settlement_key(feed_id, expiry);
-        let (id, at) = (uint(feed_id), uint(expiry));
+        let (id, at) = (uint(u128::from(feed_id)), uint(u128::from(expiry)));
         let recorded = logic::low_u128(&self.settlements.get(key).0);
         if recorded != 0 {
             return Err(revert(SettlementAlreadyRecorded::SELECTOR, &[id, at, uint(recorded)]));
@@ -415,7 +429,7 @@ impl OracleAdapter
         let now = self.vm().block_timestamp();
         let window = u64::from(Timing::unpack(&self.timing.get().0).settlement_window);
         let unavailable = |reason: SettlementError| {
-            revert(SettlementUnavailable::SELECTOR, &[id, at, uint(round_id.to::<u128>()), uint(reason as u8)])
+            revert(SettlementUnavailable::SELECTOR, &[id, at, uint(round_id.to::<u128>()), uint(u128::from(reason as u8))])
         };
         let aggregator = IAggregatorV3::new(Address::from(feed.primary));
         let data = aggregator.get_round_data(&*self, round_id).map_err(|_| {
@@ -430,7 +444,7 @@ impl OracleAdapter
         self.settlements.setter(key).set(uint(price).into());
         self.emit(
             &[SettlementPriceRecorded::SIGNATURE_HASH.0, id, at],
-            &[uint(price), uint(round.round_id), uint(round.updated_at)],
+            &[uint(price), uint(round.round_id), uint(u128::from(round.updated_at))],
         );
         Ok(U256::from(price))
     }
@@ -442,7 +456,7 @@ impl OracleAdapter
     pub fn settlement_price(&self, feed_id: u32, expiry: u64) -> Result<U256, Vec<u8>> {
         let price = self.settlements.get(settlement_key(feed_id, expiry));
         if price.is_zero() {
-            return Err(revert(SettlementNotRecorded::SELECTOR, &[uint(feed_id), uint(expiry)]));
+            return Err(revert(SettlementNotRecorded::SELECTOR, &[uint(u128::from(feed_id)), uint(u128::from(expiry))]));
         }
         Ok(price.into())
     }
@@ -488,10 +502,10 @@ surface {
             &[
                 int(config.min_log_moneyness),
                 int(config.max_log_moneyness),
-                uint(points),
+                uint(u128::from(points)),
                 uint(config.min_volatility),
                 uint(config.max_volatility),
-                uint(max_age),
+                uint(u128::from(max_age)),
             ],
         );
         Ok(())
@@ -554,7 +568,7 @@ surface {
         stored.meta.set(meta.into());
         let svi = &slice.svi;
         self.emit(
-            &[VolatilitySurfaceSet::SIGNATURE_HASH.0, uint(feed_id), uint(expiry)],
+            &[VolatilitySurfaceSet::SIGNATURE_HASH.0, uint(u128::from(feed_id)), uint(u128::from(expiry))],
             &[uint(forward), int(svi.a), int(svi.b), int(svi.rho), int(svi.m), int(svi.sigma)],
         );
         Ok(())
@@ -568,12 +582,12 @@ surface {
     pub fn volatility(&self, feed_id: u32, expiry: u64, strike: U256) -> Result<U256, Vec<u8>> {
         let now = self.vm().block_timestamp();
         let config = self.surface_config();
-        let (id, at) = (uint(feed_id), uint(expiry));
+        let (id, at) = (uint(u128::from(feed_id)), uint(u128::from(expiry)));
         let Some(slice) = self.slice(feed_id, expiry) else {
             return Err(revert(SurfaceNotSet::SELECTOR, &[id, at]));
         };
         if now.saturating_sub(slice.pushed_at) > config.max_age {
-            return Err(revert(StaleSurface::SELECTOR, &[id, at, uint(slice.pushed_at), uint(config.max_age), uint(now)]));
+            return Err(revert(StaleSurface::SELECTOR, &[id, at, uint(u128::from(slice.pushed_at)), uint(u128::from(config.max_age)), uint(u128::from(now))]));
         }
         u128::try_from(strike)
             .ok()
@@ -611,7 +625,7 @@ impl OracleAdapter {
         let config =
             FeedConfig::unpack(&feed.main.get().0, &feed.secondary.get().0, &feed.bounds.get().0);
         if config.primary == [0u8; 20] {
-            return Err(revert(FeedNotConfigured::SELECTOR, &[uint(feed_id)]));
+            return Err(revert(FeedNotConfigured::SELECTOR, &[uint(u128::from(feed_id))]));
         }
         Ok(config)
     }
@@ -638,7 +652,7 @@ impl OracleAdapter {
     /// the sequencer (down refuses every usage; the grace period only strict).
     fn check_usage(&self, usage: u8, now: u64) -> Result<(), Vec<u8>> {
         if usage > logic::USAGE_REDUCE_RISK_HIGH {
-            return Err(revert(InvalidUsage::SELECTOR, &[uint(usage)]));
+            return Err(revert(InvalidUsage::SELECTOR, &[uint(u128::from(usage))]));
         }
         let strict = usage == logic::USAGE_ADD_RISK;
         if strict {
@@ -646,11 +660,12 @@ impl OracleAdapter {
         }
         match self.sequencer_state(now)? {
             Some(SequencerStatus::Down { since }) => {
-                Err(revert(SequencerDown::SELECTOR, &[uint(since)]))
+                Err(revert(SequencerDown::SELECTOR, &[uint(u128::from(since))]))
             }
-            Some(SequencerStatus::Grace { since, until }) if strict => {
-                Err(revert(SequencerGracePeriod::SELECTOR, &[uint(since), uint(until)]))
-            }
+            Some(SequencerStatus::Grace { since, until }) if strict => Err(revert(
+                SequencerGracePeriod::SELECTOR,
+                &[uint(u128::from(since)), uint(u128::from(until))],
+            )),
             _ => Ok(()),
         }
     }
@@ -686,11 +701,11 @@ impl OracleAdapter {
             Combined::Deviation { deviation_bps } => Err(revert(
                 PriceDeviation::SELECTOR,
                 &[
-                    uint(feed_id),
+                    uint(u128::from(feed_id)),
                     uint(primary),
                     uint(secondary.unwrap_or_default()),
                     uint(deviation_bps),
-                    uint(max_deviation_bps),
+                    uint(u128::from(max_deviation_bps)),
                 ],
             )),
         }

@@ -427,7 +427,7 @@ fn hand_encoded_errors_match_alloy() {
     let (feed, source) = (7u32, Address::repeat_byte(0xab));
     let ours = revert(
         StalePrice::SELECTOR,
-        &[uint(feed), addr(source), uint(5u64), uint(60u64), uint(99u64)],
+        &[uint(u128::from(feed)), addr(source), uint(5), uint(60), uint(99)],
     );
     let theirs = StalePrice {
         feedId: feed,
