@@ -53,16 +53,82 @@ interface IRiskEngine is IRoles  {
 
     function oracle() external view returns (address);
 
+    function markets() external view returns (address, address);
+
+    function setMarkets(address perp_market, address options_market) external;
+
+    function setRiskParameters(uint256[] memory values) external;
+
+    function riskParameters() external view returns (uint256[] memory);
+
     function accountId(address owner, uint128 subaccount) external view returns (uint256);
 
     function setOperator(address operator, bool approved) external;
 
     function isAuthorized(uint256 account, address caller) external view returns (bool);
 
+    function configurePerpMarket(uint32 market_id, uint32 feed_id, uint256 initial_margin_rate, uint256 maintenance_margin_rate, uint256 margin_rate_scale, uint256 skew_scale) external;
+
+    function applyPerpTrade(address caller, uint256 account, uint32 market_id, int256 size_delta, uint256 fill_price, uint256 fee, int256 funding_index, bool strict_price) external returns (int256);
+
+    function registerSeries(bytes32 series_id, uint32 feed_id, uint256 strike, uint64 expiry, bool is_call) external;
+
+    function applyOptionTrade(address caller, uint256 account, bytes32 series_id, int256 amount_delta, int256 premium, uint256 fee, bool strict_price) external returns (int256, int256);
+
+    function withdraw(uint256 account, address token, uint256 amount, address to) external;
+
+    function accountHealth(uint256 account) external view returns (int256, uint256, uint256, int256);
+
+    function isLiquidatable(uint256 account) external view returns (bool);
+
+    function previewLiquidation(uint256 account) external view returns (uint256, uint256, bytes32[] memory, int256[] memory);
+
+    function liquidate(uint256 account) external returns (uint256);
+
+    function settleOptions(uint256 account) external returns (uint32);
+
+    function perpPosition(uint256 account, uint32 market_id) external view returns (int256, int256);
+
+    function optionAmount(uint256 account, bytes32 series_id) external view returns (int256);
+
+    function badDebt(uint32 key) external view returns (uint256);
+
     /// The caller may not act for this account: it is neither the owner nor an approved operator.
     error NotAccountOperator(uint256 account, address caller);
-    /// An account cannot approve itself as operator.
+    /// An account cannot approve itself or zero as operator.
     error InvalidOperator(address operator);
+    /// Only the wired market (or the admin, for wiring and parameters) may call this.
+    error NotWiredMarket(address caller);
+    /// A parameter is outside its hard bounds. `index`: position in setRiskParameters' array,
+    /// or 100 + field for configurePerpMarket (0 market id >= 64, 1 feed, 2 rates, 3 scales), 200 wiring.
+    error InvalidParameter(uint8 index);
+    /// After an action that adds risk the account's equity is below its initial margin.
+    error InsufficientMargin(uint256 account, int256 equity, uint256 required);
+    /// The trade adds risk but only a lenient price is usable for this market or series.
+    error PriceNotStrict(uint256 account);
+    /// The account already holds the largest number of option series.
+    error TooManyOptions(uint256 account, uint256 max);
+    /// No series is registered under this id (or it is registered twice).
+    error UnknownSeries(bytes32 seriesId);
+    /// No perp market is configured under this id.
+    error UnknownMarket(uint32 marketId);
+    /// The account's equity is at or above its maintenance margin.
+    error NotLiquidatable(uint256 account, int256 equity, uint256 maintenance);
+    /// A value left its range while valuing or changing the account (size, price, overflow).
+    error ValueOutOfRange(uint256 account);
     /// An owner approved or revoked an operator for all its subaccounts.
     event OperatorSet(address indexed owner, address indexed operator, bool approved);
+    /// Configuration changed. `kind`: 1 wiring (values: perpMarket, optionsMarket, quote token, quote decimals),
+    /// 2 risk parameters (setRiskParameters order), 3 perp market `key` (feed, initialRate, maintenanceRate,
+    /// marginRateScale, skewScale), 4 series `key` (index, feed, strike, expiry, isCall).
+    event Configured(uint8 indexed kind, bytes32 indexed key, uint256[] values);
+    /// A position changed: `key` is the perp market id or the option series id; `cash` is what the
+    /// account realised (PnL, funding, premium, settlement payoff; fees are the Vault's event).
+    event PositionChanged(uint256 indexed account, bytes32 indexed key, int256 sizeBefore, int256 sizeAfter, int256 cash);
+    /// An account was liquidated by `liquidator`, who received `toLiquidator` (quote WAD); `toInsurance`
+    /// was charged as a penalty. `closedAll`: every closable position was closed.
+    event Liquidated(uint256 indexed account, address indexed liquidator, int256 equityBefore, uint256 maintenanceBefore, uint256 toLiquidator, uint256 toInsurance, bool closedAll);
+    /// A deficit of `account` was absorbed (quote WAD), recorded against market `key`
+    /// (perp market id, or 2^31 + feed for options).
+    event BadDebtRecorded(uint256 indexed account, uint32 indexed key, uint256 fromInsurance, uint256 fromPool);
 }

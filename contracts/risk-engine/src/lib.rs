@@ -396,8 +396,8 @@ impl RiskEngine {
             PositionChanged {
                 account,
                 key: B256::from(U256::from(market_id)),
-                before: int(size),
-                after: int(traded.size),
+                sizeBefore: int(size),
+                sizeAfter: int(traded.size),
                 cash: int(traded.realised),
             },
         );
@@ -510,8 +510,8 @@ impl RiskEngine {
             PositionChanged {
                 account,
                 key: series_id,
-                before: int(before),
-                after: int(after),
+                sizeBefore: int(before),
+                sizeAfter: int(after),
                 cash: int(-premium),
             },
         );
@@ -1045,8 +1045,8 @@ impl RiskEngine {
             PositionChanged {
                 account,
                 key,
-                before: int(before),
-                after: int(after),
+                sizeBefore: int(before),
+                sizeAfter: int(after),
                 cash: int(cash),
             },
         );

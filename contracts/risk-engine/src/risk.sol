@@ -30,7 +30,7 @@ event OperatorSet(address indexed owner, address indexed operator, bool approved
 event Configured(uint8 indexed kind, bytes32 indexed key, uint256[] values);
 /// A position changed: `key` is the perp market id or the option series id; `cash` is what the
 /// account realised (PnL, funding, premium, settlement payoff; fees are the Vault's event).
-event PositionChanged(uint256 indexed account, bytes32 indexed key, int256 before, int256 after, int256 cash);
+event PositionChanged(uint256 indexed account, bytes32 indexed key, int256 sizeBefore, int256 sizeAfter, int256 cash);
 /// An account was liquidated by `liquidator`, who received `toLiquidator` (quote WAD); `toInsurance`
 /// was charged as a penalty. `closedAll`: every closable position was closed.
 event Liquidated(uint256 indexed account, address indexed liquidator, int256 equityBefore, uint256 maintenanceBefore, uint256 toLiquidator, uint256 toInsurance, bool closedAll);

@@ -4,7 +4,13 @@
 //! stale price, liquidation paying the caller, and bad-debt absorption.
 //! The margin and liquidation arithmetic is tested natively in `margin` and
 //! `liquidation` (motsu's clock is fixed).
-#![allow(missing_docs, clippy::unused_self, clippy::unnecessary_wraps, clippy::needless_pass_by_value)]
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unused_self,
+    clippy::unnecessary_wraps,
+    clippy::needless_pass_by_value
+)]
 
 use alloy_primitives::{Address, B256, I256, U256};
 use motsu::prelude::*;
