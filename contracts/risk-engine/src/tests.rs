@@ -1,7 +1,8 @@
 //! Contract-level tests (motsu) against test doubles of the Vault, the
-//! OracleAdapter and PerpMarket: wiring and access control, operators, the
+//! OracleAdapter, PerpMarket and OptionsMarket: wiring and access control, operators, the
 //! perp trade hook (strict price, initial margin, pause), withdrawals, a
-//! stale price, liquidation paying the caller, and bad-debt absorption.
+//! stale price, liquidation paying the caller, bad-debt absorption, option
+//! trades, settlement and an option liquidation.
 //! The margin and liquidation arithmetic is tested natively in `margin` and
 //! `liquidation` (motsu's clock is fixed).
 #![allow(
@@ -152,6 +153,32 @@ impl MockPerp {
     }
 }
 
+/// OptionsMarket double: settles every series at 2,100 and pays calls struck at 2,000.
+#[storage]
+struct MockOptions {
+    settled: StorageU256,
+}
+
+// SAFETY: as for MockVault.
+unsafe impl TopLevelStorage for MockOptions {}
+
+#[public]
+impl MockOptions {
+    pub fn on_settlement(&mut self, _series_id: B256, amount: I256) -> (U256, I256) {
+        self.settled.set(self.settled.get() + U256::from(1u8));
+        (u(2_100), amount * I256::try_from(100).unwrap())
+    }
+
+    pub fn on_liquidation_close(
+        &mut self,
+        _series_id: B256,
+        amount_delta: I256,
+        _spot: U256,
+    ) -> I256 {
+        amount_delta * I256::try_from(50).unwrap()
+    }
+}
+
 fn wad(units: i128) -> I256 {
     I256::try_from(units * bulwark_math::SIGNED_WAD).unwrap()
 }
@@ -180,8 +207,19 @@ fn setup<'a>(
     perp: &'a Contract<MockPerp>,
     admin: Address,
 ) -> World<'a> {
+    setup_with(engine, vault, oracle, perp, Address::repeat_byte(0x77), admin)
+}
+
+fn setup_with<'a>(
+    engine: &'a Contract<RiskEngine>,
+    vault: &'a Contract<MockVault>,
+    oracle: &'a Contract<MockOracle>,
+    perp: &'a Contract<MockPerp>,
+    options: Address,
+    admin: Address,
+) -> World<'a> {
     engine.sender(admin).constructor(admin, vault.address(), oracle.address()).motsu_unwrap();
-    engine.sender(admin).set_markets(perp.address(), Address::repeat_byte(0x77)).motsu_unwrap();
+    engine.sender(admin).set_markets(perp.address(), options).motsu_unwrap();
     engine
         .sender(perp.address())
         .configure_perp_market(
@@ -426,4 +464,119 @@ fn insolvent_account_is_closed_and_its_bad_debt_recorded(
     // Recorded once: nothing is left to liquidate.
     assert!(w.engine.sender(bot).liquidate(account).is_err());
     assert_eq!(w.engine.sender(bot).bad_debt(TOTAL_BAD_DEBT), u(1_900));
+}
+
+/// motsu's fixed block timestamp.
+const NOW: u64 = 1_735_689_600;
+
+#[motsu::test]
+fn option_trades_are_margined_and_expired_series_settle(
+    engine: Contract<RiskEngine>,
+    vault: Contract<MockVault>,
+    oracle: Contract<MockOracle>,
+    perp: Contract<MockPerp>,
+    options: Contract<MockOptions>,
+    admin: Address,
+    alice: Address,
+) {
+    let w = setup_with(&engine, &vault, &oracle, &perp, options.address(), admin);
+    let account = account::account_id(alice, 0);
+    let live = B256::repeat_byte(1);
+    let expired = B256::repeat_byte(2);
+    let market = options.address();
+    w.engine
+        .sender(market)
+        .register_series(live, 7, u(2_000), NOW + 30 * 86_400, true)
+        .motsu_unwrap();
+    w.engine.sender(market).register_series(expired, 7, u(2_000), NOW - 1, true).motsu_unwrap();
+    assert_eq!(
+        w.engine
+            .sender(market)
+            .register_series(live, 7, u(2_000), NOW + 1, true)
+            .motsu_unwrap_err(),
+        err(UnknownSeries { seriesId: live })
+    );
+    w.vault.sender(admin).set_cash(account, wad(100));
+    // A naked short call needs its worst scenario loss (about 480 at 80% vol) plus the add-on.
+    let short = |amount: i128, strict: bool| {
+        w.engine.sender(market).apply_option_trade(
+            alice,
+            account,
+            live,
+            wad(amount),
+            wad(-180),
+            U256::ZERO,
+            strict,
+        )
+    };
+    let refused = short(-1, true).motsu_unwrap_err();
+    assert_eq!(
+        refused[..4],
+        err(InsufficientMargin { account, equity: I256::ZERO, required: U256::ZERO })[..4]
+    );
+    assert_eq!(short(-1, false).motsu_unwrap_err(), err(PriceNotStrict { account }));
+    w.vault.sender(admin).set_cash(account, wad(1_000));
+    assert_eq!(short(-1, true).motsu_unwrap(), (I256::ZERO, I256::ZERO));
+    assert_eq!(w.engine.sender(alice).option_amount(account, live), wad(-1));
+    // The premium was received.
+    assert_eq!(I256::from_raw(w.vault.sender(admin).cash.get(account)), wad(1_180));
+    // A long in the expired series (worth its intrinsic value), then settlement.
+    w.engine
+        .sender(market)
+        .apply_option_trade(alice, account, expired, wad(2), wad(150), U256::ZERO, true)
+        .motsu_unwrap();
+    assert_eq!(w.engine.sender(alice).settle_options(account).motsu_unwrap(), 1);
+    assert_eq!(w.engine.sender(alice).option_amount(account, expired), I256::ZERO);
+    assert_eq!(w.engine.sender(alice).option_amount(account, live), wad(-1));
+    // Paid 150 premium, received 2 x 100 at settlement.
+    assert_eq!(I256::from_raw(w.vault.sender(admin).cash.get(account)), wad(1_230));
+    assert_eq!(options.sender(admin).settled.get(), U256::from(1u8));
+    // Unknown series are refused.
+    let unknown = B256::repeat_byte(9);
+    assert_eq!(
+        w.engine
+            .sender(market)
+            .apply_option_trade(alice, account, unknown, wad(1), I256::ZERO, U256::ZERO, true)
+            .motsu_unwrap_err(),
+        err(UnknownSeries { seriesId: unknown })
+    );
+}
+
+#[motsu::test]
+fn short_option_is_liquidated_through_the_options_hook(
+    engine: Contract<RiskEngine>,
+    vault: Contract<MockVault>,
+    oracle: Contract<MockOracle>,
+    perp: Contract<MockPerp>,
+    options: Contract<MockOptions>,
+    admin: Address,
+    alice: Address,
+    bot: Address,
+) {
+    let w = setup_with(&engine, &vault, &oracle, &perp, options.address(), admin);
+    let account = account::account_id(alice, 0);
+    let live = B256::repeat_byte(1);
+    let market = options.address();
+    w.engine
+        .sender(market)
+        .register_series(live, 7, u(2_000), NOW + 30 * 86_400, true)
+        .motsu_unwrap();
+    w.vault.sender(admin).set_cash(account, wad(2_000));
+    w.engine
+        .sender(market)
+        .apply_option_trade(alice, account, live, wad(-2), wad(-360), U256::ZERO, true)
+        .motsu_unwrap();
+    assert!(!w.engine.sender(bot).is_liquidatable(account).motsu_unwrap());
+    // The account loses most of its cash elsewhere: equity 700 - 2 x 183 < maintenance.
+    w.vault.sender(admin).set_cash(account, wad(700));
+    assert!(w.engine.sender(bot).is_liquidatable(account).motsu_unwrap());
+    let (to_liquidator, _, keys, deltas) =
+        w.engine.sender(bot).preview_liquidation(account).motsu_unwrap();
+    assert_eq!(keys, vec![live]);
+    assert!(deltas[0] > I256::ZERO);
+    let paid = w.engine.sender(bot).liquidate(account).motsu_unwrap();
+    assert_eq!(paid, to_liquidator);
+    assert!(paid >= U256::from(2 * W));
+    let left = w.engine.sender(bot).option_amount(account, live);
+    assert!(left > wad(-2) && left <= I256::ZERO);
 }
