@@ -76,6 +76,17 @@ mod abi {
             }
         }
     }
+    /// PerpMarket's market setup as the contract now exports it
+    /// (`createMarket` became `setMarketParams`), until `abi/PerpMarket.sol`
+    /// is regenerated.
+    pub mod perp_pending {
+        alloy_sol_types::sol! {
+            #![sol(all_derives)]
+            interface PerpMarket {
+                function setMarketParams(uint32 market_id, uint32 feed_id, uint256[11] calldata params) external returns (uint32);
+            }
+        }
+    }
     pub mod mocks {
         alloy_sol_types::sol! {
             #![sol(all_derives)]
@@ -220,7 +231,7 @@ pub struct SandboxProtocol {
     accounts: usize,
     approved: Vec<bool>,
     /// Collateral balances read from the Vault, refreshed for `dirty` accounts.
-    balances: Vec<U256>,
+    balances: Vec<Amount>,
     dirty: std::collections::BTreeSet<AccountId>,
     /// Timestamps of each primary feed's rounds (round id = index + 1).
     rounds: Vec<Vec<u64>>,
@@ -419,46 +430,43 @@ impl Protocol for SandboxProtocol {
         };
         execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
         let cap = wad_f(setup.params.collateral_cap) / U256::from(1_000_000_000_000u64);
-        // Constructors are not part of abi/*.sol: the Vault is moving from
-        // `(admin)` plus `listCollateral` to `(admin, quote, quote_cap)`, so
-        // both shapes are tried.
-        let vault = match self.deploy("Vault", &AdminCtor::constructorCall { admin }) {
-            Ok((vault, e)) => {
-                execs.push(e);
-                let call = abi::vault::IVault::listCollateralCall {
-                    token,
-                    haircut: wad(UNIT),
-                    cap,
-                    feed_id: 0,
-                };
-                execs.push(self.send(OpKind::Setup, admin, vault, &call)?);
-                vault
-            }
-            Err(first) => {
-                let ctor = VaultCtor::constructorCall { admin, quote: token, quote_cap: cap };
-                let (vault, e) = self.deploy("Vault", &ctor).map_err(|second| {
-                    chain(format!("{first}; with (admin, quote, quote_cap): {second}"))
-                })?;
-                execs.push(e);
-                vault
-            }
-        };
+        let (vault, e) = self
+            .deploy("Vault", &VaultCtor::constructorCall { admin, quote: token, quote_cap: cap })?;
+        execs.push(e);
         self.d.vault = vault;
         let (risk, e) =
             self.deploy("RiskEngine", &WiredCtor::constructorCall { admin, a: vault, b: oracle })?;
         execs.push(e);
         self.d.risk_engine = risk;
+        let call = abi::vault::IVault::setRiskEngineCall { risk_engine: risk };
+        execs.push(self.send(OpKind::Setup, admin, vault, &call)?);
         let (perp, e) =
             self.deploy("PerpMarket", &WiredCtor::constructorCall { admin, a: risk, b: oracle })?;
         execs.push(e);
         self.d.perp_market = perp;
         for (u, price) in setup.initial_prices.iter().enumerate() {
-            let call = abi::perp::IPerpMarket::createMarketCall {
+            let units = |usd: f64| wad_f(usd / price);
+            let p = &setup.params;
+            // skew scale, maker fee, taker fee, max open interest, min and
+            // max trade size, max funding velocity and rate, then initial and
+            // maintenance margin rates and the margin rate scale.
+            let params = [
+                units(p.skew_scale_usd),
+                wad_f(p.maker_fee),
+                wad_f(p.taker_fee),
+                units(p.max_open_interest_usd),
+                units(1.0),
+                units(p.max_open_interest_usd / 10.0),
+                wad_f(p.funding_velocity),
+                wad_f(0.1),
+                wad_f(p.initial_margin),
+                wad_f(p.maintenance_margin),
+                units(p.skew_scale_usd),
+            ];
+            let call = abi::perp_pending::PerpMarket::setMarketParamsCall {
+                market_id: 0,
                 feed_id: feed_id(u),
-                skew_scale: wad_f(setup.params.skew_scale_usd / price),
-                maker_fee: wad_f(setup.params.maker_fee),
-                taker_fee: wad_f(setup.params.taker_fee),
-                max_open_interest: wad_f(setup.params.max_open_interest_usd / price),
+                params,
             };
             execs.push(self.send(OpKind::Setup, admin, perp, &call)?);
         }
@@ -477,7 +485,7 @@ impl Protocol for SandboxProtocol {
         }
         self.accounts = setup.accounts;
         self.approved = vec![false; setup.accounts];
-        self.balances = vec![U256::ZERO; setup.accounts];
+        self.balances = vec![0; setup.accounts];
         self.rounds = vec![vec![setup.start_time]; setup.underlyings.len()];
         self.series.clone_from(&setup.series);
         self.recorded = vec![false; setup.series.len()];
@@ -578,22 +586,49 @@ impl Protocol for SandboxProtocol {
         Err(ProtocolError::unsupported("withdraw", "abi/RiskEngine.sol has no withdraw yet"))
     }
 
-    fn lp_deposit(&mut self, _account: AccountId, _amount: Amount) -> Result<Exec, ProtocolError> {
-        Err(ProtocolError::unsupported(
-            "lp_deposit",
-            "abi/Vault.sol has no liquidity-pool deposit yet",
-        ))
+    fn lp_deposit(&mut self, account: AccountId, amount: Amount) -> Result<Exec, ProtocolError> {
+        use abi::mocks::MockErc20::{approveCall, mintCall};
+        let owner = Self::owner(account);
+        let value = U256::from(amount.unsigned_abs());
+        let (admin, token, vault) = (self.admin, self.d.token, self.d.vault);
+        self.sandbox
+            .call(admin, token, &mintCall { to: owner, amount: value })
+            .map_err(chain)?
+            .ok()
+            .map_err(chain)?;
+        if !self.approved.get(account).copied().unwrap_or(true) {
+            self.sandbox
+                .call(owner, token, &approveCall { spender: vault, value: U256::MAX })
+                .map_err(chain)?;
+            self.approved[account] = true;
+        }
+        let call = abi::vault::IVault::lpDepositCall { assets: value, receiver: owner };
+        self.send(OpKind::LpDeposit, owner, vault, &call)
     }
 
-    fn lp_withdraw(
-        &mut self,
-        _account: AccountId,
-        _fraction: Amount,
-    ) -> Result<Exec, ProtocolError> {
-        Err(ProtocolError::unsupported(
-            "lp_withdraw",
-            "abi/Vault.sol has no liquidity-pool redemption yet",
-        ))
+    /// Redemption is two-step: a request, then the redemption once the
+    /// cooldown has passed and while the window is open.
+    fn lp_withdraw(&mut self, account: AccountId, fraction: Amount) -> Result<Exec, ProtocolError> {
+        let owner = Self::owner(account);
+        let vault = self.d.vault;
+        let position = self
+            .sandbox
+            .view(vault, &abi::vault::IVault::lpPositionCall { provider: owner })
+            .map_err(chain)?;
+        let (shares, requested, opens, closes) =
+            (position._0, position._1, position._2, position._3);
+        let now = self.sandbox.block().timestamp;
+        if !requested.is_zero() && opens <= now && now < closes {
+            let call = abi::vault::IVault::lpRedeemCall { shares: requested, receiver: owner };
+            return self.send(OpKind::LpWithdraw, owner, vault, &call);
+        }
+        if !requested.is_zero() && now < opens {
+            return Ok(Exec::reverted(OpKind::LpWithdraw, "redemption cooldown"));
+        }
+        let part = shares * U256::from(fraction.clamp(0, UNIT).unsigned_abs())
+            / U256::from(UNIT.unsigned_abs());
+        let call = abi::vault::IVault::lpRequestRedeemCall { shares: part };
+        self.send(OpKind::LpWithdraw, owner, vault, &call)
     }
 
     fn trade_perp(
@@ -670,9 +705,14 @@ impl Protocol for SandboxProtocol {
         // dirty, so only those are read again.
         for a in std::mem::take(&mut self.dirty) {
             let call = abi::vault::IVault::balanceOfCall { account: Self::account_id(a), token };
-            self.balances[a] = self.sandbox.view(self.d.vault, &call).map_err(chain)?._0;
+            let balance = self.sandbox.view(self.d.vault, &call).map_err(chain)?._0;
+            self.balances[a] = Amount::try_from(balance).unwrap_or(Amount::MAX);
         }
-        let collateral = self.balances.iter().fold(U256::ZERO, |sum, b| sum + b);
+        let collateral: Amount = self.balances.iter().sum();
+        let pool = self
+            .sandbox
+            .view(self.d.vault, &abi::vault::IVault::poolStateCall {})
+            .map_err(chain)?;
         let micro = |v: U256| Amount::try_from(v).unwrap_or(Amount::MAX);
         let mut settlement_prices = Vec::with_capacity(self.series.len());
         for (s, spec) in self.series.iter().enumerate() {
@@ -689,7 +729,14 @@ impl Protocol for SandboxProtocol {
         }
         Ok(ProtocolState {
             vault_tokens: Some(micro(tokens)),
-            total_collateral: Some(micro(collateral)),
+            total_collateral: Some(collateral),
+            pool_assets: Some(micro(pool._0)),
+            lp_share_price: (!pool._1.is_zero())
+                .then(|| micro(pool._2 / U256::from(1_000_000_000_000u64))),
+            insurance_fund: Some(micro(pool._3)),
+            fees: Some(micro(pool._4)),
+            bad_debt: Some(micro(pool._5) + micro(pool._6)),
+            pool_absorbed: Some(micro(pool._6)),
             settlement_prices: Some(settlement_prices),
             ..ProtocolState::default()
         })
