@@ -630,6 +630,12 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             .map(|a| a.account)
             .collect();
         for account in traders {
+            // An account without positions has no requirement: skip the view.
+            let agent = &self.agents[account];
+            let open = agent.perps.iter().any(|p| *p != 0) || agent.options.iter().any(|o| *o != 0);
+            if !open && !self.monitor.contains_key(&account) {
+                continue;
+            }
             let Some(h) = self.health(account)? else { return Ok(()) };
             match (h.liquidatable, self.monitor.contains_key(&account)) {
                 (true, false) => {

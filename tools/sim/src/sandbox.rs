@@ -352,6 +352,33 @@ impl SandboxProtocol {
     }
 }
 
+impl SandboxProtocol {
+    /// `accountHealth` in micro units; `None` when it reverts.
+    fn health_view(&mut self, account: AccountId) -> Option<Health> {
+        let call = abi::risk::IRiskEngine::accountHealthCall { account: Self::account_id(account) };
+        let h = self.sandbox.view(self.d.risk_engine, &call).ok()?;
+        let scale = I256::try_from(1_000_000_000_000i64).ok()?;
+        let equity = i128::try_from(h._0 / scale).ok()?;
+        let micro =
+            |v: U256| Amount::try_from(v / U256::from(1_000_000_000_000u64)).unwrap_or(Amount::MAX);
+        let (initial_margin, maintenance_margin) = (micro(h._1), micro(h._2));
+        Some(Health {
+            equity,
+            initial_margin,
+            maintenance_margin,
+            liquidatable: maintenance_margin > 0 && equity < maintenance_margin,
+        })
+    }
+
+    /// Bad debt recorded by the RiskEngine so far (all keys), micro units;
+    /// `None` when the view is not there.
+    fn total_bad_debt(&mut self) -> Option<Amount> {
+        let call = abi::risk::IRiskEngine::badDebtCall { key: u32::MAX };
+        let v = self.sandbox.view(self.d.risk_engine, &call).ok()?._0;
+        Some(Amount::try_from(v / U256::from(1_000_000_000_000u64)).unwrap_or(Amount::MAX))
+    }
+}
+
 impl Protocol for SandboxProtocol {
     fn kind(&self) -> &'static str {
         "sandbox"
@@ -474,6 +501,9 @@ impl Protocol for SandboxProtocol {
             .deploy("OptionsMarket", &WiredCtor::constructorCall { admin, a: risk, b: oracle })?;
         execs.push(e);
         self.d.options_market = options;
+        let call =
+            abi::risk::IRiskEngine::setMarketsCall { perp_market: perp, options_market: options };
+        execs.push(self.send(OpKind::Setup, admin, risk, &call)?);
         for s in &setup.series {
             let call = abi::options::IOptionsMarket::listSeriesCall {
                 underlying: feed_id(s.underlying),
@@ -582,8 +612,17 @@ impl Protocol for SandboxProtocol {
         self.send(OpKind::Deposit, owner, vault, &call)
     }
 
-    fn withdraw(&mut self, _account: AccountId, _amount: Amount) -> Result<Exec, ProtocolError> {
-        Err(ProtocolError::unsupported("withdraw", "abi/RiskEngine.sol has no withdraw yet"))
+    fn withdraw(&mut self, account: AccountId, amount: Amount) -> Result<Exec, ProtocolError> {
+        let owner = Self::owner(account);
+        let call = abi::risk::IRiskEngine::withdrawCall {
+            account: Self::account_id(account),
+            token: self.d.token,
+            amount: U256::from(amount.unsigned_abs()),
+            to: owner,
+        };
+        self.dirty.insert(account);
+        let risk = self.d.risk_engine;
+        self.send(OpKind::Withdraw, owner, risk, &call)
     }
 
     fn lp_deposit(&mut self, account: AccountId, amount: Amount) -> Result<Exec, ProtocolError> {
@@ -656,8 +695,35 @@ impl Protocol for SandboxProtocol {
         ))
     }
 
-    fn liquidate(&mut self, _l: AccountId, _a: AccountId) -> Result<Exec, ProtocolError> {
-        Err(ProtocolError::unsupported("liquidate", "abi/RiskEngine.sol has no liquidate yet"))
+    fn liquidate(
+        &mut self,
+        liquidator: AccountId,
+        account: AccountId,
+    ) -> Result<Exec, ProtocolError> {
+        let before = self.health_view(account);
+        let debt_before = self.total_bad_debt().unwrap_or(0);
+        let call = abi::risk::IRiskEngine::liquidateCall { account: Self::account_id(account) };
+        let (from, risk) = (Self::owner(liquidator), self.d.risk_engine);
+        let r = self.sandbox.call(from, risk, &call).map_err(chain)?;
+        let mut exec = exec_of(OpKind::Liquidate, &r);
+        self.dirty.insert(account);
+        self.dirty.insert(liquidator);
+        if exec.success() {
+            let bonus = r.decode_return::<abi::risk::IRiskEngine::liquidateCall>().map_or(0, |v| {
+                Amount::try_from(v._0 / U256::from(1_000_000_000_000u64)).unwrap_or(Amount::MAX)
+            });
+            let after = self.health_view(account);
+            let before = before.unwrap_or_default();
+            exec.liquidation = Some(crate::protocol::LiquidationOutcome {
+                closed_notional: 0,
+                bonus,
+                bad_debt: self.total_bad_debt().unwrap_or(0) - debt_before,
+                equity_before: before.equity,
+                health_before: before.ratio().unwrap_or(0),
+                health_after: after.and_then(|h| h.ratio()),
+            });
+        }
+        Ok(exec)
     }
 
     /// Records the settlement price from the first round at or after expiry
@@ -692,8 +758,9 @@ impl Protocol for SandboxProtocol {
         Ok(exec)
     }
 
-    fn health(&mut self, _a: AccountId) -> Result<Health, ProtocolError> {
-        Err(ProtocolError::unsupported("health", "abi/RiskEngine.sol has no health view yet"))
+    /// A health view that reverts (no usable price) reads as not liquidatable.
+    fn health(&mut self, account: AccountId) -> Result<Health, ProtocolError> {
+        Ok(self.health_view(account).unwrap_or_default())
     }
 
     fn state(&mut self) -> Result<ProtocolState, ProtocolError> {
@@ -735,7 +802,7 @@ impl Protocol for SandboxProtocol {
                 .then(|| micro(pool._2 / U256::from(1_000_000_000_000u64))),
             insurance_fund: Some(micro(pool._3)),
             fees: Some(micro(pool._4)),
-            bad_debt: Some(micro(pool._5) + micro(pool._6)),
+            bad_debt: self.total_bad_debt(),
             pool_absorbed: Some(micro(pool._6)),
             settlement_prices: Some(settlement_prices),
             ..ProtocolState::default()
