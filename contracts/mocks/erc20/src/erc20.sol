@@ -1,8 +1,4 @@
-function totalSupply() external view returns (uint256);
-function balanceOf(address account) external view returns (uint256);
 function transfer(address to, uint256 value) external returns (bool);
-function allowance(address owner, address spender) external view returns (uint256);
-function approve(address spender, uint256 value) external returns (bool);
 function transferFrom(address from, address to, uint256 value) external returns (bool);
 /// Tokens moved (ERC-20).
 event Transfer(address indexed from, address indexed to, uint256 value);

@@ -1,6 +1,6 @@
-//! Prints the mock token's Solidity interface (`export-abi`). The SDK does not
-//! print the methods of implemented traits, so the ERC-20 surface is declared
-//! here.
+//! Prints the mock token's Solidity interface (`export-abi`). `transfer` and
+//! `transferFrom` are served by the fallback (so that a test can make them
+//! return nothing), which the SDK does not print, so they are declared here.
 fn main() {
     bulwark_common::abi::print::<bulwark_mock_erc20::MockErc20>(&[(
         "IMockErc20",
