@@ -387,8 +387,6 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
-
         /// Invariant 3: a liquidation never lowers the health ratio and never
         /// pays more than the account's equity; it reaches its target or
         /// closes everything.
