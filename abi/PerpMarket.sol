@@ -49,16 +49,43 @@ interface IRoles  {
 }
 
 interface IPerpMarket is IRoles  {
-    function createMarket(uint32 feed_id, uint256 skew_scale, uint256 maker_fee, uint256 taker_fee, uint256 max_open_interest) external returns (uint32);
+    function setMarketParams(uint32 market_id, uint32 feed_id, uint256[11] calldata params) external returns (uint32);
 
-    function fillPrice(uint32 market_id, uint256 oracle_price, int256 size_delta) external view returns (uint256);
+    function trade(uint256 account, uint32 market_id, int256 size_delta, uint256 acceptable_price) external returns (uint256);
+
+    function onLiquidationClose(uint256 account, uint32 market_id, int256 size_before, int256 size_delta, uint256 oracle_price) external returns (uint256, int256);
+
+    function fundingIndexes(uint32[] memory market_ids) external view returns (int256[] memory);
+
+    function quote(uint32 market_id, int256 size_delta) external view returns (uint256, uint256, uint256, int256, int256, uint256, uint256);
 
     function marketCount() external view returns (uint32);
 
     /// No market with this id.
     error MarketNotFound(uint32 marketId);
-    /// A market parameter is outside its hard bounds.
-    error InvalidMarketParams(uint32 marketId);
-    /// A perp market was created.
-    event MarketCreated(uint32 indexed marketId, uint32 indexed feedId, uint256 skewScale, uint256 makerFee, uint256 takerFee, uint256 maxOpenInterest);
+    /// A market parameter is outside its hard bounds. `field`: 1 feedId (zero), 2 skewScale,
+    /// 3 makerFee (above takerFee), 4 takerFee, 5 maxOpenInterest, 6 minTradeSize,
+    /// 7 maxTradeSize (below minTradeSize or above maxOpenInterest), 8 maxFundingVelocity,
+    /// 9 maxFundingRate. README.md lists the bounds.
+    error InvalidMarketParams(uint32 marketId, uint8 field);
+    /// The fill is worse than the trader's limit: above it for a buy, below it for a sell.
+    error AcceptablePriceExceeded(uint256 fillPrice, uint256 acceptablePrice);
+    /// The trade is zero, or adds risk with |sizeDelta| outside the market's [minTradeSize, maxTradeSize].
+    error TradeSizeOutOfBounds(uint32 marketId, int256 sizeDelta);
+    /// The side that grows (long if `long`) would reach `openInterest`, above the market's maxOpenInterest.
+    error OpenInterestCapExceeded(uint32 marketId, bool long, uint256 openInterest);
+    /// A price, size or funding value left its range (fill price at or below zero, overflow).
+    error ValueOutOfRange(uint32 marketId);
+    /// Only the wired RiskEngine may call this hook.
+    error NotRiskEngine(address caller);
+    /// A market was created or its parameters changed. `params`: skewScale, makerFee, takerFee,
+    /// maxOpenInterest, minTradeSize, maxTradeSize, maxFundingVelocity, maxFundingRate, then the
+    /// margin parameters handed to RiskEngine: initialMarginRate, maintenanceMarginRate,
+    /// marginRateScale. Funding was brought to now first: `fundingRate` and `fundingIndex` hold from here.
+    event MarketParamsSet(uint32 indexed marketId, uint32 indexed feedId, uint256[11] params, int256 fundingRate, int256 fundingIndex);
+    /// A position changed by `sizeDelta` from `sizeBefore` at `fillPrice`, paying `fee`. Funding was
+    /// brought to now first (a funding update: `fundingRate` per day, positive = longs pay; `fundingIndex`)
+    /// and RiskEngine settled the position against `fundingIndex` (it paid sizeBefore * (fundingIndex -
+    /// its snapshot)). `liquidation`: a forced close by RiskEngine (no fee here; RiskEngine charges the penalty).
+    event PerpTraded(uint256 indexed account, uint32 indexed marketId, int256 sizeBefore, int256 sizeDelta, uint256 fillPrice, uint256 fee, int256 fundingRate, int256 fundingIndex, bool liquidation);
 }

@@ -174,16 +174,14 @@ impl PerpMarket {
         acceptable_price: U256,
     ) -> Result<U256, Vec<u8>> {
         let delta = to_i128(size_delta).unwrap_or_default();
-        let fail = |this: &Self, e: TradeError| {
-            this.trade_error(market_id, e, delta, narrow(acceptable_price))
-        };
+        let fail = |e: TradeError| trade_error(market_id, e, delta, narrow(acceptable_price));
         if delta == 0 {
-            return Err(fail(self, TradeError::TradeSize));
+            return Err(fail(TradeError::TradeSize));
         }
         let Prepared { params, open_interest, price: _, strict, quote } =
             self.prepare(market_id, delta)?;
         logic::check_acceptable_price(delta, quote.fill_price, narrow(acceptable_price))
-            .map_err(|e| fail(self, e))?;
+            .map_err(fail)?;
         let risk_engine = self.risk_engine.get();
         let caller = self.vm().msg_sender();
         let size_before = IRiskEngine::new(risk_engine)
@@ -199,12 +197,12 @@ impl PerpMarket {
                 strict,
             )
             .map_err(|e| revert_data(risk_engine, e))?;
-        let size_before = to_i128(size_before).ok_or_else(|| fail(self, TradeError::Arithmetic))?;
+        let size_before = to_i128(size_before).ok_or_else(|| fail(TradeError::Arithmetic))?;
         if logic::adds_risk(size_before, delta) {
             self.roles.when_not_paused()?;
         }
         logic::check_trade_size(size_before, delta, params.min_trade_size, params.max_trade_size)
-            .map_err(|e| fail(self, e))?;
+            .map_err(fail)?;
         self.finish(account, market_id, &params, open_interest, size_before, delta, &quote, false)?;
         Ok(U256::from(quote.fill_price))
     }
@@ -237,8 +235,10 @@ impl PerpMarket {
         let now = self.vm().block_timestamp();
         let price = narrow(oracle_price);
         let range = || -> Vec<u8> { Error::from(ValueOutOfRange { marketId: market_id }).into() };
-        let (before, delta) = (to_i128(size_before).ok_or_else(range)?, to_i128(size_delta).ok_or_else(range)?);
-        let quote = logic::quote(&params, open_interest, funding, price, delta, now).map_err(|_| range())?;
+        let (before, delta) =
+            (to_i128(size_before).ok_or_else(range)?, to_i128(size_delta).ok_or_else(range)?);
+        let quote = logic::quote(&params, open_interest, funding, price, delta, now)
+            .map_err(|_| range())?;
         let quote = logic::Quote { fee: 0, ..quote };
         self.finish(account, market_id, &params, open_interest, before, delta, &quote, true)?;
         Ok((U256::from(quote.fill_price), int(quote.funding.index)))
@@ -294,7 +294,6 @@ impl PerpMarket {
     pub fn market_count(&self) -> u32 {
         self.market_count.get().to()
     }
-
 }
 
 /// What a trade decides before RiskEngine applies it.
@@ -315,7 +314,7 @@ impl PerpMarket {
         let (open_interest, funding) = self.state(market_id);
         let now = self.vm().block_timestamp();
         let quote = logic::quote(&params, open_interest, funding, price, size_delta, now)
-            .map_err(|e| self.trade_error(market_id, e, size_delta, 0))?;
+            .map_err(|e| trade_error(market_id, e, size_delta, 0))?;
         Ok(Prepared { params, open_interest, price, strict, quote })
     }
 
@@ -397,7 +396,7 @@ impl PerpMarket {
         let (open_interest, funding) = self.state(market_id);
         let now = self.vm().block_timestamp();
         logic::accrue_funding(funding, skew(&open_interest), &params, price, now)
-            .map_err(|e| self.trade_error(market_id, e, 0, 0))
+            .map_err(|e| trade_error(market_id, e, 0, 0))
     }
 
     /// The price a trade of `size_delta` uses and whether it is strict: the
@@ -415,8 +414,9 @@ impl PerpMarket {
     /// The OracleAdapter's price of `feed_id` for `usage`, as `u128`.
     fn oracle_price(&self, feed_id: u32, usage: u8) -> Result<u128, Vec<u8>> {
         let oracle = self.oracle.get();
-        let price =
-            IOracleAdapter::new(oracle).price(self, feed_id, usage).map_err(|e| revert_data(oracle, e))?;
+        let price = IOracleAdapter::new(oracle)
+            .price(self, feed_id, usage)
+            .map_err(|e| revert_data(oracle, e))?;
         Ok(narrow(price))
     }
 
@@ -438,7 +438,7 @@ impl PerpMarket {
         let cap = if liquidation { None } else { Some(params.max_open_interest) };
         let open_interest = open_interest
             .apply(size_before, size_delta, cap)
-            .map_err(|e| self.trade_error(market_id, e, size_delta, 0))?;
+            .map_err(|e| trade_error(market_id, e, size_delta, 0))?;
         self.store(market_id, open_interest, quote.funding);
         log(
             self.vm(),
@@ -456,32 +456,33 @@ impl PerpMarket {
         );
         Ok(())
     }
+}
 
-    /// The Solidity error for a [`TradeError`] in market `market_id`.
-    fn trade_error(
-        &self,
-        market_id: u32,
-        error: TradeError,
-        size_delta: i128,
-        acceptable_price: u128,
-    ) -> Vec<u8> {
-        match error {
-            TradeError::Arithmetic => Error::from(ValueOutOfRange { marketId: market_id }),
-            TradeError::AcceptablePrice { fill_price } => Error::from(AcceptablePriceExceeded {
-                fillPrice: U256::from(fill_price),
-                acceptablePrice: U256::from(acceptable_price),
-            }),
-            TradeError::TradeSize => {
-                Error::from(TradeSizeOutOfBounds { marketId: market_id, sizeDelta: int(size_delta) })
-            }
-            TradeError::OpenInterestCap { long, open_interest } => Error::from(OpenInterestCapExceeded {
+/// The Solidity error for a [`TradeError`] in market `market_id`.
+fn trade_error(
+    market_id: u32,
+    error: TradeError,
+    size_delta: i128,
+    acceptable_price: u128,
+) -> Vec<u8> {
+    match error {
+        TradeError::Arithmetic => Error::from(ValueOutOfRange { marketId: market_id }),
+        TradeError::AcceptablePrice { fill_price } => Error::from(AcceptablePriceExceeded {
+            fillPrice: U256::from(fill_price),
+            acceptablePrice: U256::from(acceptable_price),
+        }),
+        TradeError::TradeSize => {
+            Error::from(TradeSizeOutOfBounds { marketId: market_id, sizeDelta: int(size_delta) })
+        }
+        TradeError::OpenInterestCap { long, open_interest } => {
+            Error::from(OpenInterestCapExceeded {
                 marketId: market_id,
                 long,
                 openInterest: U256::from(open_interest),
-            }),
+            })
         }
-        .into()
     }
+    .into()
 }
 
 /// [`InvalidMarketParams`] for `field` of market `market_id`.

@@ -148,9 +148,20 @@ impl From<MathError> for TradeError {
 ///
 /// # Errors
 /// [`TradeError::Arithmetic`] on overflow or a fill price at or below zero.
-pub fn fill_price(oracle_price: u128, skew: i128, size_delta: i128, skew_scale: u128) -> Result<u128, TradeError> {
-    let twice_average_skew = skew.checked_mul(2).and_then(|s| s.checked_add(size_delta)).ok_or(TradeError::Arithmetic)?;
-    let twice_scale = skew_scale.checked_mul(2).and_then(|s| i128::try_from(s).ok()).ok_or(TradeError::Arithmetic)?;
+pub fn fill_price(
+    oracle_price: u128,
+    skew: i128,
+    size_delta: i128,
+    skew_scale: u128,
+) -> Result<u128, TradeError> {
+    let twice_average_skew = skew
+        .checked_mul(2)
+        .and_then(|s| s.checked_add(size_delta))
+        .ok_or(TradeError::Arithmetic)?;
+    let twice_scale = skew_scale
+        .checked_mul(2)
+        .and_then(|s| i128::try_from(s).ok())
+        .ok_or(TradeError::Arithmetic)?;
     let price = i128::try_from(oracle_price).map_err(|_| TradeError::Arithmetic)?;
     let rounding = if size_delta > 0 { Rounding::Up } else { Rounding::Down };
     let premium = mul_div_signed(price, twice_average_skew, twice_scale, rounding)?;
@@ -167,8 +178,13 @@ pub fn fill_price(oracle_price: u128, skew: i128, size_delta: i128, skew_scale: 
 ///
 /// # Errors
 /// [`TradeError::AcceptablePrice`].
-pub fn check_acceptable_price(size_delta: i128, fill_price: u128, acceptable_price: u128) -> Result<(), TradeError> {
-    let worse = if size_delta > 0 { fill_price > acceptable_price } else { fill_price < acceptable_price };
+pub fn check_acceptable_price(
+    size_delta: i128,
+    fill_price: u128,
+    acceptable_price: u128,
+) -> Result<(), TradeError> {
+    let worse =
+        if size_delta > 0 { fill_price > acceptable_price } else { fill_price < acceptable_price };
     if worse {
         Err(TradeError::AcceptablePrice { fill_price })
     } else {
@@ -191,7 +207,13 @@ pub fn maker_taker_split(skew: i128, size_delta: i128) -> (u128, u128) {
 ///
 /// # Errors
 /// [`TradeError::Arithmetic`] on overflow.
-pub fn trade_fee(skew: i128, size_delta: i128, fill_price: u128, maker_fee: u128, taker_fee: u128) -> Result<u128, TradeError> {
+pub fn trade_fee(
+    skew: i128,
+    size_delta: i128,
+    fill_price: u128,
+    maker_fee: u128,
+    taker_fee: u128,
+) -> Result<u128, TradeError> {
     let (maker, taker) = maker_taker_split(skew, size_delta);
     let part = |size: u128, rate: u128| -> Result<u128, MathError> {
         mul_div(mul_div(size, fill_price, WAD, Rounding::Up)?, rate, WAD, Rounding::Up)
@@ -211,7 +233,12 @@ pub fn adds_risk(size_before: i128, size_delta: i128) -> bool {
 ///
 /// # Errors
 /// [`TradeError::TradeSize`].
-pub fn check_trade_size(size_before: i128, size_delta: i128, min_size: u128, max_size: u128) -> Result<(), TradeError> {
+pub fn check_trade_size(
+    size_before: i128,
+    size_delta: i128,
+    min_size: u128,
+    max_size: u128,
+) -> Result<(), TradeError> {
     let size = size_delta.unsigned_abs();
     let in_bounds = (min_size..=max_size).contains(&size);
     if size == 0 || (adds_risk(size_before, size_delta) && !in_bounds) {
@@ -251,15 +278,26 @@ impl OpenInterest {
     /// [`TradeError::OpenInterestCap`]; [`TradeError::Arithmetic`] when
     /// `size_before` is not part of the open interest (a side would go
     /// negative) or on overflow.
-    pub fn apply(self, size_before: i128, size_delta: i128, cap: Option<u128>) -> Result<OpenInterest, TradeError> {
+    pub fn apply(
+        self,
+        size_before: i128,
+        size_delta: i128,
+        cap: Option<u128>,
+    ) -> Result<OpenInterest, TradeError> {
         let after = size_before.checked_add(size_delta).ok_or(TradeError::Arithmetic)?;
-        let side = |total: u128, before: u128, after: u128, long: bool| -> Result<u128, TradeError> {
-            let moved = total.checked_sub(before).and_then(|t| t.checked_add(after)).ok_or(TradeError::Arithmetic)?;
-            match cap {
-                Some(cap) if after > before && moved > cap => Err(TradeError::OpenInterestCap { long, open_interest: moved }),
-                _ => Ok(moved),
-            }
-        };
+        let side =
+            |total: u128, before: u128, after: u128, long: bool| -> Result<u128, TradeError> {
+                let moved = total
+                    .checked_sub(before)
+                    .and_then(|t| t.checked_add(after))
+                    .ok_or(TradeError::Arithmetic)?;
+                match cap {
+                    Some(cap) if after > before && moved > cap => {
+                        Err(TradeError::OpenInterestCap { long, open_interest: moved })
+                    }
+                    _ => Ok(moved),
+                }
+            };
         let long_part = |size: i128| if size > 0 { size.unsigned_abs() } else { 0 };
         let short_part = |size: i128| if size < 0 { size.unsigned_abs() } else { 0 };
         Ok(OpenInterest {
@@ -286,11 +324,16 @@ pub struct Funding {
 ///
 /// # Errors
 /// [`TradeError::Arithmetic`] for a zero or oversized skew scale.
-pub fn funding_velocity(skew: i128, skew_scale: u128, max_velocity: u128) -> Result<i128, TradeError> {
+pub fn funding_velocity(
+    skew: i128,
+    skew_scale: u128,
+    max_velocity: u128,
+) -> Result<i128, TradeError> {
     let scale = i128::try_from(skew_scale).map_err(|_| TradeError::Arithmetic)?;
     let velocity = i128::try_from(max_velocity).map_err(|_| TradeError::Arithmetic)?;
     let clamped = skew.clamp(-scale, scale);
-    let magnitude = mul_div(clamped.unsigned_abs(), velocity.unsigned_abs(), skew_scale, Rounding::Down)?;
+    let magnitude =
+        mul_div(clamped.unsigned_abs(), velocity.unsigned_abs(), skew_scale, Rounding::Down)?;
     // magnitude <= max_velocity, which fits an i128.
     let magnitude = i128::try_from(magnitude).map_err(|_| TradeError::Arithmetic)?;
     Ok(if clamped < 0 { -magnitude } else { magnitude })
@@ -333,25 +376,36 @@ pub fn accrue_funding(
     let limit = if velocity > 0 { max_rate } else { -max_rate };
     // The rate reaches its bound within the interval iff |v T| > |limit - r0| * DAY.
     let gap = limit.checked_sub(start).ok_or(ARITH)?;
-    let clamped = velocity != 0 && drift.unsigned_abs() > gap.unsigned_abs().checked_mul(DAY.into()).ok_or(ARITH)?;
+    let clamped = velocity != 0
+        && drift.unsigned_abs() > gap.unsigned_abs().checked_mul(DAY.into()).ok_or(ARITH)?;
     let (rate, area) = if clamped {
         // The triangle above (or below) the bound that the linear path would add.
         // Rounded so that the area (flat - excess for v > 0, flat + excess for v < 0) rounds up.
         let excess_rounding = if velocity > 0 { Rounding::Down } else { Rounding::Up };
         let gap_squared = gap.unsigned_abs().checked_mul(gap.unsigned_abs()).ok_or(ARITH)?;
-        let excess = mul_div(gap_squared, DAY.into(), 2 * velocity.unsigned_abs(), excess_rounding)?;
+        let excess =
+            mul_div(gap_squared, DAY.into(), 2 * velocity.unsigned_abs(), excess_rounding)?;
         let excess = i128::try_from(excess).map_err(|_| ARITH)?;
         let flat = limit.checked_mul(elapsed).ok_or(ARITH)?;
         let area = if velocity > 0 { flat.checked_sub(excess) } else { flat.checked_add(excess) };
         (limit, area.ok_or(ARITH)?)
     } else {
-        let rate = start.checked_add(mul_div_signed(velocity, elapsed, day, Rounding::Down)?).ok_or(ARITH)?;
+        let rate = start
+            .checked_add(mul_div_signed(velocity, elapsed, day, Rounding::Down)?)
+            .ok_or(ARITH)?;
         let ramp = mul_div_signed(drift, elapsed, 2 * day, Rounding::Up)?;
-        (rate.clamp(-max_rate, max_rate), start.checked_mul(elapsed).and_then(|a| a.checked_add(ramp)).ok_or(ARITH)?)
+        (
+            rate.clamp(-max_rate, max_rate),
+            start.checked_mul(elapsed).and_then(|a| a.checked_add(ramp)).ok_or(ARITH)?,
+        )
     };
     let price = i128::try_from(price).map_err(|_| ARITH)?;
     let delta = mul_div_signed(area, price, day * SIGNED_WAD, Rounding::Up)?;
-    Ok(Funding { rate, index: state.index.checked_add(delta).ok_or(ARITH)?, time: now.max(state.time) })
+    Ok(Funding {
+        rate,
+        index: state.index.checked_add(delta).ok_or(ARITH)?,
+        time: now.max(state.time),
+    })
 }
 
 /// Funding a position owes since its snapshot: `size * (index - snapshot)`
@@ -456,7 +510,12 @@ pub fn pack_params(p: &MarketParams) -> [Word; 3] {
     [
         [scale_low, scale_high, cap_low, cap_high],
         [max_low, max_high, min_low, (u64::from(p.feed_id) << 32) | (min_high & 0xffff_ffff)],
-        [p.maker_fee as u64, p.taker_fee as u64, p.max_funding_velocity as u64, p.max_funding_rate as u64],
+        [
+            p.maker_fee as u64,
+            p.taker_fee as u64,
+            p.max_funding_velocity as u64,
+            p.max_funding_rate as u64,
+        ],
     ]
 }
 
@@ -498,7 +557,10 @@ pub fn pack_state(open_interest: OpenInterest, funding: Funding) -> [Word; 2] {
 pub fn unpack_state(words: &[Word; 2]) -> (OpenInterest, Funding) {
     let [open_interest, funding] = words;
     (
-        OpenInterest { long: join(open_interest[0], open_interest[1]), short: join(open_interest[2], open_interest[3]) },
+        OpenInterest {
+            long: join(open_interest[0], open_interest[1]),
+            short: join(open_interest[2], open_interest[3]),
+        },
         Funding {
             // Two's complement reinterpretations, exact.
             index: join(funding[0], funding[1]) as i128,

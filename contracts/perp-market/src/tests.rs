@@ -34,7 +34,14 @@ unsafe impl TopLevelStorage for MockOracle {}
 
 #[public]
 impl MockOracle {
-    pub fn set(&mut self, strict: U256, low: U256, high: U256, strict_usable: bool, lenient_usable: bool) {
+    pub fn set(
+        &mut self,
+        strict: U256,
+        low: U256,
+        high: U256,
+        strict_usable: bool,
+        lenient_usable: bool,
+    ) {
         self.strict_price.set(strict);
         self.low_price.set(low);
         self.high_price.set(high);
@@ -80,7 +87,7 @@ unsafe impl TopLevelStorage for MockRiskEngine {}
 
 #[public]
 impl MockRiskEngine {
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments, clippy::unnecessary_wraps)]
     pub fn configure_perp_market(
         &mut self,
         market_id: u32,
@@ -109,7 +116,8 @@ impl MockRiskEngine {
         strict_price: bool,
     ) -> Result<I256, Vec<u8>> {
         let before = self.sizes.get(account);
-        let adds = logic::adds_risk(i128::try_from(before).unwrap(), i128::try_from(size_delta).unwrap());
+        let adds =
+            logic::adds_risk(i128::try_from(before).unwrap(), i128::try_from(size_delta).unwrap());
         if adds && !strict_price {
             return Err(b"PriceNotUsable".to_vec());
         }
@@ -213,7 +221,10 @@ fn create_market_stores_params_and_configures_risk_engine(
     }));
     // The stored parameters price as configured: 2000 * (1 + 1 / 2e6), taker 5 bp.
     let quote = perp.sender(admin).quote(1, wad(1)).motsu_unwrap();
-    assert_eq!((quote.0, quote.1), (U256::from(2000 * W + W / 1000), U256::from(W + W / 2_000_000)));
+    assert_eq!(
+        (quote.0, quote.1),
+        (U256::from(2000 * W + W / 1000), U256::from(W + W / 2_000_000))
+    );
     assert_eq!(create_eth(&perp, admin).motsu_unwrap(), 2);
 }
 
@@ -242,7 +253,10 @@ fn parameters_are_admin_only_and_bounded(
         perp.sender(admin).set_market_params(1, 7, huge).motsu_unwrap_err(),
         err(Error::from(InvalidMarketParams { marketId: 1, field: ParamField::SkewScale as u8 }))
     );
-    assert_eq!(perp.sender(mallory).set_market_params(1, 7, eth_params()).motsu_unwrap_err(), unauthorized);
+    assert_eq!(
+        perp.sender(mallory).set_market_params(1, 7, eth_params()).motsu_unwrap_err(),
+        unauthorized
+    );
     assert_eq!(
         perp.sender(admin).set_market_params(9, 7, eth_params()).motsu_unwrap_err(),
         err(Error::from(MarketNotFound { marketId: 9 }))
@@ -261,7 +275,10 @@ fn parameters_are_admin_only_and_bounded(
     assert_eq!(risk.sender(admin).configured_margin.get(), U256::from(W / 20));
     assert_eq!(risk.sender(admin).configured_skew_scale.get(), u(2_000_000));
     let quote = perp.sender(admin).quote(1, wad(4)).motsu_unwrap();
-    assert_eq!((quote.0, quote.1), (U256::from(2000 * W + 2 * W / 1000), U256::from(8 * W + 8 * W / 1_000_000)));
+    assert_eq!(
+        (quote.0, quote.1),
+        (U256::from(2000 * W + 2 * W / 1000), U256::from(8 * W + 8 * W / 1_000_000))
+    );
 }
 
 #[motsu::test]
@@ -279,7 +296,15 @@ fn opening_trade_fills_with_premium_and_updates_open_interest(
     let quote = perp.sender(alice).quote(1, wad(100)).motsu_unwrap();
     assert_eq!(
         quote,
-        (fill, U256::from(100 * W + 5 * W / 1000), u(2000), I256::ZERO, I256::ZERO, U256::ZERO, U256::ZERO)
+        (
+            fill,
+            U256::from(100 * W + 5 * W / 1000),
+            u(2000),
+            I256::ZERO,
+            I256::ZERO,
+            U256::ZERO,
+            U256::ZERO
+        )
     );
     assert_eq!(perp.sender(alice).trade(account, 1, wad(100), fill).motsu_unwrap(), fill);
     assert_eq!(risk.sender(admin).last_fill.get(), fill);
@@ -319,29 +344,48 @@ fn acceptable_price_and_size_limits_are_enforced(
     let account = U256::from(1);
     assert_eq!(
         perp.sender(alice).trade(account, 1, wad(100), fill - U256::from(1)).motsu_unwrap_err(),
-        err(Error::from(AcceptablePriceExceeded { fillPrice: fill, acceptablePrice: fill - U256::from(1) }))
+        err(Error::from(AcceptablePriceExceeded {
+            fillPrice: fill,
+            acceptablePrice: fill - U256::from(1)
+        }))
     );
     // A sell fills at 2000 * (1 - 100 / 2e6) = 1999.9: a limit above it reverts.
     let sell_fill = U256::from(1999 * W + 9 * W / 10);
     assert_eq!(
-        perp.sender(alice).trade(account, 1, wad(-100), sell_fill + U256::from(1)).motsu_unwrap_err(),
+        perp.sender(alice)
+            .trade(account, 1, wad(-100), sell_fill + U256::from(1))
+            .motsu_unwrap_err(),
         err(Error::from(AcceptablePriceExceeded {
             fillPrice: sell_fill,
             acceptablePrice: sell_fill + U256::from(1)
         }))
     );
-    let size_error = |delta: I256| err(Error::from(TradeSizeOutOfBounds { marketId: 1, sizeDelta: delta }));
-    assert_eq!(perp.sender(alice).trade(account, 1, I256::ZERO, U256::MAX).motsu_unwrap_err(), size_error(I256::ZERO));
-    assert_eq!(perp.sender(alice).trade(account, 1, wad(501), U256::MAX).motsu_unwrap_err(), size_error(wad(501)));
+    let size_error =
+        |delta: I256| err(Error::from(TradeSizeOutOfBounds { marketId: 1, sizeDelta: delta }));
+    assert_eq!(
+        perp.sender(alice).trade(account, 1, I256::ZERO, U256::MAX).motsu_unwrap_err(),
+        size_error(I256::ZERO)
+    );
+    assert_eq!(
+        perp.sender(alice).trade(account, 1, wad(501), U256::MAX).motsu_unwrap_err(),
+        size_error(wad(501))
+    );
     let dust = I256::try_from(W / 1000).unwrap();
-    assert_eq!(perp.sender(alice).trade(account, 1, dust, U256::MAX).motsu_unwrap_err(), size_error(dust));
+    assert_eq!(
+        perp.sender(alice).trade(account, 1, dust, U256::MAX).motsu_unwrap_err(),
+        size_error(dust)
+    );
     // Open-interest cap 1,000 per side.
     for i in 0..2 {
         perp.sender(alice).trade(U256::from(10 + i), 1, wad(500), U256::MAX).motsu_unwrap();
     }
     assert_eq!(
         perp.sender(alice).trade(account, 1, wad(1), U256::MAX).motsu_unwrap_err(),
-        err(Error::from(OpenInterestCapExceeded { marketId: 1, long: true, openInterest: u(1_001) }))
+        err(Error::from(OpenInterestCapExceeded {
+            marketId: 1,
+            long: true,
+            openInterest: u(1_001)
+        }))
     );
     // Reducing a position leaves dust below the minimum: allowed.
     perp.sender(alice).trade(U256::from(10), 1, -wad(500) + dust, U256::ZERO).motsu_unwrap();
@@ -381,7 +425,10 @@ fn stale_price_stops_opening_but_not_closing(
     oracle.sender(admin).set(u(2000), u(1990), u(2010), false, false);
     let none = perp.sender(alice).trade(long, 1, wad(-1), U256::ZERO).motsu_unwrap_err();
     assert_eq!(none, stale_error(oracle_usage::REDUCE_RISK_LOW));
-    assert_eq!(perp.sender(alice).funding_indexes(vec![1]).motsu_unwrap_err(), stale_error(oracle_usage::REDUCE_RISK_LOW));
+    assert_eq!(
+        perp.sender(alice).funding_indexes(vec![1]).motsu_unwrap_err(),
+        stale_error(oracle_usage::REDUCE_RISK_LOW)
+    );
 }
 
 #[motsu::test]
@@ -398,7 +445,10 @@ fn pause_stops_risk_but_not_reduction(
     perp.sender(admin).roles.pause().motsu_unwrap();
     let paused: Vec<u8> = roles::Error::from(roles::ContractPaused {}).into();
     assert_eq!(perp.sender(alice).trade(account, 1, wad(1), U256::MAX).motsu_unwrap_err(), paused);
-    assert_eq!(perp.sender(alice).trade(account, 1, wad(-11), U256::ZERO).motsu_unwrap_err(), paused);
+    assert_eq!(
+        perp.sender(alice).trade(account, 1, wad(-11), U256::ZERO).motsu_unwrap_err(),
+        paused
+    );
     perp.sender(alice).trade(account, 1, wad(-10), U256::ZERO).motsu_unwrap();
     assert_eq!(state_of(&perp).0, U256::ZERO);
 }
@@ -415,12 +465,16 @@ fn liquidation_close_is_risk_engine_only_and_moves_open_interest(
     let account = U256::from(5);
     perp.sender(alice).trade(account, 1, wad(200), U256::MAX).motsu_unwrap();
     assert_eq!(
-        perp.sender(alice).on_liquidation_close(account, 1, wad(200), wad(-50), u(1500)).motsu_unwrap_err(),
+        perp.sender(alice)
+            .on_liquidation_close(account, 1, wad(200), wad(-50), u(1500))
+            .motsu_unwrap_err(),
         err(Error::from(NotRiskEngine { caller: alice }))
     );
     // 1500 * (1 + (400 - 50) / 2e6) = 1500.2625, no fee.
-    let (fill, index) =
-        perp.sender(risk.address()).on_liquidation_close(account, 1, wad(200), wad(-50), u(1500)).motsu_unwrap();
+    let (fill, index) = perp
+        .sender(risk.address())
+        .on_liquidation_close(account, 1, wad(200), wad(-50), u(1500))
+        .motsu_unwrap();
     assert_eq!((fill, index), (U256::from(1_500_262_500_000_000_000_000u128), I256::ZERO));
     let state = state_of(&perp);
     assert_eq!((state.0, state.2), (u(150), wad(150)));
@@ -437,7 +491,9 @@ fn liquidation_close_is_risk_engine_only_and_moves_open_interest(
     }));
     // A size that is not in the open interest is refused.
     assert_eq!(
-        perp.sender(risk.address()).on_liquidation_close(account, 1, wad(-500), wad(500), u(1500)).motsu_unwrap_err(),
+        perp.sender(risk.address())
+            .on_liquidation_close(account, 1, wad(-500), wad(500), u(1500))
+            .motsu_unwrap_err(),
         err(Error::from(ValueOutOfRange { marketId: 1 }))
     );
 }
@@ -455,7 +511,15 @@ fn zero_size_quote_is_the_mark_price_with_funding(
     // Mark price 2000 * (1 + 400 / 1e6) = 2000.8, no fee; funding state at now.
     assert_eq!(
         perp.sender(admin).quote(1, I256::ZERO).motsu_unwrap(),
-        (U256::from(2000 * W + 8 * W / 10), U256::ZERO, u(2000), I256::ZERO, I256::ZERO, u(400), U256::ZERO)
+        (
+            U256::from(2000 * W + 8 * W / 10),
+            U256::ZERO,
+            u(2000),
+            I256::ZERO,
+            I256::ZERO,
+            u(400),
+            U256::ZERO
+        )
     );
     assert_eq!(
         perp.sender(admin).quote(2, I256::ZERO).motsu_unwrap_err(),

@@ -29,10 +29,13 @@ fn wad(units: i128) -> i128 {
     units * SW
 }
 
+/// Puts one field of the parameters out of bounds.
+type Breaker = fn(&mut MarketParams);
+
 #[test]
 fn params_bounds_name_the_field() {
     assert_eq!(eth().validate(), Ok(()));
-    let cases: [(fn(&mut MarketParams), ParamField); 10] = [
+    let cases: [(Breaker, ParamField); 10] = [
         (|p| p.feed_id = 0, ParamField::FeedId),
         (|p| p.skew_scale = MIN_SKEW_SCALE - 1, ParamField::SkewScale),
         (|p| p.skew_scale = MAX_SIZE + 1, ParamField::SkewScale),
@@ -80,12 +83,12 @@ fn fill_price_and_fee_of_a_trade_that_flips_the_skew() {
 #[test]
 fn reducing_skew_pays_the_lower_fee() {
     let p = eth();
-    let (notional_fee_taker, notional_fee_maker) = (
+    let (taker_paid, maker_paid) = (
         trade_fee(0, wad(10), 2000 * W, p.maker_fee, p.taker_fee).unwrap(),
         trade_fee(wad(10), wad(-10), 2000 * W, p.maker_fee, p.taker_fee).unwrap(),
     );
-    assert_eq!(notional_fee_taker, 10 * W); // 20,000 * 5 bp
-    assert_eq!(notional_fee_maker, 4 * W); // 20,000 * 2 bp
+    assert_eq!(taker_paid, 10 * W); // 20,000 * 5 bp
+    assert_eq!(maker_paid, 4 * W); // 20,000 * 2 bp
     assert_eq!(maker_taker_split(wad(-5), wad(-1)), (0, W));
     assert_eq!(maker_taker_split(wad(-5), wad(2)), (2 * W, 0));
 }
@@ -130,10 +133,16 @@ fn acceptable_price_protects_both_ways() {
     let fill = 2000 * W + W / 2;
     assert_eq!(check_acceptable_price(1, fill, fill), Ok(()));
     assert_eq!(check_acceptable_price(1, fill, fill + 1), Ok(()));
-    assert_eq!(check_acceptable_price(1, fill, fill - 1), Err(TradeError::AcceptablePrice { fill_price: fill }));
+    assert_eq!(
+        check_acceptable_price(1, fill, fill - 1),
+        Err(TradeError::AcceptablePrice { fill_price: fill })
+    );
     assert_eq!(check_acceptable_price(-1, fill, fill), Ok(()));
     assert_eq!(check_acceptable_price(-1, fill, fill - 1), Ok(()));
-    assert_eq!(check_acceptable_price(-1, fill, fill + 1), Err(TradeError::AcceptablePrice { fill_price: fill }));
+    assert_eq!(
+        check_acceptable_price(-1, fill, fill + 1),
+        Err(TradeError::AcceptablePrice { fill_price: fill })
+    );
 }
 
 #[test]
@@ -172,7 +181,10 @@ fn open_interest_cap_applies_to_the_side_that_grows() {
     // A flip from short 50 to long 5: the short side shrinks, the long side grows within the cap.
     assert_eq!(oi.apply(wad(-50), wad(55), cap), Ok(OpenInterest { long: 95 * W, short: 100 * W }));
     // Liquidation closes pass no cap.
-    assert_eq!(oi.apply(wad(-50), wad(50), None), Ok(OpenInterest { long: 90 * W, short: 100 * W }));
+    assert_eq!(
+        oi.apply(wad(-50), wad(50), None),
+        Ok(OpenInterest { long: 90 * W, short: 100 * W })
+    );
     // A size that is not part of the open interest is refused.
     assert_eq!(oi.apply(wad(91), wad(-91), cap), Err(TradeError::Arithmetic));
 }
@@ -184,11 +196,20 @@ fn funding_params(max_velocity: u128, max_rate: u128) -> MarketParams {
 #[test]
 fn funding_velocity_follows_skew_and_is_capped() {
     let p = funding_params(9 * W, W / 10);
-    assert_eq!(funding_velocity(wad(500_000), p.skew_scale, p.max_funding_velocity), Ok(wad(9) / 2));
-    assert_eq!(funding_velocity(wad(-250_000), p.skew_scale, p.max_funding_velocity), Ok(-wad(9) / 4));
+    assert_eq!(
+        funding_velocity(wad(500_000), p.skew_scale, p.max_funding_velocity),
+        Ok(wad(9) / 2)
+    );
+    assert_eq!(
+        funding_velocity(wad(-250_000), p.skew_scale, p.max_funding_velocity),
+        Ok(-wad(9) / 4)
+    );
     // |skew| beyond the scale: velocity capped at the maximum.
     assert_eq!(funding_velocity(wad(3_000_000), p.skew_scale, p.max_funding_velocity), Ok(wad(9)));
-    assert_eq!(funding_velocity(wad(-3_000_000), p.skew_scale, p.max_funding_velocity), Ok(-wad(9)));
+    assert_eq!(
+        funding_velocity(wad(-3_000_000), p.skew_scale, p.max_funding_velocity),
+        Ok(-wad(9))
+    );
     assert_eq!(funding_velocity(0, p.skew_scale, p.max_funding_velocity), Ok(0));
 }
 
@@ -202,7 +223,10 @@ fn funding_accrues_the_closed_form_at_constant_skew() {
     // Starting at rate 0.1 for half a day: area = 0.1 * 0.5 + 0.5 * 0.25 / 2 = 0.1125.
     let start = Funding { rate: SW / 10, index: wad(7), time: 100 };
     let f = accrue_funding(start, wad(500_000), &p, 2000 * W, 100 + DAY / 2).unwrap();
-    assert_eq!(f, Funding { rate: SW / 10 + SW / 4, index: wad(7) + wad(225), time: 100 + DAY / 2 });
+    assert_eq!(
+        f,
+        Funding { rate: SW / 10 + SW / 4, index: wad(7) + wad(225), time: 100 + DAY / 2 }
+    );
     // A short skew makes shorts pay: the index falls.
     let f = accrue_funding(Funding::default(), wad(-500_000), &p, 2000 * W, DAY).unwrap();
     assert_eq!(f, Funding { rate: -SW / 2, index: -wad(500), time: DAY });
@@ -264,23 +288,43 @@ fn wide(a: i128, b: i128) -> I256 {
 
 /// Exact reference for one accrual: the closed-form area as a fraction, times
 /// the price, over `DAY * WAD`, floored.
-fn reference_index_delta(rate: i128, velocity: i128, max_rate: i128, elapsed: i128, price: i128) -> I256 {
+fn reference_index_delta(
+    rate: i128,
+    velocity: i128,
+    max_rate: i128,
+    elapsed: i128,
+    price: i128,
+) -> I256 {
     let day = i128::from(DAY);
     let start = rate.clamp(-max_rate, max_rate);
     let limit = if velocity > 0 { max_rate } else { -max_rate };
-    let (numerator, denominator) = if velocity != 0 && wide(velocity, elapsed).abs() > wide(limit - start, day).abs() {
+    let (numerator, denominator) = if velocity != 0
+        && wide(velocity, elapsed).abs() > wide(limit - start, day).abs()
+    {
         // (2 v T limit - (limit - start)^2 DAY) / (2 v)
         let excess = wide(limit - start, limit - start) * I256::try_from(day).unwrap();
         (wide(2 * velocity, elapsed) * I256::try_from(limit).unwrap() - excess, wide(2, velocity))
     } else {
-        (wide(2 * day * elapsed, start) + wide(velocity, elapsed) * I256::try_from(elapsed).unwrap(), wide(2, day))
+        (
+            wide(2 * day * elapsed, start)
+                + wide(velocity, elapsed) * I256::try_from(elapsed).unwrap(),
+            wide(2, day),
+        )
     };
-    let (numerator, denominator) = if denominator.is_negative() { (-numerator, -denominator) } else { (numerator, denominator) };
+    let (numerator, denominator) = if denominator.is_negative() {
+        (-numerator, -denominator)
+    } else {
+        (numerator, denominator)
+    };
     let scaled = numerator * I256::try_from(price).unwrap();
     let full = denominator * I256::try_from(day * SW).unwrap();
     // Floor division.
     let (q, r) = (scaled / full, scaled % full);
-    if r.is_negative() { q - I256::ONE } else { q }
+    if r.is_negative() {
+        q - I256::ONE
+    } else {
+        q
+    }
 }
 
 proptest! {
@@ -292,7 +336,7 @@ proptest! {
         feed_id in 1u32..,
         sizes in (MIN_SKEW_SCALE..=MAX_SIZE, 1..=MAX_SIZE, 1..=MAX_MIN_TRADE_SIZE),
         fees in (0..=MAX_FEE, 0..=MAX_FUNDING_VELOCITY, 0..=MAX_FUNDING_RATE),
-        state in (any::<u128>(), any::<u128>(), any::<i128>(), -(MAX_FUNDING_RATE as i128)..=MAX_FUNDING_RATE as i128, any::<u64>()),
+        state in (any::<u128>(), any::<u128>(), any::<i128>(), -SW..=SW, any::<u64>()),
     ) {
         let params = MarketParams {
             feed_id,
