@@ -47,6 +47,9 @@ enum Command {
         /// Do not build missing artifacts (fail instead).
         #[arg(long)]
         no_build: bool,
+        /// Accept artifacts above the deployed-code size limits (unoptimised builds).
+        #[arg(long)]
+        allow_oversize: bool,
     },
     /// Parses and validates scenario files without running them.
     Check {
@@ -83,8 +86,8 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         }
-        Command::Run { scenario, seed, out, protocol, no_build } => {
-            match run(scenario.as_deref(), seed, &out, protocol, no_build) {
+        Command::Run { scenario, seed, out, protocol, no_build, allow_oversize } => {
+            match run(scenario.as_deref(), seed, &out, protocol, no_build, allow_oversize) {
                 Ok(report) if report.failed() => ExitCode::from(1),
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -102,6 +105,7 @@ fn run(
     out: &std::path::Path,
     backend: Backend,
     no_build: bool,
+    allow_oversize: bool,
 ) -> Result<Report, Box<dyn std::error::Error>> {
     let (scenario, file) = match path {
         Some(p) => (Scenario::load(p)?, p.display().to_string()),
@@ -112,7 +116,7 @@ fn run(
     let report = match backend {
         Backend::Model => simulate(&scenario, &file, seed, &mut ModelProtocol::new())?,
         Backend::Sandbox => {
-            let mut protocol = SandboxProtocol::new(!no_build)?;
+            let mut protocol = SandboxProtocol::new(!no_build, !allow_oversize)?;
             simulate(&scenario, &file, seed, &mut protocol)?
         }
     };

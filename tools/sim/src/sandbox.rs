@@ -267,8 +267,10 @@ pub fn ensure_artifacts(build: bool) -> Result<PathBuf, ProtocolError> {
 }
 
 impl SandboxProtocol {
-    /// Loads the artifacts (building them first when `build` and any is missing).
-    pub fn new(build: bool) -> Result<Self, ProtocolError> {
+    /// Loads the artifacts (building them first when `build` and any is
+    /// missing); `size_limits` false accepts artifacts above the deployed
+    /// code limits (an unoptimised build).
+    pub fn new(build: bool, size_limits: bool) -> Result<Self, ProtocolError> {
         let dir = ensure_artifacts(build)?;
         let mut wasm = Vec::new();
         for name in ARTIFACTS {
@@ -277,8 +279,10 @@ impl SandboxProtocol {
                 std::fs::read(&path).map_err(|e| chain(format!("{}: {e}", path.display())))?;
             wasm.push((name.to_string(), bytes));
         }
+        let mut sandbox = Sandbox::new();
+        sandbox.enforce_size_limits(size_limits);
         Ok(Self {
-            sandbox: Sandbox::new(),
+            sandbox,
             wasm,
             admin: Address::repeat_byte(0xAD),
             d: Deployment::default(),
