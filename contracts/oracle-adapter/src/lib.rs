@@ -253,7 +253,8 @@ impl OracleAdapter
     /// `InvalidAdmin` for the zero address.
     #[constructor]
     pub fn constructor(&mut self, admin: Address) -> Result<(), Vec<u8>> {
-        Ok(self.roles.init(admin)?)
+        self.roles.init(admin)?;
+        Ok(())
     }
 
     /// Configures feed `feed_id` (the underlying's id): its primary aggregator,
@@ -622,8 +623,11 @@ impl OracleAdapter {
     /// The configuration of a feed that exists.
     fn feed_config(&self, feed_id: u32) -> Result<FeedConfig, Vec<u8>> {
         let feed = self.feeds.getter(feed_id);
-        let config =
-            FeedConfig::unpack(&feed.main.get().0, &feed.secondary.get().0, &feed.bounds.get().0);
+        let main = feed.main.get().0;
+        // A single-source feed skips the secondary's slot.
+        let secondary =
+            if FeedConfig::has_secondary(&main) { feed.secondary.get().0 } else { [0u8; 32] };
+        let config = FeedConfig::unpack(&main, &secondary, &feed.bounds.get().0);
         if config.primary == [0u8; 20] {
             return Err(revert(FeedNotConfigured::SELECTOR, &[uint(u128::from(feed_id))]));
         }

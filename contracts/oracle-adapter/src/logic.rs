@@ -673,7 +673,7 @@ fn take<const N: usize>(word: &Word, at: usize) -> [u8; N] {
 }
 
 /// A feed's configuration. Word 0 (read by every price): primary (20 bytes),
-/// its decimals, strict and lenient maximum ages. Word 1: secondary, its
+/// its decimals, strict and lenient maximum ages, a has-secondary flag. Word 1: secondary, its
 /// decimals, maximum deviation. Word 2: minimum and maximum price (WAD).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FeedConfig {
@@ -705,7 +705,14 @@ impl FeedConfig {
         w[20] = self.primary_decimals;
         put(&mut w, 21, &self.max_age.to_be_bytes());
         put(&mut w, 25, &self.max_age_lenient.to_be_bytes());
+        // Whether word 1 holds a secondary: a price without one skips that slot.
+        w[29] = u8::from(self.secondary != [0u8; 20]);
         w
+    }
+
+    /// Whether word 0 says a secondary is configured (word 1 is worth reading).
+    pub fn has_secondary(main: &Word) -> bool {
+        main[29] != 0
     }
 
     /// Word 1.

@@ -75,6 +75,12 @@ proptest! {
         let timing = Timing { sequencer: primary, grace_period: ages.0, settlement_window: ages.1 };
         prop_assert_eq!(Timing::unpack(&timing.pack()), timing);
         prop_assert_eq!(low_u128(&config.bounds_word()), prices.1);
+        prop_assert_eq!(FeedConfig::has_secondary(&config.main_word()), secondary != [0u8; 20]);
+        // Without a secondary, word 1 need not be read: a zero word gives the same config.
+        if secondary == [0u8; 20] {
+            let main = config.main_word();
+            prop_assert_eq!(FeedConfig::unpack(&main, &[0u8; 32], &config.bounds_word()), config);
+        }
     }
 
     #[test]
