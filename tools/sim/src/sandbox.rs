@@ -475,6 +475,13 @@ impl Protocol for SandboxProtocol {
             self.deploy("PerpMarket", &WiredCtor::constructorCall { admin, a: risk, b: oracle })?;
         execs.push(e);
         self.d.perp_market = perp;
+        let (options, e) = self
+            .deploy("OptionsMarket", &WiredCtor::constructorCall { admin, a: risk, b: oracle })?;
+        execs.push(e);
+        self.d.options_market = options;
+        let call =
+            abi::risk::IRiskEngine::setMarketsCall { perp_market: perp, options_market: options };
+        execs.push(self.send(OpKind::Setup, admin, risk, &call)?);
         for (u, price) in setup.initial_prices.iter().enumerate() {
             let units = |usd: f64| wad_f(usd / price);
             let p = &setup.params;
@@ -501,13 +508,18 @@ impl Protocol for SandboxProtocol {
             };
             execs.push(self.send(OpKind::Setup, admin, perp, &call)?);
         }
-        let (options, e) = self
-            .deploy("OptionsMarket", &WiredCtor::constructorCall { admin, a: risk, b: oracle })?;
-        execs.push(e);
-        self.d.options_market = options;
-        let call =
-            abi::risk::IRiskEngine::setMarketsCall { perp_market: perp, options_market: options };
-        execs.push(self.send(OpKind::Setup, admin, risk, &call)?);
+        // The pool's option book per underlying: a strike grid of 5% steps and
+        // greek limits derived from the scenario's delta limit.
+        for (u, price) in setup.initial_prices.iter().enumerate() {
+            let call = abi::options::IOptionsMarket::configureUnderlyingCall {
+                underlying: feed_id(u),
+                strike_step: wad_f(price * 0.05),
+                strikes_per_side: 4,
+                delta_limit: wad_f(setup.params.pool_delta_limit_usd / price),
+                vega_limit: wad_f(setup.params.pool_delta_limit_usd / 100.0),
+            };
+            execs.push(self.send(OpKind::Setup, admin, options, &call)?);
+        }
         for s in &setup.series {
             let call = abi::options::IOptionsMarket::listSeriesCall {
                 underlying: feed_id(s.underlying),
