@@ -9,6 +9,8 @@
 use alloc::{vec, vec::Vec};
 
 use alloy_primitives::Address;
+use alloy_sol_types::{SolError, SolEvent};
+use crate::evm::{self, address, boolean, uint};
 use stylus_sdk::{
     prelude::*,
     storage::{StorageAddress, StorageBool, StorageMap, StorageU8},
@@ -32,7 +34,8 @@ pub const VOLATILITY_UPDATER: u8 = 1 << 1;
 /// All role bits a contract can grant.
 pub const ALL_ROLES: u8 = PAUSER | VOLATILITY_UPDATER;
 
-/// Errors of the roles module.
+/// Errors of the roles module, as types (for tests and callers that decode).
+/// The contract builds the same bytes through [`crate::evm::revert`].
 #[derive(SolidityError, Debug)]
 pub enum Error {
     /// See [`Unauthorized`].
@@ -75,13 +78,14 @@ impl Roles {
     ///
     /// # Events
     /// [`AdminTransferStarted`].
-    pub fn transfer_admin(&mut self, new_admin: Address) -> Result<(), Error> {
+    pub fn transfer_admin(&mut self, new_admin: Address) -> Result<(), Vec<u8>> {
         self.only_admin()?;
         if new_admin.is_zero() {
-            return Err(InvalidAdmin { candidate: new_admin }.into());
+            return Err(evm::revert(InvalidAdmin::SELECTOR, &[address(new_admin)]));
         }
         self.pending_admin.set(new_admin);
-        log(self.vm(), AdminTransferStarted { admin: self.admin.get(), pendingAdmin: new_admin });
+        let admin = self.admin.get();
+        evm::emit(self.vm(), AdminTransferStarted::SIGNATURE_HASH, &[address(admin), address(new_admin)], &[]);
         Ok(())
     }
 
@@ -92,16 +96,16 @@ impl Roles {
     ///
     /// # Events
     /// [`AdminTransferred`].
-    pub fn accept_admin(&mut self) -> Result<(), Error> {
+    pub fn accept_admin(&mut self) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
         let pending = self.pending_admin.get();
         if caller != pending || pending.is_zero() {
-            return Err(NotPendingAdmin { caller, pendingAdmin: pending }.into());
+            return Err(evm::revert(NotPendingAdmin::SELECTOR, &[address(caller), address(pending)]));
         }
         let previous = self.admin.get();
         self.admin.set(caller);
         self.pending_admin.set(Address::ZERO);
-        log(self.vm(), AdminTransferred { previousAdmin: previous, newAdmin: caller });
+        evm::emit(self.vm(), AdminTransferred::SIGNATURE_HASH, &[address(previous), address(caller)], &[]);
         Ok(())
     }
 
@@ -118,13 +122,8 @@ impl Roles {
     ///
     /// # Events
     /// [`RoleGranted`].
-    pub fn grant_role(&mut self, account: Address, role: u8) -> Result<(), Error> {
-        self.only_admin()?;
-        Self::check_role(role)?;
-        let bits = self.role_bits.get(account).to::<u8>();
-        self.role_bits.setter(account).set(alloy_primitives::Uint::from(bits | role));
-        log(self.vm(), RoleGranted { account, role, sender: self.vm().msg_sender() });
-        Ok(())
+    pub fn grant_role(&mut self, account: Address, role: u8) -> Result<(), Vec<u8>> {
+        self.set_role(account, role, true)
     }
 
     /// Revokes `role` from `account`.
@@ -135,13 +134,8 @@ impl Roles {
     ///
     /// # Events
     /// [`RoleRevoked`].
-    pub fn revoke_role(&mut self, account: Address, role: u8) -> Result<(), Error> {
-        self.only_admin()?;
-        Self::check_role(role)?;
-        let bits = self.role_bits.get(account).to::<u8>();
-        self.role_bits.setter(account).set(alloy_primitives::Uint::from(bits & !role));
-        log(self.vm(), RoleRevoked { account, role, sender: self.vm().msg_sender() });
-        Ok(())
+    pub fn revoke_role(&mut self, account: Address, role: u8) -> Result<(), Vec<u8>> {
+        self.set_role(account, role, false)
     }
 
     /// Whether actions that add risk are stopped.
@@ -156,13 +150,12 @@ impl Roles {
     ///
     /// # Events
     /// [`PauseChanged`].
-    pub fn pause(&mut self) -> Result<(), Error> {
+    pub fn pause(&mut self) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
         if caller != self.admin.get() && !self.has_role(caller, PAUSER) {
-            return Err(Unauthorized { caller, role: PAUSER }.into());
+            return Err(unauthorized(caller, PAUSER));
         }
-        self.paused.set(true);
-        log(self.vm(), PauseChanged { paused: true, sender: caller });
+        self.set_paused(true, caller);
         Ok(())
     }
 
@@ -173,10 +166,9 @@ impl Roles {
     ///
     /// # Events
     /// [`PauseChanged`].
-    pub fn unpause(&mut self) -> Result<(), Error> {
+    pub fn unpause(&mut self) -> Result<(), Vec<u8>> {
         self.only_admin()?;
-        self.paused.set(false);
-        log(self.vm(), PauseChanged { paused: false, sender: self.vm().msg_sender() });
+        self.set_paused(false, self.vm().msg_sender());
         Ok(())
     }
 }
@@ -186,12 +178,12 @@ impl Roles {
     ///
     /// # Errors
     /// [`InvalidAdmin`] for the zero address.
-    pub fn init(&mut self, admin: Address) -> Result<(), Error> {
+    pub fn init(&mut self, admin: Address) -> Result<(), Vec<u8>> {
         if admin.is_zero() {
-            return Err(InvalidAdmin { candidate: admin }.into());
+            return Err(evm::revert(InvalidAdmin::SELECTOR, &[address(admin)]));
         }
         self.admin.set(admin);
-        log(self.vm(), AdminTransferred { previousAdmin: Address::ZERO, newAdmin: admin });
+        evm::emit(self.vm(), AdminTransferred::SIGNATURE_HASH, &[address(Address::ZERO), address(admin)], &[]);
         Ok(())
     }
 
@@ -199,12 +191,12 @@ impl Roles {
     ///
     /// # Errors
     /// [`Unauthorized`] with role [`ADMIN`].
-    pub fn only_admin(&self) -> Result<(), Error> {
+    pub fn only_admin(&self) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
         if caller == self.admin.get() {
             Ok(())
         } else {
-            Err(Unauthorized { caller, role: ADMIN }.into())
+            Err(unauthorized(caller, ADMIN))
         }
     }
 
@@ -212,12 +204,12 @@ impl Roles {
     ///
     /// # Errors
     /// [`Unauthorized`] with that role.
-    pub fn only_role(&self, role: u8) -> Result<(), Error> {
+    pub fn only_role(&self, role: u8) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
         if self.has_role(caller, role) {
             Ok(())
         } else {
-            Err(Unauthorized { caller, role }.into())
+            Err(unauthorized(caller, role))
         }
     }
 
@@ -225,19 +217,35 @@ impl Roles {
     ///
     /// # Errors
     /// [`ContractPaused`].
-    pub fn when_not_paused(&self) -> Result<(), Error> {
+    pub fn when_not_paused(&self) -> Result<(), Vec<u8>> {
         if self.paused.get() {
-            Err(ContractPaused {}.into())
+            Err(evm::revert(ContractPaused::SELECTOR, &[]))
         } else {
             Ok(())
         }
     }
 
-    fn check_role(role: u8) -> Result<(), Error> {
-        if role.is_power_of_two() && role & ALL_ROLES == role {
-            Ok(())
-        } else {
-            Err(UnknownRole { role }.into())
+    fn set_role(&mut self, account: Address, role: u8, granted: bool) -> Result<(), Vec<u8>> {
+        self.only_admin()?;
+        if !role.is_power_of_two() || role & ALL_ROLES != role {
+            return Err(evm::revert(UnknownRole::SELECTOR, &[uint(u128::from(role))]));
         }
+        let bits = self.role_bits.get(account).to::<u8>();
+        let bits = if granted { bits | role } else { bits & !role };
+        self.role_bits.setter(account).set(alloy_primitives::Uint::from(bits));
+        let signature = if granted { RoleGranted::SIGNATURE_HASH } else { RoleRevoked::SIGNATURE_HASH };
+        let sender = self.vm().msg_sender();
+        evm::emit(self.vm(), signature, &[address(account), uint(u128::from(role)), address(sender)], &[]);
+        Ok(())
     }
+
+    fn set_paused(&mut self, paused: bool, sender: Address) {
+        self.paused.set(paused);
+        evm::emit(self.vm(), PauseChanged::SIGNATURE_HASH, &[address(sender)], &[boolean(paused)]);
+    }
+}
+
+/// Revert data of [`Unauthorized`].
+fn unauthorized(caller: Address, role: u8) -> Vec<u8> {
+    evm::revert(Unauthorized::SELECTOR, &[address(caller), uint(u128::from(role))])
 }
