@@ -84,6 +84,10 @@ mod abi {
             #![sol(all_derives)]
             interface PerpMarket {
                 function setMarketParams(uint32 market_id, uint32 feed_id, uint256[11] calldata params) external returns (uint32);
+                function trade(uint256 account, uint32 market_id, int256 size_delta, uint256 acceptable_price) external returns (uint256);
+                error TradeSizeOutOfBounds(uint32 marketId, int256 sizeDelta);
+                error AcceptablePriceExceeded(uint32 marketId, uint256 fillPrice, uint256 acceptablePrice);
+                error OpenInterestCapExceeded(uint32 marketId, bool long, uint256 openInterest);
             }
         }
     }
@@ -182,6 +186,7 @@ fn revert_reason(r: &Receipt) -> String {
         .or_else(|| name::<abi::risk::IRiskEngine::IRiskEngineErrors>(data))
         .or_else(|| name::<abi::oracle::IOracleAdapter::IOracleAdapterErrors>(data))
         .or_else(|| name::<abi::oracle_pending::OracleAdapter::OracleAdapterErrors>(data))
+        .or_else(|| name::<abi::perp_pending::PerpMarket::PerpMarketErrors>(data))
         .or_else(|| name::<abi::perp::IPerpMarket::IPerpMarketErrors>(data))
         .or_else(|| name::<abi::options::IOptionsMarket::IOptionsMarketErrors>(data))
         .unwrap_or_else(|| {
@@ -232,6 +237,9 @@ pub struct SandboxProtocol {
     approved: Vec<bool>,
     /// Collateral balances read from the Vault, refreshed for `dirty` accounts.
     balances: Vec<Amount>,
+    /// Perp sizes per account and market read from the RiskEngine,
+    /// refreshed for `dirty` accounts.
+    positions: Vec<Vec<Amount>>,
     dirty: std::collections::BTreeSet<AccountId>,
     /// Timestamps of each primary feed's rounds (round id = index + 1).
     rounds: Vec<Vec<u64>>,
@@ -289,6 +297,7 @@ impl SandboxProtocol {
             accounts: 0,
             approved: Vec::new(),
             balances: Vec::new(),
+            positions: Vec::new(),
             dirty: std::collections::BTreeSet::new(),
             rounds: Vec::new(),
             series: Vec::new(),
@@ -532,6 +541,7 @@ impl Protocol for SandboxProtocol {
         self.accounts = setup.accounts;
         self.approved = vec![false; setup.accounts];
         self.balances = vec![0; setup.accounts];
+        self.positions = vec![vec![0; setup.underlyings.len()]; setup.accounts];
         self.rounds = vec![vec![setup.start_time]; setup.underlyings.len()];
         self.series.clone_from(&setup.series);
         self.recorded = vec![false; setup.series.len()];
@@ -688,15 +698,25 @@ impl Protocol for SandboxProtocol {
 
     fn trade_perp(
         &mut self,
-        _a: AccountId,
-        _m: usize,
-        _d: Amount,
-        _p: Amount,
+        account: AccountId,
+        market: usize,
+        size_delta: Amount,
+        acceptable_price: Amount,
     ) -> Result<Exec, ProtocolError> {
-        Err(ProtocolError::unsupported(
-            "trade_perp",
-            "abi/PerpMarket.sol has no trade function yet",
-        ))
+        let held = self.positions[account][market];
+        let grows = (held + size_delta).abs() > held.abs()
+            || (held + size_delta).signum() * held.signum() < 0;
+        let op = if grows { OpKind::OpenPerp } else { OpKind::ClosePerp };
+        let scale = I256::try_from(1_000_000_000_000i64).unwrap_or(I256::ONE);
+        let call = abi::perp_pending::PerpMarket::tradeCall {
+            account: Self::account_id(account),
+            market_id: feed_id(market),
+            size_delta: I256::try_from(size_delta).unwrap_or(I256::ZERO) * scale,
+            acceptable_price: wad(acceptable_price),
+        };
+        self.dirty.insert(account);
+        let (owner, perp) = (Self::owner(account), self.d.perp_market);
+        self.send(op, owner, perp, &call)
     }
 
     fn trade_option(
@@ -786,7 +806,18 @@ impl Protocol for SandboxProtocol {
             self.sandbox.view(token, &balanceOfCall { account: self.d.vault }).map_err(chain)?._0;
         // Balances change only through the operations that mark an account
         // dirty, so only those are read again.
+        let markets = self.positions.first().map_or(0, Vec::len);
         for a in std::mem::take(&mut self.dirty) {
+            for m in 0..markets {
+                let call = abi::risk::IRiskEngine::perpPositionCall {
+                    account: Self::account_id(a),
+                    market_id: feed_id(m),
+                };
+                if let Ok(p) = self.sandbox.view(self.d.risk_engine, &call) {
+                    let scale = I256::try_from(1_000_000_000_000i64).unwrap_or(I256::ONE);
+                    self.positions[a][m] = i128::try_from(p._0 / scale).unwrap_or(0);
+                }
+            }
             let call = abi::vault::IVault::balanceOfCall { account: Self::account_id(a), token };
             let balance = self.sandbox.view(self.d.vault, &call).map_err(chain)?._0;
             self.balances[a] = Amount::try_from(balance).unwrap_or(Amount::MAX);
@@ -813,6 +844,17 @@ impl Protocol for SandboxProtocol {
         Ok(ProtocolState {
             vault_tokens: Some(micro(tokens)),
             total_collateral: Some(collateral),
+            accounts: Some(
+                self.balances
+                    .iter()
+                    .zip(&self.positions)
+                    .map(|(c, p)| crate::protocol::AccountState {
+                        collateral: *c,
+                        perps: p.clone(),
+                        options: vec![0; self.series.len()],
+                    })
+                    .collect(),
+            ),
             pool_assets: Some(micro(pool._0)),
             lp_share_price: (!pool._1.is_zero())
                 .then(|| micro(pool._2 / U256::from(1_000_000_000_000u64))),
