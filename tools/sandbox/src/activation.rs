@@ -33,6 +33,9 @@ pub const CONSOLE_MODULE: &str = "console";
 pub struct CheckOptions {
     /// Accept imports from the `console` debug module.
     pub allow_console: bool,
+    /// Report but do not fail on the size limits (every other check still
+    /// applies). For an artifact on the project's checked-in waiver list only.
+    pub waive_size: bool,
 }
 
 /// Why an artifact would not activate.
@@ -135,6 +138,12 @@ impl ArtifactReport {
     #[allow(clippy::cast_precision_loss)]
     pub fn percent_of_limit(&self) -> f64 {
         (self.compressed_bytes + STYLUS_PREFIX_BYTES) as f64 * 100.0 / MAX_COMPRESSED_BYTES as f64
+    }
+
+    /// Whether the artifact is within both size limits.
+    pub fn fits(&self) -> bool {
+        self.compressed_bytes + STYLUS_PREFIX_BYTES <= MAX_COMPRESSED_BYTES
+            && self.raw_bytes <= MAX_RAW_BYTES
     }
 }
 
@@ -323,12 +332,12 @@ pub fn check_bytes(
     wasm: &[u8],
     options: CheckOptions,
 ) -> Result<ArtifactReport, ActivationError> {
-    if wasm.len() > MAX_RAW_BYTES {
+    if wasm.len() > MAX_RAW_BYTES && !options.waive_size {
         return Err(ActivationError::RawTooLarge { raw: wasm.len(), limit: MAX_RAW_BYTES });
     }
     let shape = check_module(wasm, options)?;
     let compressed = compress(wasm).len();
-    if compressed + STYLUS_PREFIX_BYTES > MAX_COMPRESSED_BYTES {
+    if compressed + STYLUS_PREFIX_BYTES > MAX_COMPRESSED_BYTES && !options.waive_size {
         return Err(ActivationError::CompressedTooLarge {
             compressed,
             prefix: STYLUS_PREFIX_BYTES,
@@ -365,12 +374,13 @@ pub fn format_table(reports: &[ArtifactReport]) -> String {
     for r in reports {
         let _ = writeln!(
             out,
-            "{:<20} {:>10} {:>12} {:>9.1}% {:>10}",
+            "{:<20} {:>10} {:>12} {:>9.1}% {:>10}{}",
             r.contract,
             r.raw_bytes,
             r.compressed_bytes,
             r.percent_of_limit(),
-            r.functions
+            r.functions,
+            if r.fits() { "" } else { "  OVER THE LIMIT (size waived)" }
         );
     }
     out
@@ -545,7 +555,7 @@ mod tests {
             (func (export "user_entrypoint") (param i32) (result i32) i32.const 0))"#;
         assert!(matches!(check(console), Err(ActivationError::ForeignImport { .. })));
         let wasm = wat::parse_str(console).unwrap();
-        check_bytes("Debug", &wasm, CheckOptions { allow_console: true })
+        check_bytes("Debug", &wasm, CheckOptions { allow_console: true, waive_size: false })
             .expect("console allowed in debug");
     }
 
@@ -569,6 +579,21 @@ mod tests {
         );
         let err = check(&src).unwrap_err();
         assert!(matches!(err, ActivationError::CompressedTooLarge { .. }), "{err}");
+
+        // A waiver reports the size instead of failing, and the table says so;
+        // every other check still applies.
+        let wasm = wat::parse_str(&src).unwrap();
+        let waived = CheckOptions { allow_console: false, waive_size: true };
+        let report = check_bytes("Oversized", &wasm, waived).unwrap();
+        assert!(!report.fits());
+        assert!(format_table(&[report]).contains("OVER THE LIMIT"));
+        let float = wat::parse_str(
+            r#"(module (memory (export "memory") 1)
+            (func (export "user_entrypoint") (param i32) (result i32)
+              f32.const 1 drop i32.const 0))"#,
+        )
+        .unwrap();
+        assert!(check_bytes("Float", &float, waived).is_err(), "a waiver never admits a float");
 
         let big = format!(
             r#"(module

@@ -16,7 +16,7 @@ use bulwark_sandbox::{Outcome, Receipt, Sandbox, Tx, DEFAULT_GAS_LIMIT};
 
 const USAGE: &str = "\
 usage:
-  bulwark-sandbox check [--allow-console] <file.wasm>...
+  bulwark-sandbox check [--allow-console] [--waive-size NAME,...] <file.wasm>...
   bulwark-sandbox run [--allow-console] <step>...
 
 steps of `run`, executed in order on one fresh chain:
@@ -65,9 +65,20 @@ fn main() -> ExitCode {
 fn check(args: &[String]) -> ExitCode {
     let mut options = CheckOptions::default();
     let mut files = Vec::new();
-    for arg in args {
+    let mut waived: Vec<String> = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--allow-console" => options.allow_console = true,
+            "--waive-size" => {
+                match args.next() {
+                    Some(names) => waived.extend(names.split(',').map(str::to_owned)),
+                    None => {
+                        eprintln!("error: --waive-size needs a comma-separated list of contracts\n{USAGE}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             flag if flag.starts_with("--") => {
                 eprintln!("error: unknown option {flag}\n{USAGE}");
                 return ExitCode::from(2);
@@ -82,6 +93,8 @@ fn check(args: &[String]) -> ExitCode {
     let mut reports = Vec::new();
     let mut failed = false;
     for file in &files {
+        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let options = CheckOptions { waive_size: waived.contains(&stem), ..options };
         match check_file(file, options) {
             Ok(report) => reports.push(report),
             Err(err @ ActivationError::Io { .. }) => {
@@ -96,6 +109,13 @@ fn check(args: &[String]) -> ExitCode {
     }
     if !reports.is_empty() {
         print!("{}", format_table(&reports));
+    }
+    for report in reports.iter().filter(|r| !r.fits()) {
+        eprintln!(
+            "warning: {} is {:.1}% of the size limit and could not be deployed; its size is waived",
+            report.contract,
+            report.percent_of_limit()
+        );
     }
     if failed {
         ExitCode::FAILURE

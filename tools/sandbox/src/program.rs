@@ -80,7 +80,7 @@ impl Program {
                 ActivationError::RawTooLarge { raw: wasm.len(), limit: MAX_RAW_BYTES }.into()
             );
         }
-        let shape = check_module(wasm, CheckOptions { allow_console })?;
+        let shape = check_module(wasm, CheckOptions { allow_console, waive_size: false })?;
         for (module, name, ty) in &shape.imports {
             let Some(hostio) = HOSTIOS.iter().find(|h| h.module == module && h.name == name) else {
                 return Err(DeployError::UnknownImport {
