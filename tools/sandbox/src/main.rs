@@ -71,13 +71,13 @@ fn check(args: &[String]) -> ExitCode {
         match arg.as_str() {
             "--allow-console" => options.allow_console = true,
             "--waive-size" => {
-                match args.next() {
-                    Some(names) => waived.extend(names.split(',').map(str::to_owned)),
-                    None => {
-                        eprintln!("error: --waive-size needs a comma-separated list of contracts\n{USAGE}");
-                        return ExitCode::from(2);
-                    }
-                }
+                let Some(names) = args.next() else {
+                    eprintln!(
+                        "error: --waive-size needs a comma-separated list of contracts\n{USAGE}"
+                    );
+                    return ExitCode::from(2);
+                };
+                waived.extend(names.split(',').map(str::to_owned));
             }
             flag if flag.starts_with("--") => {
                 eprintln!("error: unknown option {flag}\n{USAGE}");
