@@ -50,47 +50,6 @@ mod abi {
             "../../abi/OptionsMarket.sol"
         );
     }
-    /// The OracleAdapter functions the committed contract exports but
-    /// `abi/OracleAdapter.sol` does not list until it is regenerated; once it
-    /// is, these move to the `oracle` module above.
-    pub mod oracle_pending {
-        alloy_sol_types::sol! {
-            #![sol(all_derives)]
-            interface OracleAdapter {
-                function setFeed(uint32 feed_id, address primary, address secondary, uint32 max_age, uint32 max_age_lenient, uint16 max_deviation_bps, uint256 min_price, uint256 max_price) external;
-                function setTiming(address sequencer_feed, uint32 grace_period, uint32 settlement_window) external;
-                function recordSettlementPrice(uint32 feed_id, uint64 expiry, uint80 round_id) external returns (uint256);
-                function settlementPrice(uint32 feed_id, uint64 expiry) external view returns (uint256);
-                error InvalidConfig(uint32 feedId, uint8 parameter);
-                error InvalidUsage(uint8 usage);
-                error IncompleteRound(uint32 feedId, address source, uint80 roundId, uint80 answeredInRound, uint256 updatedAt);
-                error NonPositiveAnswer(uint32 feedId, address source, int256 answer);
-                error StalePrice(uint32 feedId, address source, uint256 updatedAt, uint256 maxAge, uint256 now);
-                error PriceOutOfBounds(uint32 feedId, address source, uint256 price, uint256 minPrice, uint256 maxPrice);
-                error PriceDeviation(uint32 feedId, uint256 primaryPrice, uint256 secondaryPrice, uint256 deviationBps, uint256 maxDeviationBps);
-                error SequencerDown(uint256 since);
-                error SequencerGracePeriod(uint256 upSince, uint256 gracePeriodEnds);
-                error SettlementUnavailable(uint32 feedId, uint64 expiry, uint80 roundId, uint8 reason);
-                error SettlementAlreadyRecorded(uint32 feedId, uint64 expiry, uint256 price);
-                error SettlementNotRecorded(uint32 feedId, uint64 expiry);
-            }
-        }
-    }
-    /// PerpMarket's market setup as the contract now exports it
-    /// (`createMarket` became `setMarketParams`), until `abi/PerpMarket.sol`
-    /// is regenerated.
-    pub mod perp_pending {
-        alloy_sol_types::sol! {
-            #![sol(all_derives)]
-            interface PerpMarket {
-                function setMarketParams(uint32 market_id, uint32 feed_id, uint256[11] calldata params) external returns (uint32);
-                function trade(uint256 account, uint32 market_id, int256 size_delta, uint256 acceptable_price) external returns (uint256);
-                error TradeSizeOutOfBounds(uint32 marketId, int256 sizeDelta);
-                error AcceptablePriceExceeded(uint32 marketId, uint256 fillPrice, uint256 acceptablePrice);
-                error OpenInterestCapExceeded(uint32 marketId, bool long, uint256 openInterest);
-            }
-        }
-    }
     pub mod mocks {
         alloy_sol_types::sol! {
             #![sol(all_derives)]
@@ -185,8 +144,6 @@ fn revert_reason(r: &Receipt) -> String {
         .or_else(|| name::<abi::vault::IRoles::IRolesErrors>(data))
         .or_else(|| name::<abi::risk::IRiskEngine::IRiskEngineErrors>(data))
         .or_else(|| name::<abi::oracle::IOracleAdapter::IOracleAdapterErrors>(data))
-        .or_else(|| name::<abi::oracle_pending::OracleAdapter::OracleAdapterErrors>(data))
-        .or_else(|| name::<abi::perp_pending::PerpMarket::PerpMarketErrors>(data))
         .or_else(|| name::<abi::perp::IPerpMarket::IPerpMarketErrors>(data))
         .or_else(|| name::<abi::options::IOptionsMarket::IOptionsMarketErrors>(data))
         .unwrap_or_else(|| {
@@ -450,7 +407,7 @@ impl Protocol for SandboxProtocol {
         self.d.oracle = oracle;
         let p = &setup.params;
         for (u, price) in setup.initial_prices.iter().enumerate() {
-            let call = abi::oracle_pending::OracleAdapter::setFeedCall {
+            let call = abi::oracle::IOracleAdapter::setFeedCall {
                 feed_id: feed_id(u),
                 primary: self.d.primary_feeds[u],
                 secondary: self.d.secondary_feeds[u],
@@ -463,7 +420,7 @@ impl Protocol for SandboxProtocol {
             };
             execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
         }
-        let call = abi::oracle_pending::OracleAdapter::setTimingCall {
+        let call = abi::oracle::IOracleAdapter::setTimingCall {
             sequencer_feed: sequencer,
             grace_period: u32::try_from(p.sequencer_grace).unwrap_or(u32::MAX),
             settlement_window: SETTLEMENT_WINDOW,
@@ -510,7 +467,7 @@ impl Protocol for SandboxProtocol {
                 wad_f(p.maintenance_margin),
                 units(p.skew_scale_usd),
             ];
-            let call = abi::perp_pending::PerpMarket::setMarketParamsCall {
+            let call = abi::perp::IPerpMarket::setMarketParamsCall {
                 market_id: 0,
                 feed_id: feed_id(u),
                 params,
@@ -708,7 +665,7 @@ impl Protocol for SandboxProtocol {
             || (held + size_delta).signum() * held.signum() < 0;
         let op = if grows { OpKind::OpenPerp } else { OpKind::ClosePerp };
         let scale = I256::try_from(1_000_000_000_000i64).unwrap_or(I256::ONE);
-        let call = abi::perp_pending::PerpMarket::tradeCall {
+        let call = abi::perp::IPerpMarket::tradeCall {
             account: Self::account_id(account),
             market_id: feed_id(market),
             size_delta: I256::try_from(size_delta).unwrap_or(I256::ZERO) * scale,
@@ -781,7 +738,7 @@ impl Protocol for SandboxProtocol {
             self.recorded[series] = true;
             return Ok(Exec::reverted(OpKind::Settle, "AlreadySettled"));
         }
-        let call = abi::oracle_pending::OracleAdapter::recordSettlementPriceCall {
+        let call = abi::oracle::IOracleAdapter::recordSettlementPriceCall {
             feed_id: feed_id(spec.underlying),
             expiry: spec.expiry,
             round_id: alloy_primitives::aliases::U80::from(index as u64 + 1),
@@ -831,7 +788,7 @@ impl Protocol for SandboxProtocol {
         let mut settlement_prices = Vec::with_capacity(self.series.len());
         for (s, spec) in self.series.iter().enumerate() {
             settlement_prices.push(if self.recorded[s] {
-                let call = abi::oracle_pending::OracleAdapter::settlementPriceCall {
+                let call = abi::oracle::IOracleAdapter::settlementPriceCall {
                     feed_id: feed_id(spec.underlying),
                     expiry: spec.expiry,
                 };
