@@ -21,11 +21,6 @@ interface IRoles  {
 
     function unpause() external;
 
-
-
-
-
-
     /// The caller lacks the role the action needs (role 0 means the admin).
     error Unauthorized(address caller, uint8 role);
     /// Only the pending admin can accept the admin role.

@@ -8,9 +8,9 @@
 
 use alloc::{vec, vec::Vec};
 
+use crate::evm::{self, address, boolean, uint};
 use alloy_primitives::Address;
 use alloy_sol_types::{SolError, SolEvent};
-use crate::evm::{self, address, boolean, uint};
 use stylus_sdk::{
     prelude::*,
     storage::{StorageAddress, StorageBool, StorageMap, StorageU8},
@@ -85,7 +85,12 @@ impl Roles {
         }
         self.pending_admin.set(new_admin);
         let admin = self.admin.get();
-        evm::emit(self.vm(), AdminTransferStarted::SIGNATURE_HASH, &[address(admin), address(new_admin)], &[]);
+        evm::emit(
+            self.vm(),
+            AdminTransferStarted::SIGNATURE_HASH,
+            &[address(admin), address(new_admin)],
+            &[],
+        );
         Ok(())
     }
 
@@ -100,12 +105,20 @@ impl Roles {
         let caller = self.vm().msg_sender();
         let pending = self.pending_admin.get();
         if caller != pending || pending.is_zero() {
-            return Err(evm::revert(NotPendingAdmin::SELECTOR, &[address(caller), address(pending)]));
+            return Err(evm::revert(
+                NotPendingAdmin::SELECTOR,
+                &[address(caller), address(pending)],
+            ));
         }
         let previous = self.admin.get();
         self.admin.set(caller);
         self.pending_admin.set(Address::ZERO);
-        evm::emit(self.vm(), AdminTransferred::SIGNATURE_HASH, &[address(previous), address(caller)], &[]);
+        evm::emit(
+            self.vm(),
+            AdminTransferred::SIGNATURE_HASH,
+            &[address(previous), address(caller)],
+            &[],
+        );
         Ok(())
     }
 
@@ -183,7 +196,12 @@ impl Roles {
             return Err(evm::revert(InvalidAdmin::SELECTOR, &[address(admin)]));
         }
         self.admin.set(admin);
-        evm::emit(self.vm(), AdminTransferred::SIGNATURE_HASH, &[address(Address::ZERO), address(admin)], &[]);
+        evm::emit(
+            self.vm(),
+            AdminTransferred::SIGNATURE_HASH,
+            &[address(Address::ZERO), address(admin)],
+            &[],
+        );
         Ok(())
     }
 
@@ -233,9 +251,15 @@ impl Roles {
         let bits = self.role_bits.get(account).to::<u8>();
         let bits = if granted { bits | role } else { bits & !role };
         self.role_bits.setter(account).set(alloy_primitives::Uint::from(bits));
-        let signature = if granted { RoleGranted::SIGNATURE_HASH } else { RoleRevoked::SIGNATURE_HASH };
+        let signature =
+            if granted { RoleGranted::SIGNATURE_HASH } else { RoleRevoked::SIGNATURE_HASH };
         let sender = self.vm().msg_sender();
-        evm::emit(self.vm(), signature, &[address(account), uint(u128::from(role)), address(sender)], &[]);
+        evm::emit(
+            self.vm(),
+            signature,
+            &[address(account), uint(u128::from(role)), address(sender)],
+            &[],
+        );
         Ok(())
     }
 

@@ -76,7 +76,8 @@ fn wad_str(raw: i128) -> String {
 }
 
 const MONEYNESS: [f64; 11] = [0.2, 0.3, 0.5, 0.7, 0.9, 1.0, 1.1, 1.5, 2.0, 3.0, 5.0];
-const EXPIRIES: [u64; 8] = [3_600, 86_400, 604_800, 2_592_000, 7_776_000, 15_552_000, 31_536_000, 63_072_000];
+const EXPIRIES: [u64; 8] =
+    [3_600, 86_400, 604_800, 2_592_000, 7_776_000, 15_552_000, 31_536_000, 63_072_000];
 const VOLATILITIES: [f64; 9] = [0.05, 0.1, 0.2, 0.5, 0.8, 1.0, 1.5, 2.0, 3.0];
 const RATES: [f64; 4] = [-0.02, 0.0, 0.05, 0.2];
 const SPOT: u128 = 1_000 * WAD;
@@ -133,7 +134,13 @@ fn main() {
         ln_rel.add(s.relative, || format!("x = {raw} wei"));
         ln_abs.add(s.absolute, || format!("x = {raw} wei"));
     }
-    rows.push(("`ln`".into(), "x log-uniform in [1e-18, 3.4e20]".into(), ln_rel, "2e-14".into(), "relative, beyond the final 1e-18 rounding".into()));
+    rows.push((
+        "`ln`".into(),
+        "x log-uniform in [1e-18, 3.4e20]".into(),
+        ln_rel,
+        "2e-14".into(),
+        "relative, beyond the final 1e-18 rounding".into(),
+    ));
     rows.push(("`ln`".into(), "same points".into(), ln_abs, "-".into(), "absolute".into()));
 
     // pow
@@ -145,7 +152,13 @@ fn main() {
             pow_rel.add(s.relative, || format!("x = {}, y = {}", wad_str(x as i128), wad_str(y)));
         }
     }
-    rows.push(("`pow`".into(), "x log-uniform in [1e-9, 1e9], y in [-8, 8]".into(), pow_rel, "2e-14".into(), "relative, beyond the final 1e-18 rounding".into()));
+    rows.push((
+        "`pow`".into(),
+        "x log-uniform in [1e-9, 1e9], y in [-8, 8]".into(),
+        pow_rel,
+        "2e-14".into(),
+        "relative, beyond the final 1e-18 rounding".into(),
+    ));
 
     // sqrt: exactness
     let mut sqrt_worst = Worst::default();
@@ -157,10 +170,18 @@ fn main() {
         let n = num_bigint::BigUint::from(raw) * num_bigint::BigUint::from(WAD);
         let exact_floor = n.sqrt();
         let floor_ok = num_bigint::BigUint::from(down) == exact_floor;
-        let up_ok = up == down || (num_bigint::BigUint::from(up) * num_bigint::BigUint::from(up) > n && up == down + 1);
+        let up_ok = up == down
+            || (num_bigint::BigUint::from(up) * num_bigint::BigUint::from(up) > n
+                && up == down + 1);
         sqrt_worst.add(if floor_ok && up_ok { 0.0 } else { 1.0 }, || format!("x = {raw} wei"));
     }
-    rows.push(("`sqrt`".into(), "x uniform in bits over all of u128".into(), sqrt_worst, "< 1e-18".into(), "0 means exact floor (Down) and ceiling (Up) at every point".into()));
+    rows.push((
+        "`sqrt`".into(),
+        "x uniform in bits over all of u128".into(),
+        sqrt_worst,
+        "< 1e-18".into(),
+        "0 means exact floor (Down) and ceiling (Up) at every point".into(),
+    ));
 
     // cdf and pdf: dense grid on [-10, 10] plus random points out to +-40.
     let mut cdf_abs = Worst::default();
@@ -176,7 +197,13 @@ fn main() {
         let p = pdf_error(x);
         pdf_abs.add(p.absolute, || format!("x = {}", wad_str(x)));
     }
-    rows.push(("`cdf` N(x)".into(), "grid step 0.01 on [-10, 10]; random on [-10, 10] and [-40, 40]".into(), cdf_abs, "3e-15".into(), "absolute".into()));
+    rows.push((
+        "`cdf` N(x)".into(),
+        "grid step 0.01 on [-10, 10]; random on [-10, 10] and [-40, 40]".into(),
+        cdf_abs,
+        "3e-15".into(),
+        "absolute".into(),
+    ));
     rows.push(("`pdf`".into(), "same points".into(), pdf_abs, "-".into(), "absolute".into()));
 
     // Options.
@@ -187,7 +214,14 @@ fn main() {
                 for &v in &VOLATILITIES {
                     for &r in &RATES {
                         option_points.push((
-                            OptionPoint { model, underlying: SPOT, strike: to_uwad(1000.0 * m), seconds: t, volatility: to_uwad(v), rate: to_wad(r) },
+                            OptionPoint {
+                                model,
+                                underlying: SPOT,
+                                strike: to_uwad(1000.0 * m),
+                                seconds: t,
+                                volatility: to_uwad(v),
+                                rate: to_wad(r),
+                            },
                             true,
                         ));
                     }
@@ -238,12 +272,48 @@ fn main() {
             parity.add(e.parity, at);
         }
         let domain = "underlying 1,000; K/S 0.2-5; T 1 h-2 y; vol 5%-300%; r -2%-20%: grid of 3,168 + random";
-        rows.push((format!("{name} price (call, put)"), domain.into(), price, "5e-14".into(), "absolute, USD".into()));
-        rows.push((format!("{name} delta"), "same points".into(), delta, "1e-13".into(), "absolute".into()));
-        rows.push((format!("{name} gamma"), "same points".into(), gamma, "-".into(), "relative beyond 1e-18, \\|gamma\\| floored at 1e-9".into()));
-        rows.push((format!("{name} vega"), "same points".into(), vega, "-".into(), "relative beyond 1e-18, \\|vega\\| floored at 1e-6".into()));
-        rows.push((format!("{name} theta"), "same points".into(), theta, "-".into(), "relative beyond 1e-18, \\|theta\\| floored at 1e-6".into()));
-        rows.push((format!("{name} put-call parity"), "same points".into(), parity, "2e-14".into(), "`\\|C - P - (A - B)\\|`, USD".into()));
+        rows.push((
+            format!("{name} price (call, put)"),
+            domain.into(),
+            price,
+            "5e-14".into(),
+            "absolute, USD".into(),
+        ));
+        rows.push((
+            format!("{name} delta"),
+            "same points".into(),
+            delta,
+            "1e-13".into(),
+            "absolute".into(),
+        ));
+        rows.push((
+            format!("{name} gamma"),
+            "same points".into(),
+            gamma,
+            "-".into(),
+            "relative beyond 1e-18, \\|gamma\\| floored at 1e-9".into(),
+        ));
+        rows.push((
+            format!("{name} vega"),
+            "same points".into(),
+            vega,
+            "-".into(),
+            "relative beyond 1e-18, \\|vega\\| floored at 1e-6".into(),
+        ));
+        rows.push((
+            format!("{name} theta"),
+            "same points".into(),
+            theta,
+            "-".into(),
+            "relative beyond 1e-18, \\|theta\\| floored at 1e-6".into(),
+        ));
+        rows.push((
+            format!("{name} put-call parity"),
+            "same points".into(),
+            parity,
+            "2e-14".into(),
+            "`\\|C - P - (A - B)\\|`, USD".into(),
+        ));
     }
 
     // Monotonicity on the grid.
@@ -253,7 +323,9 @@ fn main() {
         for kind in [OptionKind::Call, OptionKind::Put] {
             for &r in &RATES {
                 let rate = to_wad(r);
-                let price = |m: f64, t: u64, v: f64| call_price(model, kind, SPOT, to_uwad(1000.0 * m), t, to_uwad(v), rate);
+                let price = |m: f64, t: u64, v: f64| {
+                    call_price(model, kind, SPOT, to_uwad(1000.0 * m), t, to_uwad(v), rate)
+                };
                 for &t in &EXPIRIES {
                     for &v in &VOLATILITIES {
                         for w in MONEYNESS.windows(2) {
@@ -275,7 +347,10 @@ fn main() {
                             monotone_checks += 1;
                             let (a, b) = (price(m, t, w[0]), price(m, t, w[1]));
                             if b < a {
-                                violations.push(format!("{model:?} {kind:?} vol {}->{} K/S {m} T {t} r {r}: {a} -> {b}", w[0], w[1]));
+                                violations.push(format!(
+                                    "{model:?} {kind:?} vol {}->{} K/S {m} T {t} r {r}: {a} -> {b}",
+                                    w[0], w[1]
+                                ));
                             }
                         }
                     }
@@ -304,16 +379,36 @@ fn main() {
     let mut md = String::new();
     writeln!(md, "# bulwark-math accuracy\n").unwrap();
     writeln!(md, "Generated by `cargo run -p bulwark-math --release --example accuracy -- --points {points}`").unwrap();
-    writeln!(md, "(seed {seed}, {elapsed:.0} s). Do not edit by hand: rerun the command.\n").unwrap();
-    writeln!(md, "Every library result is compared with a 256-bit binary fixed-point reference").unwrap();
-    writeln!(md, "(`tests/reference`: Taylor and atanh series, the all-positive series of `N(x)` with").unwrap();
-    writeln!(md, "extra guard bits in the tail). Inputs are exact 18-decimal integers; the reference").unwrap();
-    writeln!(md, "sees them exactly. \"Points\" counts evaluations; option rows count option points,").unwrap();
+    writeln!(md, "(seed {seed}, {elapsed:.0} s). Do not edit by hand: rerun the command.\n")
+        .unwrap();
+    writeln!(md, "Every library result is compared with a 256-bit binary fixed-point reference")
+        .unwrap();
+    writeln!(
+        md,
+        "(`tests/reference`: Taylor and atanh series, the all-positive series of `N(x)` with"
+    )
+    .unwrap();
+    writeln!(
+        md,
+        "extra guard bits in the tail). Inputs are exact 18-decimal integers; the reference"
+    )
+    .unwrap();
+    writeln!(
+        md,
+        "sees them exactly. \"Points\" counts evaluations; option rows count option points,"
+    )
+    .unwrap();
     writeln!(md, "each priced as a call and a put.\n").unwrap();
-    writeln!(md, "| Function | Domain tested | Points | Worst error | Target | Measure | Where |").unwrap();
+    writeln!(md, "| Function | Domain tested | Points | Worst error | Target | Measure | Where |")
+        .unwrap();
     writeln!(md, "|---|---|---:|---:|---:|---|---|").unwrap();
     for (name, domain, worst, target, measure) in &rows {
-        writeln!(md, "| {name} | {domain} | {} | {:.2e} | {target} | {measure} | {} |", worst.points, worst.value, worst.at).unwrap();
+        writeln!(
+            md,
+            "| {name} | {domain} | {} | {:.2e} | {target} | {measure} | {} |",
+            worst.points, worst.value, worst.at
+        )
+        .unwrap();
     }
     writeln!(md, "\n## Monotonicity\n").unwrap();
     writeln!(
@@ -322,9 +417,14 @@ fn main() {
     )
     .unwrap();
     writeln!(md, "non-increasing (calls) / non-decreasing (puts) in strike, non-decreasing in volatility, and").unwrap();
-    writeln!(md, "non-decreasing in expiry where the model guarantees it (Black-Scholes calls with r >= 0,").unwrap();
+    writeln!(
+        md,
+        "non-decreasing in expiry where the model guarantees it (Black-Scholes calls with r >= 0,"
+    )
+    .unwrap();
     writeln!(md, "Black-Scholes puts and Black-76 with r <= 0).\n").unwrap();
-    writeln!(md, "{monotone_checks} neighbouring pairs checked, {} violations.", violations.len()).unwrap();
+    writeln!(md, "{monotone_checks} neighbouring pairs checked, {} violations.", violations.len())
+        .unwrap();
     for v in violations.iter().take(20) {
         writeln!(md, "- {v}").unwrap();
     }

@@ -61,7 +61,13 @@ fn fit(f: &dyn Fn(&Real) -> Real, center: &Real, half: &Real, degree: usize) -> 
 }
 
 /// Maximum error of the Q64-rounded polynomial, evaluated exactly, against f.
-fn max_error(f: &dyn Fn(&Real) -> Real, center: &Real, half: &Real, coeffs: &[Real], samples: usize) -> f64 {
+fn max_error(
+    f: &dyn Fn(&Real) -> Real,
+    center: &Real,
+    half: &Real,
+    coeffs: &[Real],
+    samples: usize,
+) -> f64 {
     let mut worst = 0f64;
     for i in 0..=samples {
         let t = Real::ratio(2 * i as i128 - samples as i128, samples as i128);
@@ -153,10 +159,28 @@ fn main() {
     };
     c(&mut out, "ln 2 in Q96.", "LN2_Q96", "i128", q(ln2(), 96));
     c(&mut out, "ln 2 / 16 in Q96.", "LN2_OVER_16_Q96", "i128", q(&ln2().div_int(16), 96));
-    c(&mut out, "16 / ln 2 in Q64.", "SIXTEEN_OVER_LN2_Q64", "i128", q(&Real::int(16).div(ln2()), 64));
-    c(&mut out, "18 ln 10 in Q64 (ln of the WAD scale).", "LN_WAD_Q64", "i128", q(&ln(&Real::int(10)).mul_int(18), 64));
+    c(
+        &mut out,
+        "16 / ln 2 in Q64.",
+        "SIXTEEN_OVER_LN2_Q64",
+        "i128",
+        q(&Real::int(16).div(ln2()), 64),
+    );
+    c(
+        &mut out,
+        "18 ln 10 in Q64 (ln of the WAD scale).",
+        "LN_WAD_Q64",
+        "i128",
+        q(&ln(&Real::int(10)).mul_int(18), 64),
+    );
     c(&mut out, "sqrt 2 in Q64.", "SQRT2_Q64", "u128", q(&sqrt(&Real::int(2)), 64));
-    c(&mut out, "1 / sqrt(2 pi) in Q64.", "INV_SQRT_2PI_Q64", "i128", q(&Real::one().div(&sqrt(&pi().mul_int(2))), 64));
+    c(
+        &mut out,
+        "1 / sqrt(2 pi) in Q64.",
+        "INV_SQRT_2PI_Q64",
+        "i128",
+        q(&Real::one().div(&sqrt(&pi().mul_int(2))), 64),
+    );
     writeln!(out, "/// `2^(j/16)` in Q64 for `j` in `0..16`.").unwrap();
     writeln!(out, "pub(crate) const EXP2_SIXTEENTHS_Q64: [u128; 16] = [").unwrap();
     for j in 0..16 {
@@ -166,11 +190,20 @@ fn main() {
     writeln!(out, "];\n").unwrap();
     writeln!(out, "/// Degree of each tail polynomial.").unwrap();
     writeln!(out, "pub(crate) const TAIL_DEGREE: usize = {degree};\n").unwrap();
-    writeln!(out, "/// Number of tail intervals, each {WIDTH_NUM}/{WIDTH_DEN} wide, starting at 0.").unwrap();
+    writeln!(
+        out,
+        "/// Number of tail intervals, each {WIDTH_NUM}/{WIDTH_DEN} wide, starting at 0."
+    )
+    .unwrap();
     writeln!(out, "pub(crate) const TAIL_INTERVALS: usize = {INTERVALS};\n").unwrap();
-    writeln!(out, "/// Binary scale of each tail interval: `N(-i) * 2^TAIL_SCALE[i]` is in `[1/4, 1/2)`.").unwrap();
+    writeln!(
+        out,
+        "/// Binary scale of each tail interval: `N(-i) * 2^TAIL_SCALE[i]` is in `[1/4, 1/2)`."
+    )
+    .unwrap();
     let items: Vec<String> = scales.iter().map(|s| s.to_string()).collect();
-    writeln!(out, "pub(crate) const TAIL_SCALE: [u32; TAIL_INTERVALS] = [{}];\n", items.join(", ")).unwrap();
+    writeln!(out, "pub(crate) const TAIL_SCALE: [u32; TAIL_INTERVALS] = [{}];\n", items.join(", "))
+        .unwrap();
     writeln!(
         out,
         "/// `N(-x) * 2^TAIL_SCALE[i]` on interval `i` is `sum_k TAIL[i][k] t^k` (Q64) with\n/// `t = 2 (x - i - 1/2)` in `[-1, 1]`: Chebyshev-node interpolants, each within\n/// `max(5e-21 of the scaled value, 1e-25 absolute)` before the evaluation's rounding."
@@ -178,7 +211,8 @@ fn main() {
     .unwrap();
     writeln!(out, "pub(crate) const TAIL: [[i128; TAIL_DEGREE + 1]; TAIL_INTERVALS] = [").unwrap();
     for row in &tables {
-        let items: Vec<String> = row.iter().map(|v| v.to_i128().expect("fits").to_string()).collect();
+        let items: Vec<String> =
+            row.iter().map(|v| v.to_i128().expect("fits").to_string()).collect();
         writeln!(out, "    [{}],", items.join(", ")).unwrap();
     }
     writeln!(out, "];").unwrap();

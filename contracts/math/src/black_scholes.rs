@@ -252,7 +252,11 @@ impl OptionPricer {
     ///
     /// Cost: one short division, two normal tails (38 Q64 multiplies), three
     /// wide multiplies; no logarithm, exponential or square root.
-    pub fn price_prepared(&self, underlying: &PreparedUnderlying, volatility: Wad) -> Result<Wad, MathError> {
+    pub fn price_prepared(
+        &self,
+        underlying: &PreparedUnderlying,
+        volatility: Wad,
+    ) -> Result<Wad, MathError> {
         let scenario = self.scenario(underlying, volatility)?;
         Ok(Wad::from_raw(self.premium(&scenario)))
     }
@@ -300,7 +304,12 @@ impl OptionPricer {
         let gamma = if density_scaled == 0 || point.v == 0 || prepared.price == 0 {
             0
         } else {
-            let per_v = mul_div(density_scaled.unsigned_abs(), WAD, point.v.unsigned_abs(), Rounding::Down)?;
+            let per_v = mul_div(
+                density_scaled.unsigned_abs(),
+                WAD,
+                point.v.unsigned_abs(),
+                Rounding::Down,
+            )?;
             mul_div(per_v, WAD, prepared.price, Rounding::Down)?
         };
         let vega = mul_div(a_density, self.sqrt_time_q96, 1 << 96, Rounding::Down)?;
@@ -320,7 +329,9 @@ impl OptionPricer {
                 mul_div_signed(self.rate, signed, SIGNED_WAD, Rounding::Down)?
             }
             // +r V for both kinds.
-            Model::Black76 => mul_div_signed(self.rate, price.cast_signed(), SIGNED_WAD, Rounding::Down)?,
+            Model::Black76 => {
+                mul_div_signed(self.rate, price.cast_signed(), SIGNED_WAD, Rounding::Down)?
+            }
         };
         let theta = carry.checked_sub(decay).ok_or(MathError::Overflow)?;
         Ok(Greeks {
@@ -333,13 +344,19 @@ impl OptionPricer {
     }
 
     /// `A`, `d1`, `d2` and `v` of one scenario.
-    fn scenario(&self, underlying: &PreparedUnderlying, volatility: Wad) -> Result<Point, MathError> {
+    fn scenario(
+        &self,
+        underlying: &PreparedUnderlying,
+        volatility: Wad,
+    ) -> Result<Point, MathError> {
         if volatility > MAX_VOLATILITY {
             return Err(MathError::OutOfDomain);
         }
         let a_raw = match self.model {
             Model::BlackScholes => underlying.price,
-            Model::Black76 => mul_div(underlying.price, self.discount_q64, ONE_Q64, Rounding::Down)?,
+            Model::Black76 => {
+                mul_div(underlying.price, self.discount_q64, ONE_Q64, Rounding::Down)?
+            }
         };
         // v = sigma sqrt(T) in Q64: sigma < 2^67 and the factor < 2^107, so
         // the 256-bit product shifted by 96 fits.
@@ -355,9 +372,10 @@ impl OptionPricer {
                 let d = ln_ratio.signum() * D_SATURATION;
                 (d, d)
             } else {
-                let quotient = div_q(ln_ratio, v_q64).map_or(ln_ratio.signum() * D_SATURATION, |quotient| {
-                    quotient.clamp(-D_SATURATION, D_SATURATION)
-                });
+                let quotient = div_q(ln_ratio, v_q64)
+                    .map_or(ln_ratio.signum() * D_SATURATION, |quotient| {
+                        quotient.clamp(-D_SATURATION, D_SATURATION)
+                    });
                 // |q| <= 2^104 and v < 2^74: no overflow.
                 (quotient + (v_q64 >> 1), quotient + (v_q64 >> 1) - v_q64)
             }
@@ -390,8 +408,12 @@ impl OptionPricer {
             shl(high, 128 - shift) | shr(low, shift)
         };
         let (long, short) = match out_of_the_money {
-            OptionKind::Call => (weighted(point.a, cdf_q127(point.d1)), weighted(strike, cdf_q127(point.d2))),
-            OptionKind::Put => (weighted(strike, cdf_q127(-point.d2)), weighted(point.a, cdf_q127(-point.d1))),
+            OptionKind::Call => {
+                (weighted(point.a, cdf_q127(point.d1)), weighted(strike, cdf_q127(point.d2)))
+            }
+            OptionKind::Put => {
+                (weighted(strike, cdf_q127(-point.d2)), weighted(point.a, cdf_q127(-point.d1)))
+            }
         };
         let time_value = shr(long.saturating_sub(short), extra);
         let intrinsic = if self.kind == out_of_the_money { 0 } else { point.a.abs_diff(strike) };
@@ -419,7 +441,8 @@ pub fn black_scholes_price(
     volatility: Wad,
     rate: SignedWad,
 ) -> Result<Wad, MathError> {
-    OptionPricer::new(Model::BlackScholes, kind, strike, seconds_to_expiry, rate)?.price(spot, volatility)
+    OptionPricer::new(Model::BlackScholes, kind, strike, seconds_to_expiry, rate)?
+        .price(spot, volatility)
 }
 
 /// Black-Scholes premium and greeks of a European option on a spot price.
@@ -434,7 +457,8 @@ pub fn black_scholes_greeks(
     volatility: Wad,
     rate: SignedWad,
 ) -> Result<Greeks, MathError> {
-    OptionPricer::new(Model::BlackScholes, kind, strike, seconds_to_expiry, rate)?.greeks(spot, volatility)
+    OptionPricer::new(Model::BlackScholes, kind, strike, seconds_to_expiry, rate)?
+        .greeks(spot, volatility)
 }
 
 /// Black-76 premium of a European option on a forward price, discounted at
@@ -450,7 +474,8 @@ pub fn black76_price(
     volatility: Wad,
     rate: SignedWad,
 ) -> Result<Wad, MathError> {
-    OptionPricer::new(Model::Black76, kind, strike, seconds_to_expiry, rate)?.price(forward, volatility)
+    OptionPricer::new(Model::Black76, kind, strike, seconds_to_expiry, rate)?
+        .price(forward, volatility)
 }
 
 /// Black-76 premium and greeks (delta, gamma per unit of forward).
@@ -465,5 +490,6 @@ pub fn black76_greeks(
     volatility: Wad,
     rate: SignedWad,
 ) -> Result<Greeks, MathError> {
-    OptionPricer::new(Model::Black76, kind, strike, seconds_to_expiry, rate)?.greeks(forward, volatility)
+    OptionPricer::new(Model::Black76, kind, strike, seconds_to_expiry, rate)?
+        .greeks(forward, volatility)
 }

@@ -272,7 +272,10 @@ mod tests {
         assert_eq!(exp(SignedWad::ZERO), Ok(Wad::ONE));
         assert_eq!(ln(Wad::ONE), Ok(SignedWad::ZERO));
         assert_eq!(ln(Wad::ZERO), Err(MathError::NonPositiveInput));
-        assert_eq!(pow(Wad::ZERO, SignedWad::ONE.checked_neg().unwrap()), Err(MathError::DivisionByZero));
+        assert_eq!(
+            pow(Wad::ZERO, SignedWad::ONE.checked_neg().unwrap()),
+            Err(MathError::DivisionByZero)
+        );
         assert_eq!(pow(Wad::ZERO, SignedWad::ZERO), Ok(Wad::ONE));
         assert_eq!(pow(Wad::ZERO, SignedWad::ONE), Ok(Wad::ZERO));
         assert_eq!(sqrt(Wad::from_int(4).unwrap(), Rounding::Down), Wad::from_int(2).unwrap());

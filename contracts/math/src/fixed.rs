@@ -63,7 +63,8 @@ pub fn mul_div(a: u128, b: u128, c: u128, rounding: Rounding) -> Result<u128, Ma
     let (high, low) = mul_wide(a, b);
     if c.is_power_of_two() {
         // A power of two (2^64, 2^96 in the pricer): a shift, no division.
-        return shift_down(high, low, c.trailing_zeros(), rounding == Rounding::Up).ok_or(MathError::Overflow);
+        return shift_down(high, low, c.trailing_zeros(), rounding == Rounding::Up)
+            .ok_or(MathError::Overflow);
     }
     let (quotient, remainder) = div_wide(high, low, c).ok_or(MathError::Overflow)?;
     if rounding == Rounding::Up && remainder != 0 {
@@ -83,7 +84,8 @@ pub fn mul_div_signed(a: i128, b: i128, c: i128, rounding: Rounding) -> Result<i
         (true, Rounding::Down) => Rounding::Up,
         (true, Rounding::Up) => Rounding::Down,
     };
-    let magnitude = mul_div(a.unsigned_abs(), b.unsigned_abs(), c.unsigned_abs(), magnitude_rounding)?;
+    let magnitude =
+        mul_div(a.unsigned_abs(), b.unsigned_abs(), c.unsigned_abs(), magnitude_rounding)?;
     to_signed(magnitude, negative)
 }
 
@@ -153,7 +155,12 @@ impl Wad {
     }
 
     /// `self * numerator / denominator` with a full-width intermediate.
-    pub fn mul_div(self, numerator: Wad, denominator: Wad, rounding: Rounding) -> Result<Wad, MathError> {
+    pub fn mul_div(
+        self,
+        numerator: Wad,
+        denominator: Wad,
+        rounding: Rounding,
+    ) -> Result<Wad, MathError> {
         mul_div(self.0, numerator.0, denominator.0, rounding).map(Wad)
     }
 
@@ -323,10 +330,21 @@ mod tests {
         assert_eq!(Wad::ONE.div(Wad::ZERO, Rounding::Down), Err(MathError::DivisionByZero));
         assert_eq!(Wad::ZERO.checked_sub(Wad::ONE), Err(MathError::Underflow));
         assert_eq!(Wad::MAX.checked_add(Wad::ONE), Err(MathError::Overflow));
-        assert_eq!(Wad::MAX.mul(Wad::from_int(2).unwrap(), Rounding::Down), Err(MathError::Overflow));
-        let minus_third = SignedWad::ONE.checked_neg().unwrap().div(SignedWad::from_int(3).unwrap(), Rounding::Down).unwrap();
+        assert_eq!(
+            Wad::MAX.mul(Wad::from_int(2).unwrap(), Rounding::Down),
+            Err(MathError::Overflow)
+        );
+        let minus_third = SignedWad::ONE
+            .checked_neg()
+            .unwrap()
+            .div(SignedWad::from_int(3).unwrap(), Rounding::Down)
+            .unwrap();
         assert_eq!(minus_third.raw(), -333_333_333_333_333_334);
-        let minus_third_up = SignedWad::ONE.checked_neg().unwrap().div(SignedWad::from_int(3).unwrap(), Rounding::Up).unwrap();
+        let minus_third_up = SignedWad::ONE
+            .checked_neg()
+            .unwrap()
+            .div(SignedWad::from_int(3).unwrap(), Rounding::Up)
+            .unwrap();
         assert_eq!(minus_third_up.raw(), -333_333_333_333_333_333);
         assert_eq!(SignedWad::from_raw(i128::MIN).checked_neg(), Err(MathError::Overflow));
         assert_eq!(SignedWad::from_raw(-1).to_unsigned(), Err(MathError::NonPositiveInput));

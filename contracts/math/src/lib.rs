@@ -22,9 +22,9 @@ mod tables;
 mod wide;
 
 pub use black_scholes::{
-    black76_greeks, black76_price, black_scholes_greeks, black_scholes_price, seconds_to_expiry, Greeks, Model,
-    OptionKind, OptionPricer, PreparedUnderlying, Scenario, MAX_RATE, MAX_SECONDS_TO_EXPIRY, MAX_VOLATILITY,
-    SECONDS_PER_YEAR,
+    black76_greeks, black76_price, black_scholes_greeks, black_scholes_price, seconds_to_expiry,
+    Greeks, Model, OptionKind, OptionPricer, PreparedUnderlying, Scenario, MAX_RATE,
+    MAX_SECONDS_TO_EXPIRY, MAX_VOLATILITY, SECONDS_PER_YEAR,
 };
 pub use exp_ln::{exp, ln, pow, sqrt};
 pub use fixed::{mul_div, mul_div_signed, MathError, Rounding, SignedWad, Wad, SIGNED_WAD, WAD};

@@ -167,7 +167,13 @@ pub(crate) fn div_wide(high: u128, low: u128, divisor: u128) -> Option<(u128, u1
     let (d1, d0) = limbs(d);
     // Shifted dividend digits n3..n0; nothing spills above n3 because
     // high < divisor, and (n3 : n2) < d.
-    let spill = |upper: u64, lower: u64| if shift == 0 { upper } else { (upper << shift) | (lower >> (64 - shift)) };
+    let spill = |upper: u64, lower: u64| {
+        if shift == 0 {
+            upper
+        } else {
+            (upper << shift) | (lower >> (64 - shift))
+        }
+    };
     let (n3, n2, n1, n0) = (spill(u3, u2), spill(u2, u1), spill(u1, u0), u0 << shift);
     // One quotient digit of (top : next : last) / (d1 : d0), where
     // (top : next) < d. Returns the digit and the remainder (< d).
@@ -249,7 +255,8 @@ pub(crate) fn isqrt_wide(high: u128, low: u128) -> u128 {
     // sqrt(value) < sqrt(top + 1) * 2^(shift/2) <= estimate * 2^(shift/2); cap
     // at u128::MAX, which is above every 256-bit square root.
     let half = shift / 2;
-    let mut y = if half > 0 && estimate.leading_zeros() < half { u128::MAX } else { shl(estimate, half) };
+    let mut y =
+        if half > 0 && estimate.leading_zeros() < half { u128::MAX } else { shl(estimate, half) };
     loop {
         // y >= sqrt(value) keeps value / y <= sqrt(value) < 2^128.
         let Some((q, _)) = div_wide(high, low, y) else {
@@ -370,7 +377,8 @@ pub(crate) fn div_q(a: i128, b: i128) -> Option<i128> {
     let magnitude = a.unsigned_abs();
     // a * 2^(64 - drop) as (high, low), with 64 - drop in [0, 64].
     let up = 64 - drop;
-    let (high, low) = if up == 0 { (0, magnitude) } else { (shr(magnitude, 128 - up), shl(magnitude, up)) };
+    let (high, low) =
+        if up == 0 { (0, magnitude) } else { (shr(magnitude, 128 - up), shl(magnitude, up)) };
     let (q, _) = div_wide(high, low, divisor)?;
     let q = i128::try_from(q).ok()?;
     Some(if (a < 0) == (b < 0) { q } else { -q })
@@ -387,7 +395,13 @@ mod tests {
     }
 
     fn bits_value() -> impl Strategy<Value = u128> {
-        (0u32..=128, any::<u128>()).prop_map(|(bits, v)| if bits == 128 { v } else { v & ((1u128 << bits) - 1) })
+        (0u32..=128, any::<u128>()).prop_map(|(bits, v)| {
+            if bits == 128 {
+                v
+            } else {
+                v & ((1u128 << bits) - 1)
+            }
+        })
     }
 
     proptest! {
@@ -455,8 +469,24 @@ mod tests {
 
     #[test]
     fn div_wide_edges() {
-        for divisor in [1, 2, 3, u128::from(u64::MAX), 1 << 64, (1 << 64) + 1, 1 << 127, u128::MAX, u128::MAX - 1] {
-            for (high, low) in [(0, 0), (0, u128::MAX), (divisor - 1, u128::MAX), (divisor - 1, 0), (divisor / 2, 12345)] {
+        for divisor in [
+            1,
+            2,
+            3,
+            u128::from(u64::MAX),
+            1 << 64,
+            (1 << 64) + 1,
+            1 << 127,
+            u128::MAX,
+            u128::MAX - 1,
+        ] {
+            for (high, low) in [
+                (0, 0),
+                (0, u128::MAX),
+                (divisor - 1, u128::MAX),
+                (divisor - 1, 0),
+                (divisor / 2, 12345),
+            ] {
                 let (q, r) = div_wide(high, low, divisor).unwrap();
                 assert!(r < divisor);
                 assert_eq!(

@@ -6,13 +6,15 @@
 mod reference;
 
 use bulwark_math::{
-    black76_price, black_scholes_greeks, black_scholes_price, cdf, exp, ln, pdf, pow, seconds_to_expiry, sqrt,
-    MathError, Model, OptionKind, OptionPricer, PreparedUnderlying, Rounding, Scenario, SignedWad, Wad,
-    MAX_SECONDS_TO_EXPIRY, SECONDS_PER_YEAR, SIGNED_WAD, WAD,
+    black76_price, black_scholes_greeks, black_scholes_price, cdf, exp, ln, pdf, pow,
+    seconds_to_expiry, sqrt, MathError, Model, OptionKind, OptionPricer, PreparedUnderlying,
+    Rounding, Scenario, SignedWad, Wad, MAX_SECONDS_TO_EXPIRY, SECONDS_PER_YEAR, SIGNED_WAD, WAD,
 };
 use num_bigint::BigUint;
 use proptest::prelude::*;
-use reference::errors::{call_price, cdf_error, exp_error, ln_error, option_errors, pdf_error, pow_error, OptionPoint};
+use reference::errors::{
+    call_price, cdf_error, exp_error, ln_error, option_errors, pdf_error, pow_error, OptionPoint,
+};
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000);
@@ -24,7 +26,8 @@ const SPOT: u128 = 1_000 * WAD;
 /// A WAD drawn log-uniformly in `[low, high]` (both in whole-unit f64 for
 /// the draw only; the value used is the exact integer).
 fn log_uniform(low: f64, high: f64) -> impl Strategy<Value = u128> {
-    (0.0f64..1.0).prop_map(move |u| ((low.ln() + (high.ln() - low.ln()) * u).exp() * 1e18).round() as u128)
+    (0.0f64..1.0)
+        .prop_map(move |u| ((low.ln() + (high.ln() - low.ln()) * u).exp() * 1e18).round() as u128)
 }
 
 fn uniform_wad(low: f64, high: f64) -> impl Strategy<Value = i128> {
@@ -201,7 +204,10 @@ fn grid_prices_and_greeks_match_reference() {
                             rate: swad(rate).raw(),
                         };
                         let e = option_errors(&point);
-                        assert!(e.price <= 5e-14 && e.delta <= 1e-13 && e.parity <= 2e-14, "{point:?}: {e:?}");
+                        assert!(
+                            e.price <= 5e-14 && e.delta <= 1e-13 && e.parity <= 2e-14,
+                            "{point:?}: {e:?}"
+                        );
                         worst = worst.max(e.price);
                         count += 1;
                     }
@@ -216,12 +222,16 @@ fn grid_prices_and_greeks_match_reference() {
 #[test]
 fn expiry_now_is_intrinsic_value() {
     let strike = wad(1_000.0);
-    for (spot, call, put, delta) in [(1_100.0, 100.0, 0.0, 1.0), (900.0, 0.0, 100.0, 0.0), (1_000.0, 0.0, 0.0, 0.5)] {
-        let g = black_scholes_greeks(OptionKind::Call, wad(spot), strike, 0, wad(0.8), swad(0.05)).unwrap();
+    for (spot, call, put, delta) in
+        [(1_100.0, 100.0, 0.0, 1.0), (900.0, 0.0, 100.0, 0.0), (1_000.0, 0.0, 0.0, 0.5)]
+    {
+        let g = black_scholes_greeks(OptionKind::Call, wad(spot), strike, 0, wad(0.8), swad(0.05))
+            .unwrap();
         assert_eq!(g.price, wad(call));
         assert_eq!(g.delta, swad(delta));
         assert_eq!((g.gamma, g.vega), (Wad::ZERO, Wad::ZERO));
-        let p = black_scholes_price(OptionKind::Put, wad(spot), strike, 0, wad(0.8), swad(0.05)).unwrap();
+        let p = black_scholes_price(OptionKind::Put, wad(spot), strike, 0, wad(0.8), swad(0.05))
+            .unwrap();
         assert_eq!(p, wad(put));
     }
 }
@@ -231,15 +241,20 @@ fn zero_volatility_is_discounted_intrinsic_value() {
     let strike = wad(1_000.0);
     let year = SECONDS_PER_YEAR;
     // Forward-looking: call = max(S - K e^(-rT), 0) with r = 5%.
-    let g = black_scholes_greeks(OptionKind::Call, wad(1_000.0), strike, year, Wad::ZERO, swad(0.05)).unwrap();
+    let g =
+        black_scholes_greeks(OptionKind::Call, wad(1_000.0), strike, year, Wad::ZERO, swad(0.05))
+            .unwrap();
     let discounted = 1_000.0 * (-0.05f64).exp();
     assert!((g.price.raw() as f64 / 1e18 - (1_000.0 - discounted)).abs() < 1e-9);
     assert_eq!(g.delta, SignedWad::ONE);
     assert_eq!(g.gamma, Wad::ZERO);
-    let put = black_scholes_price(OptionKind::Put, wad(1_000.0), strike, year, Wad::ZERO, swad(0.05)).unwrap();
+    let put =
+        black_scholes_price(OptionKind::Put, wad(1_000.0), strike, year, Wad::ZERO, swad(0.05))
+            .unwrap();
     assert_eq!(put, Wad::ZERO);
     // At the forward money: delta is one half and the price zero.
-    let atm = black76_price(OptionKind::Call, wad(1_000.0), strike, year, Wad::ZERO, swad(0.05)).unwrap();
+    let atm =
+        black76_price(OptionKind::Call, wad(1_000.0), strike, year, Wad::ZERO, swad(0.05)).unwrap();
     assert_eq!(atm, Wad::ZERO);
 }
 
@@ -259,7 +274,10 @@ fn extreme_strikes_give_limits() {
     let intrinsic = huge.raw() as f64 * (-0.05f64).exp() - spot.raw() as f64;
     assert!((put.raw() as f64 - intrinsic).abs() / intrinsic < 1e-12);
     // Zero spot.
-    assert_eq!(black_scholes_price(OptionKind::Call, Wad::ZERO, wad(1_000.0), t, vol, rate), Ok(Wad::ZERO));
+    assert_eq!(
+        black_scholes_price(OptionKind::Call, Wad::ZERO, wad(1_000.0), t, vol, rate),
+        Ok(Wad::ZERO)
+    );
 }
 
 #[test]
@@ -268,7 +286,13 @@ fn bad_input_is_a_named_error() {
     assert_eq!(seconds_to_expiry(100, 101), Err(MathError::ExpiryInPast));
     assert_eq!(seconds_to_expiry(101, 100), Ok(1));
     assert_eq!(
-        OptionPricer::new(Model::BlackScholes, OptionKind::Call, k, MAX_SECONDS_TO_EXPIRY + 1, SignedWad::ZERO),
+        OptionPricer::new(
+            Model::BlackScholes,
+            OptionKind::Call,
+            k,
+            MAX_SECONDS_TO_EXPIRY + 1,
+            SignedWad::ZERO
+        ),
         Err(MathError::OutOfDomain)
     );
     assert_eq!(
@@ -277,15 +301,29 @@ fn bad_input_is_a_named_error() {
     );
     // |r T| above 40.
     assert_eq!(
-        OptionPricer::new(Model::BlackScholes, OptionKind::Call, k, 5 * SECONDS_PER_YEAR, swad(-9.0)),
+        OptionPricer::new(
+            Model::BlackScholes,
+            OptionKind::Call,
+            k,
+            5 * SECONDS_PER_YEAR,
+            swad(-9.0)
+        ),
         Err(MathError::OutOfDomain)
     );
     // Discounted strike above u128 with a negative rate.
     assert_eq!(
-        OptionPricer::new(Model::BlackScholes, OptionKind::Call, Wad::MAX, SECONDS_PER_YEAR, swad(-1.0)),
+        OptionPricer::new(
+            Model::BlackScholes,
+            OptionKind::Call,
+            Wad::MAX,
+            SECONDS_PER_YEAR,
+            swad(-1.0)
+        ),
         Err(MathError::Overflow)
     );
-    let pricer = OptionPricer::new(Model::BlackScholes, OptionKind::Call, k, 86_400, SignedWad::ZERO).unwrap();
+    let pricer =
+        OptionPricer::new(Model::BlackScholes, OptionKind::Call, k, 86_400, SignedWad::ZERO)
+            .unwrap();
     assert_eq!(pricer.price(k, wad(100.5)), Err(MathError::OutOfDomain));
     let mut out = [Wad::ZERO; 1];
     assert_eq!(pricer.price_batch(&[], &mut out), Err(MathError::OutOfDomain));
@@ -294,8 +332,14 @@ fn bad_input_is_a_named_error() {
 
 #[test]
 fn batch_matches_single_prices() {
-    let pricer =
-        OptionPricer::new(Model::BlackScholes, OptionKind::Put, wad(1_000.0), 30 * 86_400, swad(0.05)).unwrap();
+    let pricer = OptionPricer::new(
+        Model::BlackScholes,
+        OptionKind::Put,
+        wad(1_000.0),
+        30 * 86_400,
+        swad(0.05),
+    )
+    .unwrap();
     let mut scenarios = Vec::new();
     for spot in [820.0, 900.0, 1_000.0, 1_100.0, 1_180.0] {
         let underlying = PreparedUnderlying::new(wad(spot));
@@ -312,7 +356,8 @@ fn batch_matches_single_prices() {
 
 #[test]
 fn black76_on_the_forward_equals_black_scholes() {
-    let (spot, k, t, vol, r) = (wad(1_000.0), wad(1_100.0), SECONDS_PER_YEAR / 2, wad(0.7), swad(0.08));
+    let (spot, k, t, vol, r) =
+        (wad(1_000.0), wad(1_100.0), SECONDS_PER_YEAR / 2, wad(0.7), swad(0.08));
     let forward = exp(swad(0.04)).unwrap().mul(spot, Rounding::Down).unwrap();
     let bs = black_scholes_price(OptionKind::Call, spot, k, t, vol, r).unwrap();
     let b76 = black76_price(OptionKind::Call, forward, k, t, vol, r).unwrap();
@@ -323,8 +368,10 @@ fn black76_on_the_forward_equals_black_scholes() {
 fn known_textbook_value() {
     // Hull: S = 42, K = 40, r = 10%, sigma = 20%, T = 0.5: call 4.76, put 0.81.
     let t = SECONDS_PER_YEAR / 2;
-    let call = black_scholes_price(OptionKind::Call, wad(42.0), wad(40.0), t, wad(0.2), swad(0.1)).unwrap();
-    let put = black_scholes_price(OptionKind::Put, wad(42.0), wad(40.0), t, wad(0.2), swad(0.1)).unwrap();
+    let call = black_scholes_price(OptionKind::Call, wad(42.0), wad(40.0), t, wad(0.2), swad(0.1))
+        .unwrap();
+    let put =
+        black_scholes_price(OptionKind::Put, wad(42.0), wad(40.0), t, wad(0.2), swad(0.1)).unwrap();
     assert_eq!((call.raw() + 5 * WAD / 1_000) / (WAD / 100), 476);
     assert_eq!((put.raw() + 5 * WAD / 1_000) / (WAD / 100), 81);
 }

@@ -137,41 +137,60 @@ pub fn option_errors(point: &OptionPoint) -> OptionErrors {
         point.rate,
     );
     let pricer = |kind| {
-        OptionPricer::new(point.model, kind, Wad::from_raw(point.strike), point.seconds, SignedWad::from_raw(point.rate))
-            .expect("pricer in domain")
+        OptionPricer::new(
+            point.model,
+            kind,
+            Wad::from_raw(point.strike),
+            point.seconds,
+            SignedWad::from_raw(point.rate),
+        )
+        .expect("pricer in domain")
     };
     let underlying = Wad::from_raw(point.underlying);
     let volatility = Wad::from_raw(point.volatility);
     let call = pricer(OptionKind::Call).greeks(underlying, volatility).expect("call greeks");
     let put = pricer(OptionKind::Put).greeks(underlying, volatility).expect("put greeks");
-    let call_price_only = pricer(OptionKind::Call).price(underlying, volatility).expect("call price");
+    let call_price_only =
+        pricer(OptionKind::Call).price(underlying, volatility).expect("call price");
     assert_eq!(call_price_only, call.price, "price and greeks disagree");
 
-    let price = worst(sample(&wad(call.price), &reference.call), sample(&wad(put.price), &reference.put));
+    let price =
+        worst(sample(&wad(call.price), &reference.call), sample(&wad(put.price), &reference.put));
     let delta = worst(
         sample(&signed(call.delta), &reference.call_delta),
         sample(&signed(put.delta), &reference.put_delta),
     );
-    let gamma = mixed(&wad(call.gamma), &reference.gamma, GAMMA_FLOOR)
-        .max(mixed(&wad(put.gamma), &reference.gamma, GAMMA_FLOOR));
-    let vega = mixed(&wad(call.vega), &reference.vega, VEGA_FLOOR).max(mixed(&wad(put.vega), &reference.vega, VEGA_FLOOR));
-    let theta = mixed(&signed(call.theta), &reference.call_theta, THETA_FLOOR)
-        .max(mixed(&signed(put.theta), &reference.put_theta, THETA_FLOOR));
+    let gamma = mixed(&wad(call.gamma), &reference.gamma, GAMMA_FLOOR).max(mixed(
+        &wad(put.gamma),
+        &reference.gamma,
+        GAMMA_FLOOR,
+    ));
+    let vega = mixed(&wad(call.vega), &reference.vega, VEGA_FLOOR).max(mixed(
+        &wad(put.vega),
+        &reference.vega,
+        VEGA_FLOOR,
+    ));
+    let theta = mixed(&signed(call.theta), &reference.call_theta, THETA_FLOOR).max(mixed(
+        &signed(put.theta),
+        &reference.put_theta,
+        THETA_FLOOR,
+    ));
     // Parity: C - P = A - B with the reference's exact A and B.
     let forward_gap = reference.call.sub(&reference.put);
     let parity = wad(call.price).sub(&wad(put.price)).sub(&forward_gap).abs().to_f64();
-    OptionErrors {
-        price: price.absolute,
-        delta: delta.absolute,
-        gamma,
-        vega,
-        theta,
-        parity,
-    }
+    OptionErrors { price: price.absolute, delta: delta.absolute, gamma, vega, theta, parity }
 }
 
 /// Library call price, for monotonicity checks.
-pub fn call_price(model: Model, kind: OptionKind, underlying: u128, strike: u128, seconds: u64, volatility: u128, rate: i128) -> u128 {
+pub fn call_price(
+    model: Model,
+    kind: OptionKind,
+    underlying: u128,
+    strike: u128,
+    seconds: u64,
+    volatility: u128,
+    rate: i128,
+) -> u128 {
     OptionPricer::new(model, kind, Wad::from_raw(strike), seconds, SignedWad::from_raw(rate))
         .and_then(|p| p.price(Wad::from_raw(underlying), Wad::from_raw(volatility)))
         .expect("in domain")

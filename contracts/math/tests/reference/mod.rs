@@ -222,7 +222,11 @@ fn exp_at(x: &BigInt, bits: u32, ln2: &BigInt) -> BigInt {
     }
     let k = k.to_i64().expect("exponent range");
     let shift = k - g as i64;
-    if shift >= 0 { sum << shift as u32 } else { sum >> (-shift) as u32 }
+    if shift >= 0 {
+        sum << shift as u32
+    } else {
+        sum >> (-shift) as u32
+    }
 }
 
 /// Natural logarithm of a positive value.
@@ -297,7 +301,11 @@ pub fn cdf(x: &Real) -> Real {
 
 /// `max(x, 0)`.
 pub fn pos(x: &Real) -> Real {
-    if x.is_negative() { Real::zero() } else { x.clone() }
+    if x.is_negative() {
+        Real::zero()
+    } else {
+        x.clone()
+    }
 }
 
 pub const YEAR_SECONDS: i128 = 31_536_000;
@@ -318,7 +326,14 @@ pub struct RefGreeks {
 /// Reference prices and greeks. `black76` selects the forward model. Inputs
 /// are raw WAD integers and seconds, interpreted exactly. Requires positive
 /// spot, strike, seconds and volatility.
-pub fn black(black76: bool, spot: u128, strike: u128, seconds: u64, vol: u128, rate: i128) -> RefGreeks {
+pub fn black(
+    black76: bool,
+    spot: u128,
+    strike: u128,
+    seconds: u64,
+    vol: u128,
+    rate: i128,
+) -> RefGreeks {
     let s = Real::uwad(spot);
     let k = Real::uwad(strike);
     let tau = Real::ratio(seconds as i128, YEAR_SECONDS);
