@@ -18,10 +18,13 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{aliases::U80, Address, I256, U256};
 use alloy_sol_types::{SolError, SolEvent};
 #[cfg(feature = "volatility-surface")]
+use bulwark_common::evm::int;
+use bulwark_common::evm::{address as addr, revert, uint};
+#[cfg(feature = "volatility-surface")]
 use bulwark_common::roles::VOLATILITY_UPDATER;
-use bulwark_common::{calls::revert_data, interfaces::IAggregatorV3, roles::Roles};
+use bulwark_common::{calls::revert_data, evm, interfaces::IAggregatorV3, roles::Roles};
 use logic::{
-    Bounds, Combined, FeedConfig, PriceError, Round, SequencerStatus, SettlementError, Timing, Word,
+    Bounds, Combined, FeedConfig, PriceError, Round, SequencerStatus, SettlementError, Timing,
 };
 #[cfg(feature = "volatility-surface")]
 use logic::{Slice, SurfaceConfig, SurfaceError, Svi};
@@ -122,39 +125,9 @@ fn round_of(data: &RoundData) -> Round {
     }
 }
 
-// Errors and events are encoded by hand, word by word, with the selectors and
-// topics of the declarations in oracle.sol: the same bytes as alloy's
-// encoders (a test checks each), without one encoder per type in the binary.
-
-/// An unsigned ABI word.
-fn uint(x: u128) -> Word {
-    let mut w = [0u8; 32];
-    w[16..].copy_from_slice(&x.to_be_bytes());
-    w
-}
-
-/// A signed ABI word.
-#[cfg(feature = "volatility-surface")]
-fn int(x: i128) -> Word {
-    let mut w = if x < 0 { [0xff; 32] } else { [0u8; 32] };
-    w[16..].copy_from_slice(&x.to_be_bytes());
-    w
-}
-
-/// An address ABI word.
-fn addr(a: Address) -> Word {
-    a.into_word().0
-}
-
-/// Revert data: `selector` then the words.
-fn revert(selector: [u8; 4], words: &[Word]) -> Vec<u8> {
-    let mut data = Vec::with_capacity(4 + 32 * words.len());
-    data.extend_from_slice(&selector);
-    for word in words {
-        data.extend_from_slice(word);
-    }
-    data
-}
+// Errors and events are encoded word by word through bulwark_common::evm, with
+// the selectors and topics of the declarations in oracle.sol: the same bytes as
+// alloy's encoders (a test checks each), without one encoder per type.
 
 fn config_error(feed_id: u32, parameter: u8) -> Vec<u8> {
     revert(InvalidConfig::SELECTOR, &[uint(u128::from(feed_id)), uint(u128::from(parameter))])
@@ -326,8 +299,10 @@ impl OracleAdapter
         feed.main.set(config.main_word().into());
         feed.secondary.set(config.secondary_word().into());
         feed.bounds.set(config.bounds_word().into());
-        self.emit(
-            &[FeedConfigured::SIGNATURE_HASH.0, uint(u128::from(feed_id)), addr(primary), addr(secondary)],
+        evm::emit(
+            self.vm(),
+            FeedConfigured::SIGNATURE_HASH,
+            &[uint(u128::from(feed_id)), addr(primary), addr(secondary)],
             &[uint(u128::from(max_age)), uint(u128::from(max_age_lenient)), uint(u128::from(max_deviation_bps)), uint(min), uint(max)],
         );
         Ok(())
@@ -353,8 +328,10 @@ impl OracleAdapter
         }
         let timing = Timing { sequencer: sequencer_feed.0 .0, grace_period, settlement_window };
         self.timing.set(timing.pack().into());
-        self.emit(
-            &[TimingConfigured::SIGNATURE_HASH.0, addr(sequencer_feed)],
+        evm::emit(
+            self.vm(),
+            TimingConfigured::SIGNATURE_HASH,
+            &[addr(sequencer_feed)],
             &[uint(u128::from(grace_period)), uint(u128::from(settlement_window))],
         );
         Ok(())
@@ -443,8 +420,10 @@ impl OracleAdapter
         })
         .map_err(unavailable)?;
         self.settlements.setter(key).set(uint(price).into());
-        self.emit(
-            &[SettlementPriceRecorded::SIGNATURE_HASH.0, id, at],
+        evm::emit(
+            self.vm(),
+            SettlementPriceRecorded::SIGNATURE_HASH,
+            &[id, at],
             &[uint(price), uint(round.round_id), uint(u128::from(round.updated_at))],
         );
         Ok(U256::from(price))
@@ -498,8 +477,10 @@ surface {
         let (grid, limits) = config.pack();
         self.surface_grid.set(grid.into());
         self.surface_limits.set(limits.into());
-        self.emit(
-            &[SurfaceConfigured::SIGNATURE_HASH.0],
+        evm::emit(
+            self.vm(),
+            SurfaceConfigured::SIGNATURE_HASH,
+            &[],
             &[
                 int(config.min_log_moneyness),
                 int(config.max_log_moneyness),
@@ -568,8 +549,10 @@ surface {
         stored.params.set(params.into());
         stored.meta.set(meta.into());
         let svi = &slice.svi;
-        self.emit(
-            &[VolatilitySurfaceSet::SIGNATURE_HASH.0, uint(u128::from(feed_id)), uint(u128::from(expiry))],
+        evm::emit(
+            self.vm(),
+            VolatilitySurfaceSet::SIGNATURE_HASH,
+            &[uint(u128::from(feed_id)), uint(u128::from(expiry))],
             &[uint(forward), int(svi.a), int(svi.b), int(svi.rho), int(svi.m), int(svi.sigma)],
         );
         Ok(())
@@ -600,16 +583,6 @@ surface {
 }
 
 impl OracleAdapter {
-    /// Logs an event: `topics` (the first is the event's signature hash),
-    /// then the ABI words of its data.
-    fn emit(&self, topics: &[Word], words: &[Word]) {
-        let mut input = Vec::with_capacity(32 * (topics.len() + words.len()));
-        for word in topics.iter().chain(words) {
-            input.extend_from_slice(word);
-        }
-        self.vm().emit_log(&input, topics.len());
-    }
-
     fn decimals_of(&self, feed_id: u32, aggregator: Address) -> Result<u8, Vec<u8>> {
         let decimals = IAggregatorV3::new(aggregator)
             .decimals(self)
