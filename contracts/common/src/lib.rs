@@ -1,4 +1,4 @@
-//! Pieces every Bulwark contract shares: account ids, units, roles and pausing,
+//! Pieces every Bulwark contract shares: account ids, the ABI-side scale, roles and pausing,
 //! the typed bindings each contract uses to call another, and the ABI export helper.
 //!
 //! The call graph runs in one direction (see DESIGN.md): markets call RiskEngine
