@@ -186,6 +186,49 @@ impl Roles {
     }
 }
 
+/// Writes the roles functions' signature table and their dispatcher from one list.
+macro_rules! roles_dispatch {
+    ($($signature:literal => $method:ident($($arg:ident),*);)*) => {
+        /// The signatures of the roles functions every contract inherits.
+        #[must_use]
+        pub fn signatures() -> Vec<&'static str> {
+            alloc::vec![$($signature),*]
+        }
+
+        impl Roles {
+            /// Runs the roles function `selector` names (the WASM dispatcher's
+            /// fallback, see [`crate::dispatch!`]); an unknown selector reverts
+            /// with empty data.
+            ///
+            /// # Errors
+            /// The function's revert data, or empty for bad calldata.
+            pub fn dispatch(
+                &mut self,
+                selector: u32,
+                args: &mut crate::dispatch::Args<'_>,
+            ) -> crate::dispatch::CallResult {
+                crate::dispatch_table!(self, selector, args;
+                    $($signature => $method($($arg),*);)*
+                );
+                Err(Vec::new())
+            }
+        }
+    };
+}
+
+roles_dispatch! {
+    "admin()" => admin();
+    "pendingAdmin()" => pending_admin();
+    "transferAdmin(address)" => transfer_admin(new_admin);
+    "acceptAdmin()" => accept_admin();
+    "hasRole(address,uint8)" => has_role(account, role);
+    "grantRole(address,uint8)" => grant_role(account, role);
+    "revokeRole(address,uint8)" => revoke_role(account, role);
+    "paused()" => paused();
+    "pause()" => pause();
+    "unpause()" => unpause();
+}
+
 impl Roles {
     /// Sets the first admin; called once from a contract's constructor.
     ///

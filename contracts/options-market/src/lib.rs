@@ -107,7 +107,7 @@ pub struct Underlying {
 }
 
 /// The OptionsMarket's state.
-#[entrypoint]
+#[cfg_attr(not(target_arch = "wasm32"), entrypoint)]
 #[storage]
 pub struct OptionsMarket {
     #[borrow]
@@ -144,6 +144,21 @@ struct Priced {
     before: PoolGreeks,
     after: PoolGreeks,
     open_interest: OpenInterest,
+}
+
+bulwark_common::dispatch! {
+    OptionsMarket, roles;
+    constructor(admin, risk_engine, oracle);
+    "setMarketParams(uint64,uint256,uint256,uint256,uint256,uint256)" => set_market_params(trading_cutoff, base_spread, trade_vega_slope, exposure_slope, fee_premium_rate, fee_notional_rate);
+    "configureUnderlying(uint32,uint256,uint8,uint256,uint256)" => configure_underlying(underlying, strike_step, strikes_per_side, delta_limit, vega_limit);
+    "listSeries(uint32,uint256,uint64,bool)" => list_series(underlying, strike, expiry, is_call);
+    "listExpiry(uint32,uint64)" => list_expiry(underlying, expiry);
+    "quote(bytes32,int256)" => quote(series_id, amount);
+    "trade(uint256,bytes32,int256,int256)" => trade(account, series_id, amount, limit_premium);
+    "remark(bytes32)" => remark(series_id);
+    "settleSeries(bytes32)" => settle_series(series_id);
+    "onLiquidationClose(bytes32,int256,uint256)" => on_liquidation_close(series_id, amount_delta, spot);
+    "onSettlement(bytes32,int256)" => on_settlement(series_id, amount);
 }
 
 #[public]
@@ -865,3 +880,11 @@ fn book_mismatch(series_id: B256, amount_before: I256, amount_delta: i128) -> Ve
 
 #[cfg(test)]
 mod tests;
+
+/// The WASM dispatcher serves exactly the interface `export-abi` prints.
+#[cfg(test)]
+#[test]
+fn the_dispatcher_serves_the_exported_interface() {
+    let source = include_str!("../../../abi/OptionsMarket.sol");
+    bulwark_common::dispatch::assert_dispatches(&signatures(), source, "IOptionsMarket");
+}

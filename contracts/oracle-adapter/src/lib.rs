@@ -90,7 +90,7 @@ pub struct SliceStorage {
 /// The OracleAdapter's state. The surface fields are there (unused) even
 /// without the `volatility-surface` feature: the SDK's `#[storage]` cannot
 /// skip a field by `cfg`, and the layout stays the same either way.
-#[entrypoint]
+#[cfg_attr(not(target_arch = "wasm32"), entrypoint)]
 #[storage]
 #[cfg_attr(not(feature = "volatility-surface"), allow(dead_code))]
 pub struct OracleAdapter {
@@ -211,6 +211,24 @@ macro_rules! public_interface {
         #[cfg(feature = "volatility-surface")]
         $($head)* { $($core)* $($surface)* }
     };
+}
+
+bulwark_common::dispatch! {
+    OracleAdapter, roles;
+    constructor(admin);
+    "setFeed(uint32,address,address,uint32,uint32,uint16,uint256,uint256)" => set_feed(feed_id, primary, secondary, max_age, max_age_lenient, max_deviation_bps, min_price, max_price);
+    "setTiming(address,uint32,uint32)" => set_timing(sequencer_feed, grace_period, settlement_window);
+    "price(uint32,uint8)" => price(feed_id, usage);
+    "prices(uint32[],uint8)" => prices(feed_ids, usage);
+    "sequencerStatus()" => sequencer_status();
+    "recordSettlementPrice(uint32,uint64,uint80)" => record_settlement_price(feed_id, expiry, round_id);
+    "settlementPrice(uint32,uint64)" => settlement_price(feed_id, expiry);
+    #[cfg(feature = "volatility-surface")]
+    "setSurfaceConfig(int256,int256,uint8,uint256,uint256,uint32)" => set_surface_config(min_log_moneyness, max_log_moneyness, points, min_volatility, max_volatility, max_age);
+    #[cfg(feature = "volatility-surface")]
+    "setVolatilitySurface(uint32,uint64,uint256,int256,int256,int256,int256,int256)" => set_volatility_surface(feed_id, expiry, forward, a, b, rho, m, sigma);
+    #[cfg(feature = "volatility-surface")]
+    "volatility(uint32,uint64,uint256)" => volatility(feed_id, expiry, strike);
 }
 
 public_interface! {
@@ -761,3 +779,11 @@ impl OracleAdapter {
 
 #[cfg(test)]
 mod tests;
+
+/// The WASM dispatcher serves exactly the interface `export-abi` prints.
+#[cfg(test)]
+#[test]
+fn the_dispatcher_serves_the_exported_interface() {
+    let source = include_str!("../../../abi/OracleAdapter.sol");
+    bulwark_common::dispatch::assert_dispatches(&signatures(), source, "IOracleAdapter");
+}

@@ -75,7 +75,7 @@ pub struct Market {
 }
 
 /// The PerpMarket's state.
-#[entrypoint]
+#[cfg_attr(not(target_arch = "wasm32"), entrypoint)]
 #[storage]
 pub struct PerpMarket {
     #[borrow]
@@ -84,6 +84,17 @@ pub struct PerpMarket {
     oracle: StorageAddress,
     markets: StorageMap<u32, Market>,
     market_count: StorageU32,
+}
+
+bulwark_common::dispatch! {
+    PerpMarket, roles;
+    constructor(admin, risk_engine, oracle);
+    "setMarketParams(uint32,uint32,uint256[11])" => set_market_params(market_id, feed_id, params);
+    "trade(uint256,uint32,int256,uint256)" => trade(account, market_id, size_delta, acceptable_price);
+    "onLiquidationClose(uint256,uint32,int256,int256,uint256)" => on_liquidation_close(account, market_id, size_before, size_delta, oracle_price);
+    "fundingIndexes(uint32[])" => funding_indexes(market_ids);
+    "quote(uint32,int256)" => quote(market_id, size_delta);
+    "marketCount()" => market_count();
 }
 
 #[public]
@@ -534,3 +545,11 @@ fn to_i128(value: I256) -> Option<i128> {
 
 #[cfg(test)]
 mod tests;
+
+/// The WASM dispatcher serves exactly the interface `export-abi` prints.
+#[cfg(test)]
+#[test]
+fn the_dispatcher_serves_the_exported_interface() {
+    let source = include_str!("../../../abi/PerpMarket.sol");
+    bulwark_common::dispatch::assert_dispatches(&signatures(), source, "IPerpMarket");
+}

@@ -106,7 +106,7 @@ fn signed_low(value: U256) -> i128 {
 }
 
 /// The RiskEngine's state.
-#[entrypoint]
+#[cfg_attr(not(target_arch = "wasm32"), entrypoint)]
 #[storage]
 pub struct RiskEngine {
     #[borrow]
@@ -154,6 +154,33 @@ struct Loaded {
     cash: i128,
     /// Whether the account holds collateral other than quote cash.
     other_collateral: bool,
+}
+
+bulwark_common::dispatch! {
+    RiskEngine, roles;
+    constructor(admin, vault, oracle);
+    "vault()" => vault();
+    "oracle()" => oracle();
+    "markets()" => markets();
+    "setMarkets(address,address)" => set_markets(perp_market, options_market);
+    "setRiskParameters(uint256[])" => set_risk_parameters(values);
+    "riskParameters()" => risk_parameters();
+    "accountId(address,uint128)" => account_id(owner, subaccount);
+    "setOperator(address,bool)" => set_operator(operator, approved);
+    "isAuthorized(uint256,address)" => is_authorized(account, caller);
+    "configurePerpMarket(uint32,uint32,uint256,uint256,uint256,uint256)" => configure_perp_market(market_id, feed_id, initial_margin_rate, maintenance_margin_rate, margin_rate_scale, skew_scale);
+    "applyPerpTrade(address,uint256,uint32,int256,uint256,uint256,int256,bool)" => apply_perp_trade(caller, account, market_id, size_delta, fill_price, fee, funding_index, strict_price);
+    "registerSeries(bytes32,uint32,uint256,uint64,bool)" => register_series(series_id, feed_id, strike, expiry, is_call);
+    "applyOptionTrade(address,uint256,bytes32,int256,int256,uint256,bool)" => apply_option_trade(caller, account, series_id, amount_delta, premium, fee, strict_price);
+    "withdraw(uint256,address,uint256,address)" => withdraw(account, token, amount, to);
+    "accountHealth(uint256)" => account_health(account);
+    "isLiquidatable(uint256)" => is_liquidatable(account);
+    "previewLiquidation(uint256)" => preview_liquidation(account);
+    "liquidate(uint256)" => liquidate(account);
+    "settleOptions(uint256)" => settle_options(account);
+    "perpPosition(uint256,uint32)" => perp_position(account, market_id);
+    "optionAmount(uint256,bytes32)" => option_amount(account, series_id);
+    "badDebt(uint32)" => bad_debt(key);
 }
 
 #[public]
@@ -1259,4 +1286,12 @@ fn add_feed(feeds: &mut Vec<u32>, feed: u32) {
     if !feeds.contains(&feed) {
         feeds.push(feed);
     }
+}
+
+/// The WASM dispatcher serves exactly the interface `export-abi` prints.
+#[cfg(test)]
+#[test]
+fn the_dispatcher_serves_the_exported_interface() {
+    let source = include_str!("../../../abi/RiskEngine.sol");
+    bulwark_common::dispatch::assert_dispatches(&signatures(), source, "IRiskEngine");
 }

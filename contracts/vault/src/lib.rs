@@ -68,7 +68,7 @@ pub struct Collateral {
 }
 
 /// The Vault's state. Every balance is in token units and below 2^128.
-#[entrypoint]
+#[cfg_attr(not(target_arch = "wasm32"), entrypoint)]
 #[storage]
 pub struct Vault {
     #[borrow]
@@ -156,6 +156,35 @@ fn nonzero(value: U256) -> Result<u128, Vec<u8>> {
         return invalid(value);
     }
     Ok(units)
+}
+
+bulwark_common::dispatch! {
+    Vault, roles;
+    constructor(admin, quote, quote_cap);
+    "setRiskEngine(address)" => set_risk_engine(risk_engine);
+    "setParameters(uint16,uint16,uint16,uint64,uint64)" => set_parameters(insurance_fee_bps, protocol_fee_bps, insurance_penalty_bps, cooldown, redeem_window);
+    "configureCollateral(address,uint256,uint256,uint32)" => configure_collateral(token, haircut, cap, feed_id);
+    "deposit(uint256,address,uint256)" => deposit(account, token, amount);
+    "withdraw(uint256,address,uint256,address)" => withdraw(account, token, amount, to);
+    "transferCollateral(uint256,uint256,address,uint256)" => transfer_collateral(from, to, token, amount);
+    "settle(uint256,int256,uint256,bool)" => settle(account, pnl, fee, penalty);
+    "absorbBadDebt(uint256)" => absorb_bad_debt(account);
+    "lpDeposit(uint256,address)" => lp_deposit(assets, receiver);
+    "lpRequestRedeem(uint256)" => lp_request_redeem(shares);
+    "lpRedeem(uint256,address)" => lp_redeem(shares, receiver);
+    "claimProtocolFees(address,uint256)" => claim_protocol_fees(to, amount);
+    "parameters()" => parameters();
+    "collateralTokens()" => collateral_tokens();
+    "collateralConfig(address)" => collateral_config(token);
+    "balanceOf(uint256,address)" => balance_of(account, token);
+    "accountSnapshot(uint256)" => account_snapshot(account);
+    "collateralValue(uint256,uint256[])" => collateral_value(account, prices);
+    "totalAssets()" => total_assets();
+    "convertToShares(uint256)" => convert_to_shares(assets);
+    "previewRedeem(uint256)" => preview_redeem(shares);
+    "poolState()" => pool_state();
+    "lpPosition(address)" => lp_position(provider);
+    "trackedBalance(address)" => tracked_balance(token);
 }
 
 #[public]
@@ -971,4 +1000,12 @@ impl Vault {
             .set(U256::from((balance + delta).cast_unsigned()));
         Ok(())
     }
+}
+
+/// The WASM dispatcher serves exactly the interface `export-abi` prints.
+#[cfg(test)]
+#[test]
+fn the_dispatcher_serves_the_exported_interface() {
+    let source = include_str!("../../../abi/Vault.sol");
+    bulwark_common::dispatch::assert_dispatches(&signatures(), source, "IVault");
 }
