@@ -1,4 +1,4 @@
-//! Typed bindings for every contract a Bulwark contract may call.
+//! The functions one Bulwark contract calls on another, by selector.
 //!
 //! Allowed calls (caller -> callee), and no others (DESIGN.md):
 //! - PerpMarket, OptionsMarket -> RiskEngine (apply a trade), OracleAdapter
@@ -6,17 +6,32 @@
 //!   never call RiskEngine back
 //! - Vault -> ERC-20 tokens
 //! - OracleAdapter -> price feeds
-#![allow(missing_docs, non_snake_case, clippy::too_many_arguments)]
+//!
+//! Each module lists the callee's functions as Solidity signatures; calls go
+//! through [`crate::calls`] with arguments as ABI words. A test checks every
+//! signature against the callee's exported interface in `abi/` (or, for the
+//! ERC-20 and Chainlink interfaces, against their standard declarations).
 
-use alloc::vec;
+/// Writes a module of selector constants and the table of their signatures.
+macro_rules! functions {
+    ($($(#[$doc:meta])* $module:ident { $($name:ident = $signature:literal;)* })*) => {$(
+        $(#[$doc])*
+        pub mod $module {
+            $(
+                #[doc = concat!("`", $signature, "`")]
+                pub const $name: u32 = $crate::dispatch::selector($signature);
+            )*
+            /// The signatures above, as called.
+            pub const SIGNATURES: &[&str] = &[$($signature),*];
+        }
+    )*};
+}
 
-use stylus_sdk::prelude::sol_interface;
-
-sol_interface! {
+functions! {
     /// ERC-20 as the Vault uses it (transfers go through SafeErc20).
-    interface IErc20 {
-        function balanceOf(address account) external view returns (uint256);
-        function decimals() external view returns (uint8);
+    erc20 {
+        BALANCE_OF = "balanceOf(address)";
+        DECIMALS = "decimals()";
     }
 
     /// The Vault as RiskEngine calls it (see contracts/vault/README.md).
@@ -27,21 +42,23 @@ sol_interface! {
     /// `token | decimals << 160 | feedId << 168`, the balance in WAD, the
     /// haircut (WAD). All but the views revert `NotRiskEngine` for any other
     /// caller.
-    interface IVault {
-        function withdraw(uint256 account, address token, uint256 amount, address to) external;
-        function transferCollateral(uint256 from, uint256 to, address token, uint256 amount) external;
-        function settle(uint256 account, int256 pnl, uint256 fee, bool penalty) external returns (int256);
-        function absorbBadDebt(uint256 account) external returns (uint256, uint256);
-        function accountSnapshot(uint256 account) external view returns (uint256[] memory);
-        function balanceOf(uint256 account, address token) external view returns (int256);
+    vault {
+        WITHDRAW = "withdraw(uint256,address,uint256,address)";
+        TRANSFER_COLLATERAL = "transferCollateral(uint256,uint256,address,uint256)";
+        SETTLE = "settle(uint256,int256,uint256,bool)";
+        ABSORB_BAD_DEBT = "absorbBadDebt(uint256)";
+        ACCOUNT_SNAPSHOT = "accountSnapshot(uint256)";
+        BALANCE_OF = "balanceOf(uint256,address)";
+        PARAMETERS = "parameters()";
+        COLLATERAL_CONFIG = "collateralConfig(address)";
     }
 
     /// A Chainlink-compatible price feed (AggregatorV3Interface), also used
     /// for the L2 sequencer uptime feed (answer 0 = up, 1 = down).
-    interface IAggregatorV3 {
-        function decimals() external view returns (uint8);
-        function latestRoundData() external view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound);
-        function getRoundData(uint80 roundId) external view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound);
+    aggregator {
+        DECIMALS = "decimals()";
+        LATEST_ROUND_DATA = "latestRoundData()";
+        GET_ROUND_DATA = "getRoundData(uint80)";
     }
 
     /// The OracleAdapter as the markets and RiskEngine call it
@@ -53,24 +70,24 @@ sol_interface! {
     /// `recordSettlementPrice` takes the first round at or after expiry (the
     /// caller finds it off chain) and is permissionless. `volatility`
     /// exists only in builds with the `volatility-surface` feature (size).
-    interface IOracleAdapter {
-        function price(uint32 feedId, uint8 usage) external view returns (uint256);
-        function prices(uint32[] memory feedIds, uint8 usage) external view returns (uint256[] memory);
-        function sequencerStatus() external view returns (uint8, uint256);
-        function settlementPrice(uint32 feedId, uint64 expiry) external view returns (uint256);
-        function recordSettlementPrice(uint32 feedId, uint64 expiry, uint80 roundId) external returns (uint256);
-        function volatility(uint32 feedId, uint64 expiry, uint256 strike) external view returns (uint256);
+    oracle {
+        PRICE = "price(uint32,uint8)";
+        PRICES = "prices(uint32[],uint8)";
+        SEQUENCER_STATUS = "sequencerStatus()";
+        SETTLEMENT_PRICE = "settlementPrice(uint32,uint64)";
+        RECORD_SETTLEMENT_PRICE = "recordSettlementPrice(uint32,uint64,uint80)";
+        VOLATILITY = "volatility(uint32,uint64,uint256)";
     }
 
     /// RiskEngine as the markets and bots call it. The markets compute the
     /// fill price and fee; RiskEngine updates the portfolio, realises PnL
     /// through the Vault and enforces margin. Hooks revert unless the caller
     /// is the wired market.
-    interface IRiskEngine {
-        function configurePerpMarket(uint32 marketId, uint32 feedId, uint256 initialMarginRate, uint256 maintenanceMarginRate, uint256 marginRateScale, uint256 skewScale) external;
-        function applyPerpTrade(address caller, uint256 account, uint32 marketId, int256 sizeDelta, uint256 fillPrice, uint256 fee, int256 fundingIndex, bool strictPrice) external returns (int256);
-        function registerSeries(bytes32 seriesId, uint32 feedId, uint256 strike, uint64 expiry, bool isCall) external;
-        function applyOptionTrade(address caller, uint256 account, bytes32 seriesId, int256 amountDelta, int256 premium, uint256 fee, bool strictPrice) external returns (int256, int256);
+    risk_engine {
+        CONFIGURE_PERP_MARKET = "configurePerpMarket(uint32,uint32,uint256,uint256,uint256,uint256)";
+        APPLY_PERP_TRADE = "applyPerpTrade(address,uint256,uint32,int256,uint256,uint256,int256,bool)";
+        REGISTER_SERIES = "registerSeries(bytes32,uint32,uint256,uint64,bool)";
+        APPLY_OPTION_TRADE = "applyOptionTrade(address,uint256,bytes32,int256,int256,uint256,bool)";
     }
 
     /// PerpMarket hooks RiskEngine calls (liquidation closes, funding reads);
@@ -86,9 +103,9 @@ sol_interface! {
     ///   `sizeDelta` from `sizeBefore`, and returns `(fillPrice,
     ///   fundingIndex)`: the oracle price with the skew impact of the close,
     ///   no acceptable-price check, no fee. `account` is only logged.
-    interface IPerpMarket {
-        function fundingIndexes(uint32[] calldata marketIds) external view returns (int256[] memory);
-        function onLiquidationClose(uint256 account, uint32 marketId, int256 sizeBefore, int256 sizeDelta, uint256 oraclePrice) external returns (uint256, int256);
+    perp_market {
+        FUNDING_INDEXES = "fundingIndexes(uint32[])";
+        ON_LIQUIDATION_CLOSE = "onLiquidationClose(uint256,uint32,int256,int256,uint256)";
     }
 
     /// OptionsMarket hooks RiskEngine calls (liquidation closes, settlement);
@@ -108,13 +125,13 @@ sol_interface! {
     ///   trader's view (positive = the account receives; a long's rounded
     ///   down, a short's rounded up). Call it once per position, then remove
     ///   the position: that is what makes settling twice pay once.
-    interface IOptionsMarket {
-        function onLiquidationClose(bytes32 seriesId, int256 amountDelta, uint256 spot) external returns (int256);
-        function onSettlement(bytes32 seriesId, int256 amount) external returns (uint256, int256);
+    options_market {
+        ON_LIQUIDATION_CLOSE = "onLiquidationClose(bytes32,int256,uint256)";
+        ON_SETTLEMENT = "onSettlement(bytes32,int256)";
     }
 }
 
-/// The `usage` argument of [`IOracleAdapter`] prices.
+/// The `usage` argument of [`oracle`] prices.
 pub mod oracle_usage {
     /// Opening, increasing, withdrawing: every check, fails closed.
     pub const ADD_RISK: u8 = 0;
@@ -122,4 +139,75 @@ pub mod oracle_usage {
     pub const REDUCE_RISK_LOW: u8 = 1;
     /// Reducing or liquidating, valued at the higher source (short exposure).
     pub const REDUCE_RISK_HIGH: u8 = 2;
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_sol_types::{sol, SolCall};
+
+    use super::*;
+    use crate::dispatch::{interface_functions, selector};
+
+    /// Every function a Bulwark contract calls on another is one the callee exports.
+    #[test]
+    fn calls_name_functions_the_callees_export() {
+        let callees: [(&[&str], &str, &str); 5] = [
+            (vault::SIGNATURES, include_str!("../../../abi/Vault.sol"), "IVault"),
+            (oracle::SIGNATURES, include_str!("../../../abi/OracleAdapter.sol"), "IOracleAdapter"),
+            (risk_engine::SIGNATURES, include_str!("../../../abi/RiskEngine.sol"), "IRiskEngine"),
+            (perp_market::SIGNATURES, include_str!("../../../abi/PerpMarket.sol"), "IPerpMarket"),
+            (
+                options_market::SIGNATURES,
+                include_str!("../../../abi/OptionsMarket.sol"),
+                "IOptionsMarket",
+            ),
+        ];
+        for (called, source, interface) in callees {
+            let exported = interface_functions(source, interface);
+            assert!(!exported.is_empty(), "{interface} not found");
+            for signature in called {
+                // `volatility` is exported only with the `volatility-surface` feature.
+                if *signature == "volatility(uint32,uint64,uint256)" {
+                    continue;
+                }
+                assert!(
+                    exported.iter().any(|e| e == signature),
+                    "{interface} does not export {signature}"
+                );
+            }
+        }
+    }
+
+    sol! {
+        interface Erc20 {
+            function balanceOf(address account) external view returns (uint256);
+            function decimals() external view returns (uint8);
+        }
+        interface AggregatorV3Interface {
+            function decimals() external view returns (uint8);
+            function latestRoundData() external view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound);
+            function getRoundData(uint80 _roundId) external view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound);
+        }
+    }
+
+    /// The standard interfaces' selectors, from their published declarations.
+    #[test]
+    fn standard_selectors() {
+        let selector_of = |s: [u8; 4]| u32::from_be_bytes(s);
+        assert_eq!(erc20::BALANCE_OF, selector_of(Erc20::balanceOfCall::SELECTOR));
+        assert_eq!(erc20::DECIMALS, selector_of(Erc20::decimalsCall::SELECTOR));
+        assert_eq!(
+            aggregator::DECIMALS,
+            selector_of(AggregatorV3Interface::decimalsCall::SELECTOR)
+        );
+        assert_eq!(
+            aggregator::LATEST_ROUND_DATA,
+            selector_of(AggregatorV3Interface::latestRoundDataCall::SELECTOR)
+        );
+        assert_eq!(
+            aggregator::GET_ROUND_DATA,
+            selector_of(AggregatorV3Interface::getRoundDataCall::SELECTOR)
+        );
+        assert_eq!(selector("balanceOf(address)"), 0x70a0_8231);
+    }
 }

@@ -18,7 +18,9 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, B256, I256, U256};
 use alloy_sol_types::SolValue;
 use bulwark_common::{
-    interfaces::{oracle_usage, IOracleAdapter, IRiskEngine},
+    calls::{self, calldata},
+    evm::{address, boolean, bytes32, int256, uint, uint256},
+    interfaces::{oracle, oracle_usage, risk_engine},
     roles::Roles,
 };
 use bulwark_math::OptionKind;
@@ -386,20 +388,20 @@ impl OptionsMarket {
             })
             .into());
         }
-        let caller = self.vm().msg_sender();
-        let risk_engine = self.risk_engine.get();
-        let (amount_before, perp_skew) = IRiskEngine::new(risk_engine)
-            .apply_option_trade(
-                &mut *self,
-                caller,
-                account,
-                series_id,
-                signed(amount),
-                signed(q.premium),
-                U256::from(q.fee),
-                strict,
-            )
-            .map_err(|e| bulwark_common::calls::revert_data(risk_engine, e))?;
+        let data = calldata(
+            risk_engine::APPLY_OPTION_TRADE,
+            &[
+                address(self.vm().msg_sender()),
+                uint256(account),
+                bytes32(series_id),
+                int256(signed(amount)),
+                int256(signed(q.premium)),
+                uint(q.fee),
+                boolean(strict),
+            ],
+        );
+        let mut reply = calls::call(self.vm(), self.risk_engine.get(), &data)?;
+        let (amount_before, perp_skew): (I256, I256) = (reply.read()?, reply.read()?);
         let before = i128::try_from(amount_before)
             .map_err(|_| book_mismatch(series_id, amount_before, amount))?;
         let reduces = before != 0
@@ -613,10 +615,17 @@ impl OptionsMarket {
         series.expiry.set(U64::from(expiry));
         series.is_call.set(is_call);
         series.strike.set(U128::from(strike));
-        let risk_engine = self.risk_engine.get();
-        IRiskEngine::new(risk_engine)
-            .register_series(&mut *self, id, underlying, U256::from(strike), expiry, is_call)
-            .map_err(|e| bulwark_common::calls::revert_data(risk_engine, e))?;
+        let data = calldata(
+            risk_engine::REGISTER_SERIES,
+            &[
+                bytes32(id),
+                uint(u128::from(underlying)),
+                uint(strike),
+                uint(u128::from(expiry)),
+                boolean(is_call),
+            ],
+        );
+        calls::call(self.vm(), self.risk_engine.get(), &data)?;
         log(
             self.vm(),
             SeriesListed {
@@ -671,16 +680,14 @@ impl OptionsMarket {
     /// risk: the strict price if the oracle gives one, else the lenient one
     /// for `fallback_usage` (RiskEngine then refuses trades that add risk).
     fn spot(&self, underlying: u32, fallback_usage: u8) -> Result<(u128, bool), Vec<u8>> {
-        let oracle_address = self.oracle.get();
-        let oracle = IOracleAdapter::new(oracle_address);
-        let (price, strict) = match oracle.price(self, underlying, oracle_usage::ADD_RISK) {
+        let price = |usage: u8| -> Result<U256, Vec<u8>> {
+            let data =
+                calldata(oracle::PRICE, &[uint(u128::from(underlying)), uint(u128::from(usage))]);
+            calls::view(self.vm(), self.oracle.get(), &data)?.read()
+        };
+        let (price, strict) = match price(oracle_usage::ADD_RISK) {
             Ok(price) => (price, true),
-            Err(_) => (
-                oracle
-                    .price(self, underlying, fallback_usage)
-                    .map_err(|e| bulwark_common::calls::revert_data(oracle_address, e))?,
-                false,
-            ),
+            Err(_) => (price(fallback_usage)?, false),
         };
         let price = u128::try_from(price).map_err(|_| {
             Error::from(InvalidListing { underlying, strike: U256::ZERO, expiry: 0, now: 0 })
@@ -691,10 +698,15 @@ impl OptionsMarket {
     /// Prices a trade of `amount` contracts (0: only re-mark) at `spot` with
     /// the oracle's volatility, against the pool's book.
     fn price(&self, terms: &Terms, spot: u128, amount: i128) -> Result<Priced, Vec<u8>> {
-        let oracle_address = self.oracle.get();
-        let volatility = IOracleAdapter::new(oracle_address)
-            .volatility(self, terms.underlying, terms.expiry, U256::from(terms.strike))
-            .map_err(|e| bulwark_common::calls::revert_data(oracle_address, e))?;
+        let data = calldata(
+            oracle::VOLATILITY,
+            &[
+                uint(u128::from(terms.underlying)),
+                uint(u128::from(terms.expiry)),
+                uint(terms.strike),
+            ],
+        );
+        let volatility: U256 = calls::view(self.vm(), self.oracle.get(), &data)?.read()?;
         let volatility = u128::try_from(volatility).map_err(|_| pricing_failed(terms.id))?;
         let now = self.vm().block_timestamp();
         let series = self.series.getter(terms.id);
@@ -788,10 +800,11 @@ impl OptionsMarket {
                 Error::from(NotExpired { seriesId: terms.id, expiry: terms.expiry, now }).into()
             );
         }
-        let oracle_address = self.oracle.get();
-        let price = IOracleAdapter::new(oracle_address)
-            .settlement_price(&*self, terms.underlying, terms.expiry)
-            .map_err(|e| bulwark_common::calls::revert_data(oracle_address, e))?;
+        let data = calldata(
+            oracle::SETTLEMENT_PRICE,
+            &[uint(u128::from(terms.underlying)), uint(u128::from(terms.expiry))],
+        );
+        let price: U256 = calls::view(self.vm(), self.oracle.get(), &data)?.read()?;
         let price = match u128::try_from(price) {
             Ok(value) if value != 0 => value,
             _ => return Err(pricing_failed(terms.id)),

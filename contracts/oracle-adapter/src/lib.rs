@@ -22,7 +22,12 @@ use bulwark_common::evm::int;
 use bulwark_common::evm::{address as addr, revert, uint};
 #[cfg(feature = "volatility-surface")]
 use bulwark_common::roles::VOLATILITY_UPDATER;
-use bulwark_common::{calls::revert_data, evm, interfaces::IAggregatorV3, roles::Roles};
+use bulwark_common::{
+    calls::{self, calldata},
+    evm,
+    interfaces::aggregator,
+    roles::Roles,
+};
 use logic::{
     Bounds, Combined, FeedConfig, PriceError, Round, SequencerStatus, SettlementError, Timing,
 };
@@ -113,6 +118,20 @@ pub struct OracleAdapter {
 
 /// What `latestRoundData` and `getRoundData` return.
 type RoundData = (U80, I256, U256, U256, U80);
+
+/// Reads a feed's `latestRoundData` (no `round_id`) or `getRoundData(round_id)`.
+fn read_round(
+    vm: &dyn stylus_sdk::stylus_core::Host,
+    feed: Address,
+    round_id: Option<U80>,
+) -> Result<RoundData, Vec<u8>> {
+    let data = match round_id {
+        None => calldata(aggregator::LATEST_ROUND_DATA, &[]),
+        Some(id) => calldata(aggregator::GET_ROUND_DATA, &[evm::uint256(U256::from(id))]),
+    };
+    let mut reply = calls::view(vm, feed, &data)?;
+    Ok((reply.read()?, reply.read()?, reply.read()?, reply.read()?, reply.read()?))
+}
 
 fn round_of(data: &RoundData) -> Round {
     let (round_id, answer, started_at, updated_at, answered_in_round) = *data;
@@ -427,14 +446,14 @@ impl OracleAdapter
         let unavailable = |reason: SettlementError| {
             revert(SettlementUnavailable::SELECTOR, &[id, at, uint(round_id.to::<u128>()), uint(u128::from(reason as u8))])
         };
-        let aggregator = IAggregatorV3::new(Address::from(feed.primary));
-        let data = aggregator.get_round_data(&*self, round_id).map_err(|_| {
+        let primary = Address::from(feed.primary);
+        let data = read_round(self.vm(), primary, Some(round_id)).map_err(|_| {
             unavailable(if now < expiry { SettlementError::ExpiryNotReached } else { SettlementError::RoundMissing })
         })?;
         let round = round_of(&data);
         let price = logic::check_settlement_round(&round, &bounds, expiry, window, now).map_err(unavailable)?;
         logic::check_predecessor(round.round_id, expiry, |earlier| {
-            aggregator.get_round_data(&*self, U80::from(earlier)).ok().map(|data| round_of(&data).updated_at)
+            read_round(self.vm(), primary, Some(U80::from(earlier))).ok().map(|data| round_of(&data).updated_at)
         })
         .map_err(unavailable)?;
         self.settlements.setter(key).set(uint(price).into());
@@ -601,10 +620,9 @@ surface {
 }
 
 impl OracleAdapter {
-    fn decimals_of(&self, feed_id: u32, aggregator: Address) -> Result<u8, Vec<u8>> {
-        let decimals = IAggregatorV3::new(aggregator)
-            .decimals(self)
-            .map_err(|e| revert_data(aggregator, e))?;
+    fn decimals_of(&self, feed_id: u32, feed: Address) -> Result<u8, Vec<u8>> {
+        let decimals: u8 =
+            calls::view(self.vm(), feed, &calldata(aggregator::DECIMALS, &[]))?.read()?;
         if decimals > logic::MAX_FEED_DECIMALS {
             return Err(config_error(feed_id, parameter::DECIMALS));
         }
@@ -632,8 +650,7 @@ impl OracleAdapter {
         if feed.is_zero() {
             return Ok(None);
         }
-        let data =
-            IAggregatorV3::new(feed).latest_round_data(self).map_err(|e| revert_data(feed, e))?;
+        let data = read_round(self.vm(), feed, None)?;
         let round = round_of(&data);
         Ok(Some(logic::sequencer_status(
             round.answer,
@@ -715,9 +732,7 @@ impl OracleAdapter {
         max_age: u64,
         now: u64,
     ) -> Result<u128, Vec<u8>> {
-        let data = IAggregatorV3::new(source)
-            .latest_round_data(self)
-            .map_err(|e| revert_data(source, e))?;
+        let data = read_round(self.vm(), source, None)?;
         logic::check_round(&round_of(&data), bounds, max_age, now)
             .map_err(|e| price_error(feed_id, source, e, &data, bounds, now))
     }

@@ -17,8 +17,9 @@ use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, Uint, I256, U256};
 use bulwark_common::{
-    calls::revert_data,
-    interfaces::{oracle_usage, IOracleAdapter, IRiskEngine},
+    calls::{self, calldata},
+    evm::{address, boolean, uint, uint256},
+    interfaces::{oracle, oracle_usage, risk_engine},
     roles::Roles,
 };
 use logic::{Funding, MarketParams, OpenInterest, ParamField, TradeError};
@@ -193,21 +194,20 @@ impl PerpMarket {
             self.prepare(market_id, delta)?;
         logic::check_acceptable_price(delta, quote.fill_price, narrow(acceptable_price))
             .map_err(fail)?;
-        let risk_engine = self.risk_engine.get();
-        let caller = self.vm().msg_sender();
-        let size_before = IRiskEngine::new(risk_engine)
-            .apply_perp_trade(
-                &mut *self,
-                caller,
-                account,
-                market_id,
-                size_delta,
-                U256::from(quote.fill_price),
-                U256::from(quote.fee),
-                int(quote.funding.index),
-                strict,
-            )
-            .map_err(|e| revert_data(risk_engine, e))?;
+        let data = calldata(
+            risk_engine::APPLY_PERP_TRADE,
+            &[
+                address(self.vm().msg_sender()),
+                uint256(account),
+                uint(u128::from(market_id)),
+                bulwark_common::evm::int256(size_delta),
+                uint(quote.fill_price),
+                uint(quote.fee),
+                bulwark_common::evm::int(quote.funding.index),
+                boolean(strict),
+            ],
+        );
+        let size_before: I256 = calls::call(self.vm(), self.risk_engine.get(), &data)?.read()?;
         let size_before = to_i128(size_before).ok_or_else(|| fail(TradeError::Arithmetic))?;
         if logic::adds_risk(size_before, delta) {
             self.roles.when_not_paused()?;
@@ -383,10 +383,18 @@ impl PerpMarket {
         m.params_sizes.set(U256::from_limbs(words[0]));
         m.params_trades.set(U256::from_limbs(words[1]));
         m.params_rates.set(U256::from_limbs(words[2]));
-        let risk_engine = self.risk_engine.get();
-        IRiskEngine::new(risk_engine)
-            .configure_perp_market(&mut *self, market_id, feed_id, raw[8], raw[9], raw[10], raw[0])
-            .map_err(|e| revert_data(risk_engine, e))?;
+        let data = calldata(
+            risk_engine::CONFIGURE_PERP_MARKET,
+            &[
+                uint(u128::from(market_id)),
+                uint(u128::from(feed_id)),
+                uint256(raw[8]),
+                uint256(raw[9]),
+                uint256(raw[10]),
+                uint256(raw[0]),
+            ],
+        );
+        calls::call(self.vm(), self.risk_engine.get(), &data)?;
         log(
             self.vm(),
             MarketParamsSet {
@@ -424,10 +432,8 @@ impl PerpMarket {
 
     /// The OracleAdapter's price of `feed_id` for `usage`, as `u128`.
     fn oracle_price(&self, feed_id: u32, usage: u8) -> Result<u128, Vec<u8>> {
-        let oracle = self.oracle.get();
-        let price = IOracleAdapter::new(oracle)
-            .price(self, feed_id, usage)
-            .map_err(|e| revert_data(oracle, e))?;
+        let data = calldata(oracle::PRICE, &[uint(u128::from(feed_id)), uint(u128::from(usage))]);
+        let price: U256 = calls::view(self.vm(), self.oracle.get(), &data)?.read()?;
         Ok(narrow(price))
     }
 

@@ -9,7 +9,6 @@
 
 extern crate alloc;
 
-pub mod bindings;
 pub mod liquidation;
 pub mod margin;
 pub mod position;
@@ -19,11 +18,11 @@ mod tests;
 use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, I256, U256};
-use bindings::IVault;
 use bulwark_common::{
     account,
-    calls::revert_data,
-    interfaces::{oracle_usage, IOptionsMarket, IOracleAdapter, IPerpMarket},
+    calls::{self, calldata, calldata_with_array},
+    evm::{self, address, boolean, bytes32, uint, uint256},
+    interfaces::{options_market, oracle, oracle_usage, perp_market, vault},
     roles::Roles,
 };
 use margin::{adds_risk, evaluate, Evaluation, Health, OptionLeg, PerpLeg, Portfolio, RiskParams};
@@ -563,10 +562,11 @@ impl RiskEngine {
         self.only_authorized(account, self.vm().msg_sender())?;
         self.cache_quote()?;
         self.require_initial(account, true, Some((token, amount)))?;
-        let vault = self.vault.get();
-        IVault::new(vault)
-            .withdraw(&mut *self, account, token, amount, to)
-            .map_err(|e| revert_data(vault, e))
+        let data = calldata(
+            vault::WITHDRAW,
+            &[uint256(account), address(token), uint256(amount), address(to)],
+        );
+        calls::call(self.vm(), self.vault.get(), &data).map(|_| ())
     }
 
     /// `(equity, initialMargin, maintenanceMargin, healthRatio)` of `account`
@@ -663,18 +663,19 @@ impl RiskEngine {
                 let market_id = loaded.markets[index];
                 let perp = loaded.portfolio.perps[index];
                 let hooks = self.perp_market.get();
-                let (fill, funding) = IPerpMarket::new(hooks)
-                    .on_liquidation_close(
-                        &mut *self,
-                        account,
-                        market_id,
-                        int(leg.size),
-                        int(-closed),
-                        spot,
-                    )
-                    .map_err(|e| revert_data(hooks, e))?;
-                let fill = u128::try_from(fill).map_err(|_| range())?;
-                let funding = i128::try_from(funding).map_err(|_| range())?;
+                let data = calldata(
+                    perp_market::ON_LIQUIDATION_CLOSE,
+                    &[
+                        uint256(account),
+                        uint(u128::from(market_id)),
+                        evm::int(leg.size),
+                        evm::int(-closed),
+                        uint256(spot),
+                    ],
+                );
+                let mut reply = calls::call(self.vm(), hooks, &data)?;
+                let fill = u128::try_from(reply.read::<U256>()?).map_err(|_| range())?;
+                let funding = i128::try_from(reply.read::<I256>()?).map_err(|_| range())?;
                 let traded =
                     position::apply_perp_trade(leg.size, perp.basis, -closed, fill, funding)
                         .map_err(|_| range())?;
@@ -710,9 +711,11 @@ impl RiskEngine {
                 let (option_slot, series_index) = loaded.slots[index - perp_count];
                 let series_id = self.series_ids.get(series_index);
                 let hooks = self.options_market.get();
-                let premium = IOptionsMarket::new(hooks)
-                    .on_liquidation_close(&mut *self, series_id, int(-closed), spot)
-                    .map_err(|e| revert_data(hooks, e))?;
+                let data = calldata(
+                    options_market::ON_LIQUIDATION_CLOSE,
+                    &[bytes32(series_id), evm::int(-closed), uint256(spot)],
+                );
+                let premium = calls::call(self.vm(), hooks, &data)?.read::<I256>()?;
                 let premium = i128::try_from(premium).map_err(|_| range())?;
                 let after = leg.size - closed;
                 self.store_option(account, option_slot, series_index, after)?;
@@ -746,12 +749,13 @@ impl RiskEngine {
             position::to_units(cash.max(0).unsigned_abs(), decimals).saturating_sub(settlements);
         let paid_units = position::to_units(to_liquidator, decimals).min(cash_units);
         let paid = position::to_wad(paid_units, decimals);
-        let vault = self.vault.get();
         let liquidator = self.vm().msg_sender();
         if paid_units > 0 {
-            IVault::new(vault)
-                .withdraw(&mut *self, account, quote, U256::from(paid_units), liquidator)
-                .map_err(|e| revert_data(vault, e))?;
+            let data = calldata(
+                vault::WITHDRAW,
+                &[uint256(account), address(quote), uint(paid_units), address(liquidator)],
+            );
+            calls::call(self.vm(), self.vault.get(), &data)?;
         }
         self.settle_cash(account, 0, U256::from(to_insurance), true)?;
         let closed_all = plan
@@ -806,9 +810,10 @@ impl RiskEngine {
             let amount = position::to_signed_bits(amount);
             let series_id = self.series_ids.get(series_index);
             let hooks = self.options_market.get();
-            let (_, payoff) = IOptionsMarket::new(hooks)
-                .on_settlement(&mut *self, series_id, int(amount))
-                .map_err(|e| revert_data(hooks, e))?;
+            let data =
+                calldata(options_market::ON_SETTLEMENT, &[bytes32(series_id), evm::int(amount)]);
+            let mut reply = calls::call(self.vm(), hooks, &data)?;
+            let (_, payoff) = (reply.read::<U256>()?, reply.read::<I256>()?);
             let payoff = i128::try_from(payoff).or_else(|_| fail(ValueOutOfRange { account }))?;
             self.settle_cash(account, payoff, U256::ZERO, false)?;
             self.store_option(account, slot, series_index, 0)?;
@@ -944,11 +949,11 @@ impl RiskEngine {
             return Ok(self.quote_token());
         }
         let vault = self.vault.get();
-        let quote = IVault::new(vault).parameters(&*self).map_err(|e| revert_data(vault, e))?.0;
-        let decimals = IVault::new(vault)
-            .collateral_config(&*self, quote)
-            .map_err(|e| revert_data(vault, e))?
-            .1;
+        let quote: Address =
+            calls::view(self.vm(), vault, &calldata(vault::PARAMETERS, &[]))?.read()?;
+        let data = calldata(vault::COLLATERAL_CONFIG, &[address(quote)]);
+        let mut config = calls::view(self.vm(), vault, &data)?;
+        let (_, decimals) = (config.read::<bool>()?, config.read::<u8>()?);
         self.quote.set(U256::from_be_slice(quote.as_slice()) | (U256::from(decimals) << 160));
         Ok((quote, decimals))
     }
@@ -965,10 +970,11 @@ impl RiskEngine {
         if pnl == 0 && fee.is_zero() {
             return Ok(());
         }
-        let vault = self.vault.get();
-        IVault::new(vault)
-            .settle(&mut *self, account, int(pnl), fee, penalty)
-            .map_err(|e| revert_data(vault, e))?;
+        let data = calldata(
+            vault::SETTLE,
+            &[uint256(account), evm::int(pnl), uint256(fee), boolean(penalty)],
+        );
+        calls::call(self.vm(), self.vault.get(), &data)?;
         Ok(())
     }
 
@@ -1130,10 +1136,8 @@ impl RiskEngine {
             slots.push((slot, series_index));
             options.push(leg);
         }
-        let vault = self.vault.get();
-        let words = IVault::new(vault)
-            .account_snapshot(self, account)
-            .map_err(|e| revert_data(vault, e))?;
+        let data = calldata(vault::ACCOUNT_SNAPSHOT, &[uint256(account)]);
+        let words: Vec<U256> = calls::view(self.vm(), self.vault.get(), &data)?.read()?;
         let mut cash =
             words.first().map_or(0, |w| i128::try_from(I256::from_raw(*w)).unwrap_or(i128::MIN));
         let (quote, decimals) = self.quote_token();
@@ -1162,9 +1166,9 @@ impl RiskEngine {
         let prices = if feeds.is_empty() {
             Vec::new()
         } else {
-            IOracleAdapter::new(oracle)
-                .prices(self, feeds.clone(), usage)
-                .map_err(|e| revert_data(oracle, e))?
+            let ids: Vec<evm::Word> = feeds.iter().map(|f| uint(u128::from(*f))).collect();
+            let data = calldata_with_array(oracle::PRICES, &ids, &[uint(u128::from(usage))]);
+            calls::view(self.vm(), oracle, &data)?.read::<Vec<U256>>()?
         };
         let spot_prices: Vec<(u32, u128)> = feeds
             .iter()
@@ -1189,9 +1193,9 @@ impl RiskEngine {
         }
         let hooks = self.perp_market.get();
         if fresh_funding && !markets.is_empty() && !hooks.is_zero() {
-            let indexes = IPerpMarket::new(hooks)
-                .funding_indexes(self, markets.clone())
-                .map_err(|e| revert_data(hooks, e))?;
+            let ids: Vec<evm::Word> = markets.iter().map(|m| uint(u128::from(*m))).collect();
+            let data = calldata_with_array(perp_market::FUNDING_INDEXES, &ids, &[]);
+            let indexes: Vec<I256> = calls::view(self.vm(), hooks, &data)?.read()?;
             for (perp, index) in perps.iter_mut().zip(indexes.iter()) {
                 perp.funding_index = i128::try_from(*index).map_err(|_| range())?;
             }
@@ -1199,9 +1203,11 @@ impl RiskEngine {
         let now = self.vm().block_timestamp();
         for leg in &mut options {
             if leg.expiry > now {
-                let volatility = IOracleAdapter::new(oracle)
-                    .volatility(self, leg.feed, leg.expiry, U256::from(leg.strike))
-                    .map_err(|e| revert_data(oracle, e))?;
+                let data = calldata(
+                    oracle::VOLATILITY,
+                    &[uint(u128::from(leg.feed)), uint(u128::from(leg.expiry)), uint(leg.strike)],
+                );
+                let volatility: U256 = calls::view(self.vm(), oracle, &data)?.read()?;
                 leg.volatility = u128::try_from(volatility).map_err(|_| range())?;
             }
         }
@@ -1261,10 +1267,9 @@ impl RiskEngine {
 
     /// Has the Vault absorb `account`'s negative cash and records it.
     fn absorb(&mut self, account: U256, key: u32) -> Result<(), Vec<u8>> {
-        let vault = self.vault.get();
-        let (from_insurance, from_pool) = IVault::new(vault)
-            .absorb_bad_debt(&mut *self, account)
-            .map_err(|e| revert_data(vault, e))?;
+        let data = calldata(vault::ABSORB_BAD_DEBT, &[uint256(account)]);
+        let mut reply = calls::call(self.vm(), self.vault.get(), &data)?;
+        let (from_insurance, from_pool) = (reply.read::<U256>()?, reply.read::<U256>()?);
         let absorbed = from_insurance + from_pool;
         if absorbed.is_zero() {
             return Ok(());

@@ -16,7 +16,13 @@ use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, I256, U256};
 use alloy_sol_types::{SolError, SolEvent};
-use bulwark_common::{interfaces::IErc20, roles::Roles, units::WAD};
+use bulwark_common::{
+    calls::{self, calldata},
+    evm,
+    interfaces::erc20,
+    roles::Roles,
+    units::WAD,
+};
 use bulwark_math::Rounding;
 use openzeppelin_stylus::token::erc20::utils::safe_erc20::{ISafeErc20, SafeErc20};
 use stylus_sdk::{
@@ -833,11 +839,9 @@ impl Vault {
         if token.is_zero() || haircut > WAD || (token == self.quote.get() && haircut != WAD) {
             return fail(InvalidCollateralConfig::SELECTOR, &[word(token)]);
         }
-        let mut decimals = self.collateral.getter(token).decimals.get().to();
+        let mut decimals: u8 = self.collateral.getter(token).decimals.get().to();
         if !self.collateral.getter(token).listed.get() {
-            decimals = IErc20::new(token)
-                .decimals(&*self)
-                .map_err(|e| bulwark_common::calls::revert_data(token, e))?;
+            decimals = calls::view(self.vm(), token, &calldata(erc20::DECIMALS, &[]))?.read()?;
             if decimals > logic::MAX_DECIMALS || self.tokens.len() >= MAX_COLLATERAL_TOKENS {
                 return fail(InvalidCollateralConfig::SELECTOR, &[word(token)]);
             }
@@ -918,9 +922,8 @@ impl Vault {
 
     /// The Vault's own balance of `token`.
     fn held(&self, token: Address) -> Result<U256, Vec<u8>> {
-        IErc20::new(token)
-            .balance_of(self, self.vm().contract_address())
-            .map_err(|e| bulwark_common::calls::revert_data(token, e))
+        let data = calldata(erc20::BALANCE_OF, &[evm::address(self.vm().contract_address())]);
+        calls::view(self.vm(), token, &data)?.read()
     }
 
     /// Takes `units` of `token` from `from`, refusing a token that delivers a
