@@ -68,8 +68,7 @@ functions! {
     /// lower / higher of the sources. `sequencerStatus` returns 0 up, 1 down,
     /// 2 in the grace period, and when the status last changed.
     /// `recordSettlementPrice` takes the first round at or after expiry (the
-    /// caller finds it off chain) and is permissionless. `volatility`
-    /// exists only in builds with the `volatility-surface` feature (size).
+    /// caller finds it off chain) and is permissionless.
     oracle {
         PRICE = "price(uint32,uint8)";
         PRICES = "prices(uint32[],uint8)";
@@ -166,10 +165,6 @@ mod tests {
             let exported = interface_functions(source, interface);
             assert!(!exported.is_empty(), "{interface} not found");
             for signature in called {
-                // `volatility` is exported only with the `volatility-surface` feature.
-                if *signature == "volatility(uint32,uint64,uint256)" {
-                    continue;
-                }
                 assert!(
                     exported.iter().any(|e| e == signature),
                     "{interface} does not export {signature}"

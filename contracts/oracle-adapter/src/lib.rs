@@ -17,10 +17,8 @@ use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{aliases::U80, Address, I256, U256};
 use alloy_sol_types::{SolError, SolEvent};
-#[cfg(feature = "volatility-surface")]
 use bulwark_common::evm::int;
 use bulwark_common::evm::{address as addr, revert, uint};
-#[cfg(feature = "volatility-surface")]
 use bulwark_common::roles::VOLATILITY_UPDATER;
 use bulwark_common::{
     calls::{self, calldata},
@@ -31,7 +29,6 @@ use bulwark_common::{
 use logic::{
     Bounds, Combined, FeedConfig, PriceError, Round, SequencerStatus, SettlementError, Timing,
 };
-#[cfg(feature = "volatility-surface")]
 use logic::{Slice, SurfaceConfig, SurfaceError, Svi};
 
 use stylus_sdk::{
@@ -86,18 +83,14 @@ pub struct Feed {
 
 /// One volatility slice in two packed words ([`logic::Slice::pack`]).
 #[storage]
-#[cfg_attr(not(feature = "volatility-surface"), allow(dead_code))]
 pub struct SliceStorage {
     params: StorageB256,
     meta: StorageB256,
 }
 
-/// The OracleAdapter's state. The surface fields are there (unused) even
-/// without the `volatility-surface` feature: the SDK's `#[storage]` cannot
-/// skip a field by `cfg`, and the layout stays the same either way.
+/// The OracleAdapter's state.
 #[cfg_attr(not(target_arch = "wasm32"), entrypoint)]
 #[storage]
-#[cfg_attr(not(feature = "volatility-surface"), allow(dead_code))]
 pub struct OracleAdapter {
     #[borrow]
     roles: Roles,
@@ -194,7 +187,6 @@ fn price_error(
     }
 }
 
-#[cfg(feature = "volatility-surface")]
 fn surface_error(feed_id: u32, expiry: u64, error: SurfaceError) -> Vec<u8> {
     let (id, at) = (uint(u128::from(feed_id)), uint(u128::from(expiry)));
     match error {
@@ -218,20 +210,6 @@ fn settlement_key(feed_id: u32, expiry: u64) -> u128 {
     (u128::from(feed_id) << 64) | u128::from(expiry)
 }
 
-/// The public interface: the core functions, plus the surface functions when
-/// the `volatility-surface` feature is on. The SDK's router cannot skip a
-/// method by `cfg`, so this emits the impl once for each case (every token,
-/// the attributes included, comes from the invocation below).
-macro_rules! public_interface {
-    ([$($head:tt)*] { $($core:tt)* } surface { $($surface:tt)* }) => {
-        #[cfg(not(feature = "volatility-surface"))]
-        $($head)* { $($core)* }
-
-        #[cfg(feature = "volatility-surface")]
-        $($head)* { $($core)* $($surface)* }
-    };
-}
-
 bulwark_common::dispatch! {
     OracleAdapter, roles;
     constructor(admin);
@@ -242,21 +220,14 @@ bulwark_common::dispatch! {
     "sequencerStatus()" => sequencer_status();
     "recordSettlementPrice(uint32,uint64,uint80)" => record_settlement_price(feed_id, expiry, round_id);
     "settlementPrice(uint32,uint64)" => settlement_price(feed_id, expiry);
-    #[cfg(feature = "volatility-surface")]
     "setSurfaceConfig(int256,int256,uint8,uint256,uint256,uint32)" => set_surface_config(min_log_moneyness, max_log_moneyness, points, min_volatility, max_volatility, max_age);
-    #[cfg(feature = "volatility-surface")]
     "setVolatilitySurface(uint32,uint64,uint256,int256,int256,int256,int256,int256)" => set_volatility_surface(feed_id, expiry, forward, a, b, rho, m, sigma);
-    #[cfg(feature = "volatility-surface")]
     "volatility(uint32,uint64,uint256)" => volatility(feed_id, expiry, strike);
 }
 
-public_interface! {
-[
 #[public]
 #[inherit(Roles)]
-impl OracleAdapter
-]
-{
+impl OracleAdapter {
     /// Creates the adapter with its first admin.
     ///
     /// # Errors
@@ -327,7 +298,11 @@ impl OracleAdapter
             max_age,
             max_age_lenient,
             secondary: secondary.0 .0,
-            secondary_decimals: if secondary.is_zero() { 0 } else { self.decimals_of(feed_id, secondary)? },
+            secondary_decimals: if secondary.is_zero() {
+                0
+            } else {
+                self.decimals_of(feed_id, secondary)?
+            },
             max_deviation_bps,
             min_price: min,
             max_price: max,
@@ -340,7 +315,13 @@ impl OracleAdapter
             self.vm(),
             FeedConfigured::SIGNATURE_HASH,
             &[uint(u128::from(feed_id)), addr(primary), addr(secondary)],
-            &[uint(u128::from(max_age)), uint(u128::from(max_age_lenient)), uint(u128::from(max_deviation_bps)), uint(min), uint(max)],
+            &[
+                uint(u128::from(max_age)),
+                uint(u128::from(max_age_lenient)),
+                uint(u128::from(max_deviation_bps)),
+                uint(min),
+                uint(max),
+            ],
         );
         Ok(())
     }
@@ -355,12 +336,19 @@ impl OracleAdapter
     ///
     /// # Events
     /// [`TimingConfigured`].
-    pub fn set_timing(&mut self, sequencer_feed: Address, grace_period: u32, settlement_window: u32) -> Result<(), Vec<u8>> {
+    pub fn set_timing(
+        &mut self,
+        sequencer_feed: Address,
+        grace_period: u32,
+        settlement_window: u32,
+    ) -> Result<(), Vec<u8>> {
         self.roles.only_admin()?;
         if !(logic::MIN_GRACE_PERIOD..=logic::MAX_GRACE_PERIOD).contains(&u64::from(grace_period)) {
             return Err(config_error(0, parameter::GRACE_PERIOD));
         }
-        if !(logic::MIN_SETTLEMENT_WINDOW..=logic::MAX_SETTLEMENT_WINDOW).contains(&u64::from(settlement_window)) {
+        if !(logic::MIN_SETTLEMENT_WINDOW..=logic::MAX_SETTLEMENT_WINDOW)
+            .contains(&u64::from(settlement_window))
+        {
             return Err(config_error(0, parameter::SETTLEMENT_WINDOW));
         }
         let timing = Timing { sequencer: sequencer_feed.0 .0, grace_period, settlement_window };
@@ -432,7 +420,12 @@ impl OracleAdapter
     ///
     /// # Events
     /// [`SettlementPriceRecorded`].
-    pub fn record_settlement_price(&mut self, feed_id: u32, expiry: u64, round_id: U80) -> Result<U256, Vec<u8>> {
+    pub fn record_settlement_price(
+        &mut self,
+        feed_id: u32,
+        expiry: u64,
+        round_id: U80,
+    ) -> Result<U256, Vec<u8>> {
         let key = settlement_key(feed_id, expiry);
         let (id, at) = (uint(u128::from(feed_id)), uint(u128::from(expiry)));
         let recorded = logic::low_u128(&self.settlements.get(key).0);
@@ -440,20 +433,34 @@ impl OracleAdapter
             return Err(revert(SettlementAlreadyRecorded::SELECTOR, &[id, at, uint(recorded)]));
         }
         let feed = self.feed_config(feed_id)?;
-        let bounds = Bounds { decimals: feed.primary_decimals, min_price: feed.min_price, max_price: feed.max_price };
+        let bounds = Bounds {
+            decimals: feed.primary_decimals,
+            min_price: feed.min_price,
+            max_price: feed.max_price,
+        };
         let now = self.vm().block_timestamp();
         let window = u64::from(Timing::unpack(&self.timing.get().0).settlement_window);
         let unavailable = |reason: SettlementError| {
-            revert(SettlementUnavailable::SELECTOR, &[id, at, uint(round_id.to::<u128>()), uint(u128::from(reason as u8))])
+            revert(
+                SettlementUnavailable::SELECTOR,
+                &[id, at, uint(round_id.to::<u128>()), uint(u128::from(reason as u8))],
+            )
         };
         let primary = Address::from(feed.primary);
         let data = read_round(self.vm(), primary, Some(round_id)).map_err(|_| {
-            unavailable(if now < expiry { SettlementError::ExpiryNotReached } else { SettlementError::RoundMissing })
+            unavailable(if now < expiry {
+                SettlementError::ExpiryNotReached
+            } else {
+                SettlementError::RoundMissing
+            })
         })?;
         let round = round_of(&data);
-        let price = logic::check_settlement_round(&round, &bounds, expiry, window, now).map_err(unavailable)?;
+        let price = logic::check_settlement_round(&round, &bounds, expiry, window, now)
+            .map_err(unavailable)?;
         logic::check_predecessor(round.round_id, expiry, |earlier| {
-            read_round(self.vm(), primary, Some(U80::from(earlier))).ok().map(|data| round_of(&data).updated_at)
+            read_round(self.vm(), primary, Some(U80::from(earlier)))
+                .ok()
+                .map(|data| round_of(&data).updated_at)
         })
         .map_err(unavailable)?;
         self.settlements.setter(key).set(uint(price).into());
@@ -473,12 +480,15 @@ impl OracleAdapter
     pub fn settlement_price(&self, feed_id: u32, expiry: u64) -> Result<U256, Vec<u8>> {
         let price = self.settlements.get(settlement_key(feed_id, expiry));
         if price.is_zero() {
-            return Err(revert(SettlementNotRecorded::SELECTOR, &[uint(u128::from(feed_id)), uint(u128::from(expiry))]));
+            return Err(revert(
+                SettlementNotRecorded::SELECTOR,
+                &[uint(u128::from(feed_id)), uint(u128::from(expiry))],
+            ));
         }
         Ok(price.into())
     }
-}
-surface {
+
+    // The volatility surface.
     /// Sets the protocol strike grid on which pushed surfaces are checked
     /// (`points` log-moneyness values evenly spaced from `min_log_moneyness`
     /// to `max_log_moneyness`, WAD), the accepted volatility range (WAD) and
@@ -567,7 +577,8 @@ surface {
         let Ok(forward) = u128::try_from(forward) else {
             return Err(invalid(logic::invalid::FORWARD));
         };
-        let slice = Slice { svi: Svi { a, b, rho, m, sigma }, forward, pushed_at: now, expiry }.truncated();
+        let slice =
+            Slice { svi: Svi { a, b, rho, m, sigma }, forward, pushed_at: now, expiry }.truncated();
         let Some((params, meta)) = slice.pack() else {
             return Err(invalid(logic::invalid::PARAMETERS));
         };
@@ -608,7 +619,16 @@ surface {
             return Err(revert(SurfaceNotSet::SELECTOR, &[id, at]));
         };
         if now.saturating_sub(slice.pushed_at) > config.max_age {
-            return Err(revert(StaleSurface::SELECTOR, &[id, at, uint(u128::from(slice.pushed_at)), uint(u128::from(config.max_age)), uint(u128::from(now))]));
+            return Err(revert(
+                StaleSurface::SELECTOR,
+                &[
+                    id,
+                    at,
+                    uint(u128::from(slice.pushed_at)),
+                    uint(u128::from(config.max_age)),
+                    uint(u128::from(now)),
+                ],
+            ));
         }
         u128::try_from(strike)
             .ok()
@@ -616,7 +636,6 @@ surface {
             .map(U256::from)
             .ok_or_else(|| revert(VolatilityUnavailable::SELECTOR, &[id, at, strike.to_be_bytes()]))
     }
-}
 }
 
 impl OracleAdapter {
@@ -737,12 +756,10 @@ impl OracleAdapter {
             .map_err(|e| price_error(feed_id, source, e, &data, bounds, now))
     }
 
-    #[cfg(feature = "volatility-surface")]
     fn surface_config(&self) -> SurfaceConfig {
         SurfaceConfig::unpack(&self.surface_grid.get().0, &self.surface_limits.get().0)
     }
 
-    #[cfg(feature = "volatility-surface")]
     fn slice(&self, feed_id: u32, expiry: u64) -> Option<Slice> {
         let outer = self.surfaces.getter(feed_id);
         let stored = outer.getter(expiry);
@@ -750,7 +767,6 @@ impl OracleAdapter {
         (slice.pushed_at != 0).then_some(slice)
     }
 
-    #[cfg(feature = "volatility-surface")]
     /// The nearest live slices before and after `expiry` (expiring after `now`
     /// and pushed within `max_age`), and whether `expiry` is already listed.
     /// Expired entries are dropped from the list on the way.

@@ -440,7 +440,6 @@ fn hand_encoded_errors_match_alloy() {
     }
     .abi_encode();
     assert_eq!(ours, theirs);
-    #[cfg(feature = "volatility-surface")]
     {
         let ours = surface_error(
             feed,
@@ -458,7 +457,6 @@ fn hand_encoded_errors_match_alloy() {
     }
 }
 
-#[cfg(feature = "volatility-surface")]
 mod surface {
     use super::*;
 
