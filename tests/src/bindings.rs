@@ -10,6 +10,38 @@ pub mod oracle {
     );
 }
 
+/// Vault (from `abi/Vault.sol`).
+pub mod vault {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        "../abi/Vault.sol"
+    );
+}
+
+/// RiskEngine (from `abi/RiskEngine.sol`).
+pub mod risk {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        "../abi/RiskEngine.sol"
+    );
+}
+
+/// PerpMarket (from `abi/PerpMarket.sol`).
+pub mod perp {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        "../abi/PerpMarket.sol"
+    );
+}
+
+/// OptionsMarket (from `abi/OptionsMarket.sol`).
+pub mod options {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        "../abi/OptionsMarket.sol"
+    );
+}
+
 /// The mock Chainlink feed (test-only contract).
 pub mod feed {
     alloy_sol_types::sol! {
@@ -22,11 +54,32 @@ pub mod feed {
     }
 }
 
+/// The mock ERC-20 collateral token (test-only contract) and its misbehaviours.
+pub mod token {
+    alloy_sol_types::sol! {
+        #![sol(all_derives)]
+        contract MockErc20 {
+            function mint(address to, uint256 amount) external;
+            function approve(address spender, uint256 value) external returns (bool);
+            function transfer(address to, uint256 value) external returns (bool);
+            function balanceOf(address account) external view returns (uint256);
+            function totalSupply() external view returns (uint256);
+            function setMode(uint8 mode) external;
+            function setFeeBps(uint16 fee_bps) external;
+            function setReentry(address target, bytes data) external;
+        }
+    }
+}
+
 /// Constructors of the artifacts (exported interfaces carry none).
 pub mod constructors {
     alloy_sol_types::sol! {
         contract OracleAdapter { constructor(address admin); }
         contract MockAggregator { constructor(uint8 decimals); }
         contract MockErc20 { constructor(string name, string symbol, uint8 decimals); }
+        contract Vault { constructor(address admin, address quote, uint256 quote_cap); }
+        contract RiskEngine { constructor(address admin, address vault, address oracle); }
+        contract PerpMarket { constructor(address admin, address risk_engine, address oracle); }
+        contract OptionsMarket { constructor(address admin, address risk_engine, address oracle); }
     }
 }

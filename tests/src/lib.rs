@@ -8,6 +8,8 @@
 //! its ABI fails here.
 
 pub mod bindings;
+pub mod model;
+pub mod protocol;
 
 use std::path::PathBuf;
 
@@ -55,6 +57,16 @@ impl Chain {
         let mut sandbox = Sandbox::new();
         sandbox.set_timestamp(1_767_254_400);
         Chain { sandbox }
+    }
+
+    /// A fresh chain, as [`Chain::new`], that accepts artifacts above the
+    /// deployed-code size limits (24,576 bytes compressed, 128 KiB raw).
+    /// Several contracts are still above them; the protocol fixture runs on
+    /// this chain until they fit.
+    pub fn unlimited() -> Chain {
+        let mut chain = Chain::new();
+        chain.sandbox.enforce_size_limits(false);
+        chain
     }
 
     /// Deploys artifact `name` from [`ADMIN`] and runs its constructor

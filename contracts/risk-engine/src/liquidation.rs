@@ -138,7 +138,17 @@ pub fn plan(evaluation: &Evaluation) -> Result<Option<Plan>, MarginError> {
         let (_, mm) = evaluation.requirements(&remaining)?;
         order.push((mm_before.saturating_sub(mm), index));
     }
-    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    // Most released margin first, ties by leg index: a total order, so the
+    // result is unique. Insertion sort (at most 96 legs) instead of core's
+    // sort, which costs about 4 KB of contract code.
+    let before = |a: &(u128, usize), b: &(u128, usize)| a.0 > b.0 || (a.0 == b.0 && a.1 < b.1);
+    for i in 1..order.len() {
+        let mut j = i;
+        while j > 0 && before(&order[j], &order[j - 1]) {
+            order.swap(j, j - 1);
+            j -= 1;
+        }
+    }
     let mut remaining = vec![WAD; count];
     let mut reached = false;
     for (_, index) in order {
