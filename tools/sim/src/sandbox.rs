@@ -111,6 +111,31 @@ fn wad_f(x: f64) -> U256 {
     wad(crate::protocol::amount(x))
 }
 
+/// How long a pushed volatility slice stays usable (the adapter's maximum).
+const SURFACE_MAX_AGE: u32 = 7 * 86_400;
+
+/// A signed value in 18-decimal fixed point.
+fn signed_wad(x: f64) -> I256 {
+    #[allow(clippy::cast_possible_truncation)]
+    let scaled = (x * 1e18).round() as i128;
+    I256::try_from(scaled).unwrap_or(I256::ZERO)
+}
+
+/// SVI raw parameters `(a, b, rho, m, sigma)` whose total variance matches
+/// the scenario surface's to second order at the money for `years` to
+/// expiry: `w(k) ~ T (atm + skew k + smile k^2)^2`. `m = 0` and `sigma = 0.1`;
+/// `b` is at least what keeps `|rho| <= 0.9`, and capped by Lee's wing bound.
+fn svi_fit(surface: &Surface, years: f64) -> (f64, f64, f64, f64, f64) {
+    let sigma = 0.1;
+    let atm = surface.vol(1.0, 1.0, years);
+    let slope = 2.0 * years * atm * surface.skew;
+    let curvature = 2.0 * years * (surface.skew * surface.skew + 2.0 * atm * surface.smile);
+    let b = (curvature * sigma).max(slope.abs() / 0.9).clamp(1e-6, 1.0);
+    let rho = (slope / b).clamp(-0.9, 0.9);
+    let a = years * atm * atm - b * sigma;
+    (a, b, rho, 0.0, sigma)
+}
+
 fn gas_parts(r: &Receipt) -> GasParts {
     let g = r.gas;
     GasParts {
@@ -202,7 +227,11 @@ pub struct SandboxProtocol {
     rounds: Vec<Vec<u64>>,
     /// The listed series, and which have a recorded settlement price.
     series: Vec<crate::protocol::SeriesSpec>,
+    /// The OptionsMarket's id of each listed series.
+    series_ids: Vec<alloy_primitives::B256>,
     recorded: Vec<bool>,
+    /// Latest pushed price per underlying (the forward of surface pushes).
+    spots: Vec<f64>,
 }
 
 /// Builds the artifacts with `scripts/build` when any is missing.
@@ -258,7 +287,9 @@ impl SandboxProtocol {
             dirty: std::collections::BTreeSet::new(),
             rounds: Vec::new(),
             series: Vec::new(),
+            series_ids: Vec::new(),
             recorded: Vec::new(),
+            spots: Vec::new(),
         })
     }
 
@@ -426,6 +457,20 @@ impl Protocol for SandboxProtocol {
             settlement_window: SETTLEMENT_WINDOW,
         };
         execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
+        // The volatility surface: checked on ln(0.5)..ln(2) in 9 points,
+        // volatility between 5% and 500%, a slice valid for a week; the admin
+        // pushes surfaces (volatility-updater role, bit 2).
+        let call = abi::oracle::IOracleAdapter::setSurfaceConfigCall {
+            min_log_moneyness: signed_wad(0.5f64.ln()),
+            max_log_moneyness: signed_wad(2f64.ln()),
+            points: 9,
+            min_volatility: wad_f(0.05),
+            max_volatility: wad_f(5.0),
+            max_age: SURFACE_MAX_AGE,
+        };
+        execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
+        let call = abi::oracle::IRoles::grantRoleCall { account: admin, role: 2 };
+        execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
         let cap = wad_f(setup.params.collateral_cap) / U256::from(1_000_000_000_000u64);
         let (vault, e) = self
             .deploy("Vault", &VaultCtor::constructorCall { admin, quote: token, quote_cap: cap })?;
@@ -493,8 +538,15 @@ impl Protocol for SandboxProtocol {
                 expiry: s.expiry,
                 is_call: s.is_call,
             };
-            execs.push(self.send(OpKind::Setup, admin, options, &call)?);
+            let r = self.sandbox.call(admin, options, &call).map_err(chain)?;
+            let id = r.decode_return::<abi::options::IOptionsMarket::listSeriesCall>().map_or(
+                alloy_primitives::B256::ZERO,
+                |v| v._0,
+            );
+            self.series_ids.push(id);
+            execs.push(exec_of(OpKind::Setup, &r));
         }
+        self.spots.clone_from(&setup.initial_prices);
         self.accounts = setup.accounts;
         self.approved = vec![false; setup.accounts];
         self.balances = vec![0; setup.accounts];
@@ -524,6 +576,7 @@ impl Protocol for SandboxProtocol {
         let mut total = Exec::ok(OpKind::PushPrice);
         total.gas = Some(GasParts::default());
         let mut rounds = vec![(self.d.secondary_feeds[u], secondary)];
+        self.spots[u] = primary.unwrap_or(secondary);
         if let Some(p) = primary {
             rounds.insert(0, (self.d.primary_feeds[u], p));
             let now = self.sandbox.block().timestamp;
@@ -563,11 +616,40 @@ impl Protocol for SandboxProtocol {
         self.send(OpKind::SetSequencer, admin, feed, &pushAnswerCall { answer })
     }
 
-    fn push_volatility(&mut self, _u: usize, _surface: &Surface) -> Result<Exec, ProtocolError> {
-        Err(ProtocolError::unsupported(
-            "push_volatility",
-            "abi/OracleAdapter.sol has no volatility-surface setter yet",
-        ))
+    /// Pushes one SVI slice per live expiry of the underlying's series,
+    /// shortest first, fitted to the scenario's surface (see [`svi_fit`]).
+    fn push_volatility(&mut self, u: usize, surface: &Surface) -> Result<Exec, ProtocolError> {
+        let now = self.sandbox.block().timestamp;
+        let mut expiries: Vec<u64> = self
+            .series
+            .iter()
+            .filter(|s| s.underlying == u && s.expiry > now)
+            .map(|s| s.expiry)
+            .collect();
+        expiries.sort_unstable();
+        expiries.dedup();
+        let mut result = Exec::reverted(OpKind::PushVolatility, "no live expiry");
+        for expiry in expiries {
+            #[allow(clippy::cast_precision_loss)]
+            let years = (expiry - now) as f64 / (365.0 * 86_400.0);
+            let (a, b, rho, m, sigma) = svi_fit(surface, years);
+            let call = abi::oracle::IOracleAdapter::setVolatilitySurfaceCall {
+                feed_id: feed_id(u),
+                expiry,
+                forward: wad_f(self.spots[u]),
+                a: signed_wad(a),
+                b: signed_wad(b),
+                rho: signed_wad(rho),
+                m: signed_wad(m),
+                sigma: signed_wad(sigma),
+            };
+            let admin = self.admin;
+            result = self.send(OpKind::PushVolatility, admin, self.d.oracle, &call)?;
+            if !result.success() {
+                break;
+            }
+        }
+        Ok(result)
     }
 
     fn deposit(&mut self, account: AccountId, amount: Amount) -> Result<Exec, ProtocolError> {
@@ -676,16 +758,25 @@ impl Protocol for SandboxProtocol {
         self.send(op, owner, perp, &call)
     }
 
+    /// Buys (`delta > 0`) or sells contracts at the market's quote; the
+    /// simulated traders take any premium (no limit).
     fn trade_option(
         &mut self,
-        _a: AccountId,
-        _s: usize,
-        _d: Amount,
+        account: AccountId,
+        series: usize,
+        delta: Amount,
     ) -> Result<Exec, ProtocolError> {
-        Err(ProtocolError::unsupported(
-            "trade_option",
-            "abi/OptionsMarket.sol has no trade function yet",
-        ))
+        let op = if delta > 0 { OpKind::BuyOption } else { OpKind::SellOption };
+        let scale = I256::try_from(1_000_000_000_000i64).unwrap_or(I256::ONE);
+        let call = abi::options::IOptionsMarket::tradeCall {
+            account: Self::account_id(account),
+            series_id: self.series_ids.get(series).copied().unwrap_or_default(),
+            amount: I256::try_from(delta).unwrap_or(I256::ZERO) * scale,
+            limit_premium: I256::MAX,
+        };
+        self.dirty.insert(account);
+        let (owner, options) = (Self::owner(account), self.d.options_market);
+        self.send(op, owner, options, &call)
     }
 
     fn liquidate(
