@@ -89,6 +89,8 @@ pub(crate) struct TxState {
     pub(crate) depth: usize,
     pub(crate) breakdown: GasBreakdown,
     pub(crate) console: Vec<String>,
+    /// Why a frame trapped, one line per trap (see [`crate::Receipt::traps`]).
+    pub(crate) traps: Vec<String>,
 }
 
 /// All accounts plus the block.

@@ -1012,6 +1012,11 @@ fn run_program(
     let mut host = store.into_data();
     let mut ch = host.chain.take().expect("chain returns with the store");
     let frame = host.frame;
+    if let Err(e) = &run {
+        if e.downcast_ref::<Escape>().is_none() && !out_of_ink_flag {
+            ch.tx.traps.push(format!("{}: {e}", m.code_address));
+        }
+    }
 
     let (outcome, keep_gas) = match &run {
         Ok(0) => (Outcome::Success, true),

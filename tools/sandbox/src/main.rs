@@ -339,6 +339,9 @@ fn print_receipt(r: &Receipt, function: Option<&Function>) {
     for line in &r.console {
         println!("  console: {line}");
     }
+    for trap in &r.traps {
+        println!("  trap: {trap}");
+    }
 }
 
 fn show(v: &DynSolValue) -> String {

@@ -100,6 +100,11 @@ pub struct Receipt {
     pub contract_address: Option<Address>,
     /// Lines printed through the `console` debug imports.
     pub console: Vec<String>,
+    /// Every WASM trap in the transaction, innermost first: the program's
+    /// address and the trap (out of bounds memory, unreachable, ...). On
+    /// chain a trap is only an empty revert; this says which contract
+    /// trapped and why.
+    pub traps: Vec<String>,
 }
 
 /// A call that did not succeed, as seen by typed helpers.

@@ -504,6 +504,7 @@ impl Sandbox {
             gas: ch.tx.breakdown,
             contract_address: None,
             console: std::mem::take(&mut ch.tx.console),
+            traps: std::mem::take(&mut ch.tx.traps),
         };
         ch.tx.journal.clear();
         self.chain = Some(ch);

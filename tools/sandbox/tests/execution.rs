@@ -199,6 +199,30 @@ fn running_out_of_gas_consumes_the_limit() {
 }
 
 #[test]
+fn a_trap_reverts_empty_and_the_receipt_says_where() {
+    let mut sb = Sandbox::new();
+    let trapping = deploy(
+        &mut sb,
+        r#"(module (memory (export "memory") 1)
+          (func (export "user_entrypoint") (param i32) (result i32)
+            i32.const 70000 i32.load))"#,
+    );
+    // A forwarder calls it: the inner frame traps, the outer reverts.
+    let a = deploy(&mut sb, FORWARDER);
+    let r = sb.transact(&Tx::call(ALICE, a, forward(trapping, &[]))).unwrap();
+    assert_eq!(r.outcome, Outcome::Revert);
+    assert!(r.output.is_empty());
+    assert_eq!(r.traps.len(), 1, "{:?}", r.traps);
+    assert!(r.traps[0].starts_with(&trapping.to_string()), "{}", r.traps[0]);
+    assert!(r.traps[0].contains("out of bounds"), "{}", r.traps[0]);
+    // A clean revert is not a trap.
+    let counter = deploy(&mut sb, COUNTER);
+    let r = sb.transact(&Tx::call(ALICE, counter, Bytes::from(vec![1u8]))).unwrap();
+    assert_eq!(r.outcome, Outcome::Revert);
+    assert!(r.traps.is_empty());
+}
+
+#[test]
 fn unknown_import_fails_deployment_with_its_name() {
     let mut sb = Sandbox::new();
     let wasm = wat::parse_str(
