@@ -16,20 +16,17 @@ pub mod logic;
 use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, I256, U256};
-use alloy_sol_types::SolValue;
+use alloy_sol_types::{SolError, SolEvent};
 use bulwark_common::{
     calls::{self, calldata},
-    evm::{address, boolean, bytes32, int256, uint, uint256},
+    evm::{self, address, boolean, bytes32, int, int256, revert, uint, uint256, Word},
     interfaces::{oracle, oracle_usage, risk_engine},
     roles::Roles,
 };
 use bulwark_math::OptionKind;
 use stylus_sdk::{
     prelude::*,
-    storage::{
-        StorageAddress, StorageBool, StorageI128, StorageMap, StorageU128, StorageU32, StorageU64,
-        StorageU8,
-    },
+    storage::{StorageAddress, StorageB256, StorageMap},
 };
 
 use crate::logic::{LogicError, MarketParams, OpenInterest, PoolGreeks};
@@ -43,7 +40,8 @@ mod sol {
 }
 pub use sol::*;
 
-/// Errors of the OptionsMarket.
+/// Errors of the OptionsMarket, as types (for tests and callers that
+/// decode). The contract builds the same bytes through [`evm::revert`].
 #[derive(SolidityError, Debug)]
 pub enum Error {
     /// See [`SeriesNotListed`].
@@ -77,35 +75,112 @@ pub const GREEK_VEGA: u8 = 1;
 
 /// One option series: its terms, the traders' open interest, the pool's
 /// greeks per contract at its last mark and, once expired, its settlement
-/// price. Flat (no nested struct), so its slot count is exact.
+/// price.
+///
+/// Stored as whole words, each packed by hand exactly as the SDK packs typed
+/// fields (the first field of a word in its last bytes, big-endian): one
+/// storage field per word costs far less code than one per value. The
+/// layout is that of the flat struct `underlying: u32, expiry: u64,
+/// is_call: bool, listed: bool, strike: u128, settlement_price: u128,
+/// long_open: u128, short_open: u128, mark_delta: i128, mark_vega: u128`
+/// (a test checks it against such a struct).
 #[storage]
 pub struct Series {
-    underlying: StorageU32,
-    expiry: StorageU64,
-    is_call: StorageBool,
-    listed: StorageBool,
-    strike: StorageU128,
-    /// Zero until the series settles; then fixed forever.
-    settlement_price: StorageU128,
-    long_open: StorageU128,
-    short_open: StorageU128,
-    /// Delta per long contract at the last mark (WAD).
-    mark_delta: StorageI128,
-    /// Vega per contract at the last mark (quote WAD per 1.0 of volatility).
-    mark_vega: StorageU128,
+    /// Bytes 28..32 the underlying, 20..28 the expiry, 19 is-call, 18
+    /// listed, 2..18 the strike ([`terms_word`]).
+    terms: StorageB256,
+    /// Bytes 16..32 the settlement price (zero until the series settles;
+    /// then fixed forever), 0..16 the traders' long open interest.
+    settlement_long: StorageB256,
+    /// Bytes 16..32 the traders' short open interest, 0..16 the delta per
+    /// long contract at the last mark (WAD, two's complement).
+    short_delta: StorageB256,
+    /// Bytes 16..32 the vega per contract at the last mark (quote WAD per
+    /// 1.0 of volatility); bytes 0..16 unused (zero).
+    mark_vega: StorageB256,
 }
 
-/// Per-underlying configuration and the pool's greek totals on it.
+/// Per-underlying configuration and the pool's greek totals on it, packed
+/// by hand like [`Series`]: the layout of the flat struct `strike_step:
+/// u128, delta_limit: u128, vega_limit: u128, strikes_per_side: u8,
+/// option_delta: i128, option_vega: i128`.
 #[storage]
 pub struct Underlying {
-    strike_step: StorageU128,
-    delta_limit: StorageU128,
-    vega_limit: StorageU128,
-    strikes_per_side: StorageU8,
-    /// Pool option delta at each series' last mark (WAD).
-    option_delta: StorageI128,
-    /// Pool option vega at each series' last mark (quote WAD per 1.0 vol).
-    option_vega: StorageI128,
+    /// Bytes 16..32 the strike step, 0..16 the pool's delta limit.
+    step_delta_limit: StorageB256,
+    /// Bytes 16..32 the pool's vega limit, 15 the strikes per side.
+    vega_limit_strikes: StorageB256,
+    /// Bytes 16..32 the pool's option delta at each series' last mark (WAD),
+    /// 0..16 its option vega (quote WAD per 1.0 vol), two's complement.
+    greeks: StorageB256,
+}
+
+impl Series {
+    /// Whether the series is listed.
+    fn listed(&self) -> bool {
+        self.terms.get()[18] != 0
+    }
+
+    /// The traders' open interest.
+    fn open_interest(&self) -> OpenInterest {
+        OpenInterest {
+            long: halves(self.settlement_long.get()).0,
+            short: halves(self.short_delta.get()).1,
+        }
+    }
+
+    /// Stores the open interest.
+    fn set_open_interest(&mut self, open_interest: OpenInterest) {
+        let settlement_price = halves(self.settlement_long.get()).1;
+        self.settlement_long.set(pair(open_interest.long, settlement_price));
+        let mark_delta = halves(self.short_delta.get()).0;
+        self.short_delta.set(pair(mark_delta, open_interest.short));
+    }
+
+    /// Stores the settlement price.
+    fn set_settlement_price(&mut self, price: u128) {
+        let long = halves(self.settlement_long.get()).0;
+        self.settlement_long.set(pair(long, price));
+    }
+
+    /// The delta and vega per contract at the last mark.
+    fn mark(&self) -> (i128, u128) {
+        (halves(self.short_delta.get()).0.cast_signed(), halves(self.mark_vega.get()).1)
+    }
+
+    /// Stores the delta and vega per contract at the last mark.
+    fn set_mark(&mut self, mark: &logic::Mark) {
+        let short = halves(self.short_delta.get()).1;
+        self.short_delta.set(pair(mark.delta.cast_unsigned(), short));
+        self.mark_vega.set(pair(0, mark.vega));
+    }
+}
+
+impl Underlying {
+    /// Stores the configuration.
+    fn configure(&mut self, step: u128, strikes_per_side: u8, delta_limit: u128, vega_limit: u128) {
+        self.step_delta_limit.set(pair(delta_limit, step));
+        let mut word = pair(0, vega_limit);
+        word[15] = strikes_per_side;
+        self.vega_limit_strikes.set(word);
+    }
+
+    /// The vega limit and the strikes per side.
+    fn vega_limit_strikes(&self) -> (u128, u8) {
+        let word = self.vega_limit_strikes.get();
+        (halves(word).1, word[15])
+    }
+
+    /// The pool's option greeks.
+    fn greeks(&self) -> PoolGreeks {
+        let (vega, delta) = halves(self.greeks.get());
+        PoolGreeks { delta: delta.cast_signed(), vega: vega.cast_signed() }
+    }
+
+    /// Stores the pool's option greeks.
+    fn set_greeks(&mut self, greeks: PoolGreeks) {
+        self.greeks.set(pair(greeks.vega.cast_unsigned(), greeks.delta.cast_unsigned()));
+    }
 }
 
 /// The OptionsMarket's state.
@@ -115,13 +190,14 @@ pub struct OptionsMarket {
     #[borrow]
     roles: Roles,
     risk_engine: StorageAddress,
-    oracle: StorageAddress,
-    trading_cutoff: StorageU64,
-    base_spread: StorageU128,
-    trade_vega_slope: StorageU128,
-    exposure_slope: StorageU128,
-    fee_premium_rate: StorageU128,
-    fee_notional_rate: StorageU128,
+    /// Bytes 12..32 the OracleAdapter, 4..12 the trading cutoff (`u64`).
+    oracle_cutoff: StorageB256,
+    /// Bytes 16..32 the base spread, 0..16 the trade vega slope.
+    spread_slope: StorageB256,
+    /// Bytes 16..32 the exposure slope, 0..16 the fee premium rate.
+    slope_fee: StorageB256,
+    /// Bytes 16..32 the fee notional rate; bytes 0..16 unused (zero).
+    fee_notional_rate: StorageB256,
     series: StorageMap<B256, Series>,
     underlyings: StorageMap<u32, Underlying>,
 }
@@ -180,7 +256,8 @@ impl OptionsMarket {
     ) -> Result<(), Vec<u8>> {
         self.roles.init(admin)?;
         self.risk_engine.set(risk_engine);
-        self.oracle.set(oracle);
+        // The cutoff is still zero: the constructor runs once, on empty storage.
+        self.oracle_cutoff.set(oracle.into_word());
         Ok(())
     }
 
@@ -210,14 +287,9 @@ impl OptionsMarket {
             fee_notional_rate: small(fee_notional_rate)?,
         };
         if !params.within_bounds() {
-            return Err(Error::from(InvalidParameters {}).into());
+            return Err(invalid_parameters());
         }
-        self.trading_cutoff.set(U64::from(params.trading_cutoff));
-        self.base_spread.set(U128::from(params.base_spread));
-        self.trade_vega_slope.set(U128::from(params.trade_vega_slope));
-        self.exposure_slope.set(U128::from(params.exposure_slope));
-        self.fee_premium_rate.set(U128::from(params.fee_premium_rate));
-        self.fee_notional_rate.set(U128::from(params.fee_notional_rate));
+        self.set_params(&params);
         self.changed(0);
         Ok(())
     }
@@ -248,13 +320,9 @@ impl OptionsMarket {
             || vega == 0
             || strikes_per_side > logic::MAX_STRIKES_PER_SIDE
         {
-            return Err(Error::from(InvalidParameters {}).into());
+            return Err(invalid_parameters());
         }
-        let mut config = self.underlyings.setter(underlying);
-        config.strike_step.set(U128::from(step));
-        config.strikes_per_side.set(U8::from(strikes_per_side));
-        config.delta_limit.set(U128::from(delta));
-        config.vega_limit.set(U128::from(vega));
+        self.underlyings.setter(underlying).configure(step, strikes_per_side, delta, vega);
         self.changed(underlying);
         Ok(())
     }
@@ -277,10 +345,10 @@ impl OptionsMarket {
         is_call: bool,
     ) -> Result<B256, Vec<u8>> {
         self.roles.only_admin()?;
-        let value = u128::try_from(strike).unwrap_or_default();
+        let value = narrow(strike).unwrap_or_default();
         self.check_listing(underlying, value, expiry)?;
         let id = series_id(underlying, strike, expiry, is_call);
-        if !self.series.getter(id).listed.get() {
+        if !self.series.getter(id).listed() {
             self.list(id, underlying, value, expiry, is_call)?;
         }
         Ok(id)
@@ -304,12 +372,12 @@ impl OptionsMarket {
         let spot = self.spot(underlying, oracle_usage::ADD_RISK)?.0;
         let config = self.underlyings.getter(underlying);
         let (step, per_side) =
-            (config.strike_step.get().to::<u128>(), config.strikes_per_side.get().to::<u8>());
+            (halves(config.step_delta_limit.get()).1, config.vega_limit_strikes().1);
         let mut listed = 0u32;
         for strike in logic::grid_strikes(spot, step, per_side) {
             for is_call in [true, false] {
                 let id = series_id(underlying, U256::from(strike), expiry, is_call);
-                if !self.series.getter(id).listed.get() {
+                if !self.series.getter(id).listed() {
                     self.list(id, underlying, strike, expiry, is_call)?;
                     listed += 1;
                 }
@@ -376,17 +444,16 @@ impl OptionsMarket {
         let (spot, strict) = self.spot(terms.underlying, trader_usage(terms.kind, amount))?;
         let priced = self.price(&terms, spot, amount)?;
         let q = priced.quote;
-        let limit = i128::try_from(limit_premium).unwrap_or(if limit_premium.is_negative() {
+        let limit = narrow_signed(limit_premium).unwrap_or(if limit_premium.is_negative() {
             i128::MIN
         } else {
             i128::MAX
         });
         if q.premium > limit {
-            return Err(Error::from(PremiumLimitExceeded {
-                premium: signed(q.premium),
-                limitPremium: limit_premium,
-            })
-            .into());
+            return Err(revert(
+                PremiumLimitExceeded::SELECTOR,
+                &[int(q.premium), int256(limit_premium)],
+            ));
         }
         let data = calldata(
             risk_engine::APPLY_OPTION_TRADE,
@@ -394,16 +461,16 @@ impl OptionsMarket {
                 address(self.vm().msg_sender()),
                 uint256(account),
                 bytes32(series_id),
-                int256(signed(amount)),
-                int256(signed(q.premium)),
+                int(amount),
+                int(q.premium),
                 uint(q.fee),
                 boolean(strict),
             ],
         );
         let mut reply = calls::call(self.vm(), self.risk_engine.get(), &data)?;
         let (amount_before, perp_skew): (I256, I256) = (reply.read()?, reply.read()?);
-        let before = i128::try_from(amount_before)
-            .map_err(|_| book_mismatch(series_id, amount_before, amount))?;
+        let before = narrow_signed(amount_before)
+            .ok_or_else(|| book_mismatch(series_id, int256(amount_before), amount))?;
         let reduces = before != 0
             && (before < 0) != (amount < 0)
             && amount.unsigned_abs() <= before.unsigned_abs();
@@ -413,34 +480,23 @@ impl OptionsMarket {
         let open_interest = priced
             .open_interest
             .after(before, amount)
-            .map_err(|_| book_mismatch(series_id, amount_before, amount))?;
-        let skew = i128::try_from(perp_skew).map_err(|_| pricing_failed(series_id))?;
+            .map_err(|_| book_mismatch(series_id, int256(amount_before), amount))?;
+        let skew = narrow_signed(perp_skew).ok_or_else(|| pricing_failed(series_id))?;
         let config = self.underlyings.getter(terms.underlying);
         let delta_before =
             logic::pool_delta(priced.before.delta, skew).map_err(|_| pricing_failed(series_id))?;
         let delta_after =
             logic::pool_delta(priced.after.delta, skew).map_err(|_| pricing_failed(series_id))?;
-        let checks = [
-            (GREEK_DELTA, delta_before, delta_after, config.delta_limit.get().to::<u128>()),
-            (
-                GREEK_VEGA,
-                priced.before.vega,
-                priced.after.vega,
-                config.vega_limit.get().to::<u128>(),
-            ),
-        ];
-        for (greek, before, after, limit) in checks {
-            if !logic::within_limit(before, after, limit) {
-                return Err(Error::from(GreekLimitExceeded {
-                    underlying: terms.underlying,
-                    greek,
-                    exposureBefore: signed(before),
-                    exposureAfter: signed(after),
-                    limit: U256::from(limit),
-                })
-                .into());
-            }
-        }
+        let delta_limit = halves(config.step_delta_limit.get()).0;
+        check_limit(terms.underlying, GREEK_DELTA, delta_before, delta_after, delta_limit)?;
+        let vega_limit = config.vega_limit_strikes().0;
+        check_limit(
+            terms.underlying,
+            GREEK_VEGA,
+            priced.before.vega,
+            priced.after.vega,
+            vega_limit,
+        )?;
         self.record(&terms, &priced, open_interest, account, amount);
         Ok(signed(q.premium))
     }
@@ -500,13 +556,13 @@ impl OptionsMarket {
         if terms.settlement_price != 0 || self.vm().block_timestamp() >= terms.expiry {
             return Err(self.closed(&terms));
         }
-        let spot = u128::try_from(spot).map_err(|_| pricing_failed(series_id))?;
+        let spot = narrow(spot).ok_or_else(|| pricing_failed(series_id))?;
         let priced = self.price(&terms, spot, amount)?;
         // A close: the position was at least |amountDelta| on the other side.
         let open_interest = priced
             .open_interest
             .after(-amount, amount)
-            .map_err(|_| book_mismatch(series_id, signed(-amount), amount))?;
+            .map_err(|_| book_mismatch(series_id, int(-amount), amount))?;
         self.record(&terms, &priced, open_interest, U256::ZERO, amount);
         Ok(signed(priced.quote.premium))
     }
@@ -531,52 +587,73 @@ impl OptionsMarket {
         self.only_risk_engine()?;
         let terms = self.terms(series_id)?;
         let price = self.settle(&terms)?;
-        let amount = i128::try_from(amount).map_err(|_| book_mismatch(series_id, amount, 0))?;
+        let amount =
+            narrow_signed(amount).ok_or_else(|| book_mismatch(series_id, int256(amount), 0))?;
         let mut series = self.series.setter(series_id);
-        let open_interest = OpenInterest {
-            long: series.long_open.get().to::<u128>(),
-            short: series.short_open.get().to::<u128>(),
-        }
-        .after(amount, -amount)
-        .map_err(|_| book_mismatch(series_id, signed(amount), -amount))?;
-        series.long_open.set(U128::from(open_interest.long));
-        series.short_open.set(U128::from(open_interest.short));
+        let open_interest = series
+            .open_interest()
+            .after(amount, -amount)
+            .map_err(|_| book_mismatch(series_id, int(amount), -amount))?;
+        series.set_open_interest(open_interest);
         let payoff = logic::settlement_payoff(terms.kind, terms.strike, price, amount)
             .map_err(|_| pricing_failed(series_id))?;
         Ok((U256::from(price), signed(payoff)))
     }
 }
 
-/// Storage integer aliases used with `set`.
-type U8 = alloy_primitives::Uint<8, 1>;
-/// See [`U8`].
-type U64 = alloy_primitives::Uint<64, 1>;
-/// See [`U8`].
-type U128 = alloy_primitives::Uint<128, 2>;
-
 impl OptionsMarket {
     /// The global parameters.
     fn params(&self) -> MarketParams {
+        let (trade_vega_slope, base_spread) = halves(self.spread_slope.get());
+        let (fee_premium_rate, exposure_slope) = halves(self.slope_fee.get());
         MarketParams {
-            trading_cutoff: self.trading_cutoff.get().to::<u64>(),
-            base_spread: self.base_spread.get().to::<u128>(),
-            trade_vega_slope: self.trade_vega_slope.get().to::<u128>(),
-            exposure_slope: self.exposure_slope.get().to::<u128>(),
-            fee_premium_rate: self.fee_premium_rate.get().to::<u128>(),
-            fee_notional_rate: self.fee_notional_rate.get().to::<u128>(),
+            trading_cutoff: self.trading_cutoff(),
+            base_spread,
+            trade_vega_slope,
+            exposure_slope,
+            fee_premium_rate,
+            fee_notional_rate: halves(self.fee_notional_rate.get()).1,
         }
+    }
+
+    /// Stores the global parameters.
+    fn set_params(&mut self, params: &MarketParams) {
+        let (high, low) = halves(self.oracle_cutoff.get());
+        let high = high & !(u128::from(u64::MAX) << 32) | u128::from(params.trading_cutoff) << 32;
+        self.oracle_cutoff.set(pair(high, low));
+        self.spread_slope.set(pair(params.trade_vega_slope, params.base_spread));
+        self.slope_fee.set(pair(params.fee_premium_rate, params.exposure_slope));
+        self.fee_notional_rate.set(pair(0, params.fee_notional_rate));
+    }
+
+    /// The OracleAdapter.
+    fn oracle(&self) -> Address {
+        Address::from_word(self.oracle_cutoff.get())
+    }
+
+    /// Trading stops this many seconds before expiry.
+    fn trading_cutoff(&self) -> u64 {
+        // Bits 160..224 of the word: truncation is the point.
+        #[allow(clippy::cast_possible_truncation)]
+        let cutoff = (halves(self.oracle_cutoff.get()).0 >> 32) as u64;
+        cutoff
     }
 
     /// Emits [`ParametersChanged`].
     fn changed(&self, underlying: u32) {
-        log(self.vm(), ParametersChanged { underlying, sender: self.vm().msg_sender() });
+        evm::emit(
+            self.vm(),
+            ParametersChanged::SIGNATURE_HASH,
+            &[uint(u128::from(underlying)), address(self.vm().msg_sender())],
+            &[],
+        );
     }
 
     /// Fails unless the caller is the wired RiskEngine.
     fn only_risk_engine(&self) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
         if caller.is_zero() || caller != self.risk_engine.get() {
-            return Err(Error::from(OnlyRiskEngine { caller }).into());
+            return Err(revert(OnlyRiskEngine::SELECTOR, &[address(caller)]));
         }
         Ok(())
     }
@@ -585,17 +662,11 @@ impl OptionsMarket {
     /// `expiry` listable now.
     fn check_listing(&self, underlying: u32, strike: u128, expiry: u64) -> Result<(), Vec<u8>> {
         let now = self.vm().block_timestamp();
-        if self.underlyings.getter(underlying).vega_limit.get().is_zero()
+        if self.underlyings.getter(underlying).vega_limit_strikes().0 == 0
             || strike == 0
-            || !logic::expiry_listable(expiry, now, self.trading_cutoff.get().to::<u64>())
+            || !logic::expiry_listable(expiry, now, self.trading_cutoff())
         {
-            return Err(Error::from(InvalidListing {
-                underlying,
-                strike: U256::from(strike),
-                expiry,
-                now,
-            })
-            .into());
+            return Err(invalid_listing(underlying, strike, expiry, now));
         }
         Ok(())
     }
@@ -609,12 +680,7 @@ impl OptionsMarket {
         expiry: u64,
         is_call: bool,
     ) -> Result<(), Vec<u8>> {
-        let mut series = self.series.setter(id);
-        series.listed.set(true);
-        series.underlying.set(alloy_primitives::Uint::from(underlying));
-        series.expiry.set(U64::from(expiry));
-        series.is_call.set(is_call);
-        series.strike.set(U128::from(strike));
+        self.series.setter(id).terms.set(terms_word(underlying, expiry, is_call, strike));
         let data = calldata(
             risk_engine::REGISTER_SERIES,
             &[
@@ -626,15 +692,11 @@ impl OptionsMarket {
             ],
         );
         calls::call(self.vm(), self.risk_engine.get(), &data)?;
-        log(
+        evm::emit(
             self.vm(),
-            SeriesListed {
-                seriesId: id,
-                underlying,
-                strike: U256::from(strike),
-                expiry,
-                isCall: is_call,
-            },
+            SeriesListed::SIGNATURE_HASH,
+            &[bytes32(id), uint(u128::from(underlying))],
+            &[uint(strike), uint(u128::from(expiry)), boolean(is_call)],
         );
         Ok(())
     }
@@ -642,89 +704,92 @@ impl OptionsMarket {
     /// A listed series' terms.
     fn terms(&self, id: B256) -> Result<Terms, Vec<u8>> {
         let s = self.series.getter(id);
-        if !s.listed.get() {
-            return Err(Error::from(SeriesNotListed { seriesId: id }).into());
+        let (high, low) = halves(s.terms.get());
+        if low & (0xff << 104) == 0 {
+            return Err(revert(SeriesNotListed::SELECTOR, &[bytes32(id)]));
         }
+        // Fields of the terms word (see [`terms_word`]): truncation is the point.
+        #[allow(clippy::cast_possible_truncation)]
+        let (underlying, expiry) = (low as u32, (low >> 32) as u64);
         Ok(Terms {
             id,
-            underlying: s.underlying.get().to::<u32>(),
-            expiry: s.expiry.get().to::<u64>(),
-            kind: if s.is_call.get() { OptionKind::Call } else { OptionKind::Put },
-            strike: s.strike.get().to::<u128>(),
-            settlement_price: s.settlement_price.get().to::<u128>(),
+            underlying,
+            expiry,
+            kind: if low & (0xff << 96) != 0 { OptionKind::Call } else { OptionKind::Put },
+            strike: high << 16 | low >> 112,
+            settlement_price: halves(s.settlement_long.get()).1,
         })
     }
 
     /// [`TradingClosed`] for a series at the current time.
     fn closed(&self, terms: &Terms) -> Vec<u8> {
-        Error::from(TradingClosed {
-            seriesId: terms.id,
-            expiry: terms.expiry,
-            now: self.vm().block_timestamp(),
-        })
-        .into()
+        revert(
+            TradingClosed::SELECTOR,
+            &[
+                bytes32(terms.id),
+                uint(u128::from(terms.expiry)),
+                uint(u128::from(self.vm().block_timestamp())),
+            ],
+        )
     }
 
     /// Fails unless the series trades now.
     fn check_open(&self, terms: &Terms) -> Result<(), Vec<u8>> {
         let now = self.vm().block_timestamp();
         if terms.settlement_price != 0
-            || !logic::trading_open(terms.expiry, now, self.trading_cutoff.get().to::<u64>())
+            || !logic::trading_open(terms.expiry, now, self.trading_cutoff())
         {
             return Err(self.closed(terms));
         }
         Ok(())
     }
 
+    /// The one-word answer of the OracleAdapter's view `selector` to `words`.
+    fn oracle_view(&self, selector: u32, words: &[Word]) -> Result<U256, Vec<u8>> {
+        calls::view(self.vm(), self.oracle(), &calldata(selector, words))?.read()
+    }
+
     /// The oracle spot of `underlying` and whether it is valid for adding
     /// risk: the strict price if the oracle gives one, else the lenient one
     /// for `fallback_usage` (RiskEngine then refuses trades that add risk).
     fn spot(&self, underlying: u32, fallback_usage: u8) -> Result<(u128, bool), Vec<u8>> {
-        let price = |usage: u8| -> Result<U256, Vec<u8>> {
-            let data =
-                calldata(oracle::PRICE, &[uint(u128::from(underlying)), uint(u128::from(usage))]);
-            calls::view(self.vm(), self.oracle.get(), &data)?.read()
+        let price = |usage: u8| {
+            self.oracle_view(
+                oracle::PRICE,
+                &[uint(u128::from(underlying)), uint(u128::from(usage))],
+            )
         };
         let (price, strict) = match price(oracle_usage::ADD_RISK) {
             Ok(price) => (price, true),
             Err(_) => (price(fallback_usage)?, false),
         };
-        let price = u128::try_from(price).map_err(|_| {
-            Error::from(InvalidListing { underlying, strike: U256::ZERO, expiry: 0, now: 0 })
-        })?;
+        let price = narrow(price).ok_or_else(|| invalid_listing(underlying, 0, 0, 0))?;
         Ok((price, strict))
     }
 
     /// Prices a trade of `amount` contracts (0: only re-mark) at `spot` with
     /// the oracle's volatility, against the pool's book.
     fn price(&self, terms: &Terms, spot: u128, amount: i128) -> Result<Priced, Vec<u8>> {
-        let data = calldata(
+        let volatility = self.oracle_view(
             oracle::VOLATILITY,
             &[
                 uint(u128::from(terms.underlying)),
                 uint(u128::from(terms.expiry)),
                 uint(terms.strike),
             ],
-        );
-        let volatility: U256 = calls::view(self.vm(), self.oracle.get(), &data)?.read()?;
-        let volatility = u128::try_from(volatility).map_err(|_| pricing_failed(terms.id))?;
+        )?;
+        let volatility = narrow(volatility).ok_or_else(|| pricing_failed(terms.id))?;
         let now = self.vm().block_timestamp();
         let series = self.series.getter(terms.id);
         let config = self.underlyings.getter(terms.underlying);
-        let open_interest = OpenInterest {
-            long: series.long_open.get().to::<u128>(),
-            short: series.short_open.get().to::<u128>(),
-        };
-        let totals = PoolGreeks {
-            delta: load(config.option_delta.get()),
-            vega: load(config.option_vega.get()),
-        };
+        let open_interest = series.open_interest();
+        let (marked_delta, marked_vega) = series.mark();
         let book = logic::Book {
             open_interest,
-            marked_delta: load(series.mark_delta.get()),
-            marked_vega: series.mark_vega.get().to::<u128>(),
-            totals,
-            vega_limit: config.vega_limit.get().to::<u128>(),
+            marked_delta,
+            marked_vega,
+            totals: config.greeks(),
+            vega_limit: config.vega_limit_strikes().0,
         };
         let inputs = logic::TradeInputs {
             kind: terms.kind,
@@ -748,12 +813,8 @@ impl OptionsMarket {
     /// Stores the traded series' new mark and the pool's new totals (with
     /// the old open interest: a re-mark without a trade).
     fn store_marks(&mut self, terms: &Terms, priced: &Priced) {
-        let mut series = self.series.setter(terms.id);
-        series.mark_delta.set(store(priced.mark.delta));
-        series.mark_vega.set(U128::from(priced.mark.vega));
-        let mut config = self.underlyings.setter(terms.underlying);
-        config.option_delta.set(store(priced.before.delta));
-        config.option_vega.set(store(priced.before.vega));
+        self.series.setter(terms.id).set_mark(&priced.mark);
+        self.underlyings.setter(terms.underlying).set_greeks(priced.before);
     }
 
     /// Stores a trade or forced close: open interest, the series' mark, the
@@ -767,24 +828,15 @@ impl OptionsMarket {
         amount: i128,
     ) {
         let mut series = self.series.setter(terms.id);
-        series.long_open.set(U128::from(open_interest.long));
-        series.short_open.set(U128::from(open_interest.short));
-        series.mark_delta.set(store(priced.mark.delta));
-        series.mark_vega.set(U128::from(priced.mark.vega));
-        let mut config = self.underlyings.setter(terms.underlying);
-        config.option_delta.set(store(priced.after.delta));
-        config.option_vega.set(store(priced.after.vega));
+        series.set_open_interest(open_interest);
+        series.set_mark(&priced.mark);
+        self.underlyings.setter(terms.underlying).set_greeks(priced.after);
         let q = priced.quote;
-        log(
+        evm::emit(
             self.vm(),
-            OptionTraded {
-                account,
-                seriesId: terms.id,
-                amount: signed(amount),
-                premium: signed(q.premium),
-                fee: U256::from(q.fee),
-                spread: U256::from(q.spread),
-            },
+            OptionTraded::SIGNATURE_HASH,
+            &[uint256(account), bytes32(terms.id)],
+            &[int(amount), int(q.premium), uint(q.fee), uint(q.spread)],
         );
     }
 
@@ -796,46 +848,41 @@ impl OptionsMarket {
         }
         let now = self.vm().block_timestamp();
         if now < terms.expiry {
-            return Err(
-                Error::from(NotExpired { seriesId: terms.id, expiry: terms.expiry, now }).into()
-            );
+            return Err(revert(
+                NotExpired::SELECTOR,
+                &[bytes32(terms.id), uint(u128::from(terms.expiry)), uint(u128::from(now))],
+            ));
         }
-        let data = calldata(
+        let price = self.oracle_view(
             oracle::SETTLEMENT_PRICE,
             &[uint(u128::from(terms.underlying)), uint(u128::from(terms.expiry))],
-        );
-        let price: U256 = calls::view(self.vm(), self.oracle.get(), &data)?.read()?;
-        let price = match u128::try_from(price) {
-            Ok(value) if value != 0 => value,
+        )?;
+        let price = match narrow(price) {
+            Some(value) if value != 0 => value,
             _ => return Err(pricing_failed(terms.id)),
         };
         let series = self.series.getter(terms.id);
-        let pool_amount = OpenInterest {
-            long: series.long_open.get().to::<u128>(),
-            short: series.short_open.get().to::<u128>(),
-        }
-        .pool_amount()
-        .map_err(|_| pricing_failed(terms.id))?;
-        let (delta, vega) = (load(series.mark_delta.get()), series.mark_vega.get().to::<u128>());
-        let config = self.underlyings.getter(terms.underlying);
-        let totals = PoolGreeks {
-            delta: load(config.option_delta.get()),
-            vega: load(config.option_vega.get()),
-        }
-        .shifted(pool_amount, delta, vega, false)
-        .map_err(|_| pricing_failed(terms.id))?;
-        let mut config = self.underlyings.setter(terms.underlying);
-        config.option_delta.set(store(totals.delta));
-        config.option_vega.set(store(totals.vega));
-        self.series.setter(terms.id).settlement_price.set(U128::from(price));
-        log(self.vm(), SeriesSettled { seriesId: terms.id, settlementPrice: U256::from(price) });
+        let pool_amount =
+            series.open_interest().pool_amount().map_err(|_| pricing_failed(terms.id))?;
+        let (delta, vega) = series.mark();
+        let totals = self
+            .underlyings
+            .getter(terms.underlying)
+            .greeks()
+            .shifted(pool_amount, delta, vega, false)
+            .map_err(|_| pricing_failed(terms.id))?;
+        self.underlyings.setter(terms.underlying).set_greeks(totals);
+        self.series.setter(terms.id).set_settlement_price(price);
+        evm::emit(self.vm(), SeriesSettled::SIGNATURE_HASH, &[bytes32(terms.id)], &[uint(price)]);
         Ok(price)
     }
 }
 
 /// keccak256(abi.encode(underlying, strike, expiry, isCall)).
 fn series_id(underlying: u32, strike: U256, expiry: u64, is_call: bool) -> B256 {
-    alloy_primitives::keccak256((underlying, strike, expiry, is_call).abi_encode())
+    let words =
+        [uint(u128::from(underlying)), uint256(strike), uint(u128::from(expiry)), boolean(is_call)];
+    alloy_primitives::keccak256(words.as_flattened())
 }
 
 /// The lenient oracle usage that makes the trader's premium worse: the high
@@ -850,45 +897,119 @@ fn trader_usage(kind: OptionKind, amount: i128) -> u8 {
 
 /// A non-zero trade amount within `i128`.
 fn trade_amount(amount: I256) -> Result<i128, Vec<u8>> {
-    match i128::try_from(amount) {
-        Ok(value) if value != 0 => Ok(value),
-        _ => Err(Error::from(InvalidAmount { amount }).into()),
+    match narrow_signed(amount) {
+        Some(value) if value != 0 => Ok(value),
+        _ => Err(revert(InvalidAmount::SELECTOR, &[int256(amount)])),
     }
 }
 
 /// A parameter as `u128`, or [`InvalidParameters`].
 fn small(value: U256) -> Result<u128, Vec<u8>> {
-    u128::try_from(value).map_err(|_| Error::from(InvalidParameters {}).into())
+    narrow(value).ok_or_else(invalid_parameters)
 }
 
-/// A stored `int128` as `i128` (same two's complement bits).
-fn load(value: alloy_primitives::Signed<128, 2>) -> i128 {
-    value.into_raw().to::<u128>().cast_signed()
+/// Fails with [`GreekLimitExceeded`] unless a greek of the pool may move from
+/// `before` to `after` under `limit` (see [`logic::within_limit`]).
+fn check_limit(
+    underlying: u32,
+    greek: u8,
+    before: i128,
+    after: i128,
+    limit: u128,
+) -> Result<(), Vec<u8>> {
+    if logic::within_limit(before, after, limit) {
+        return Ok(());
+    }
+    Err(revert(
+        GreekLimitExceeded::SELECTOR,
+        &[
+            uint(u128::from(underlying)),
+            uint(u128::from(greek)),
+            int(before),
+            int(after),
+            uint(limit),
+        ],
+    ))
 }
 
-/// An `i128` as a stored `int128` (same two's complement bits).
-fn store(value: i128) -> alloy_primitives::Signed<128, 2> {
-    alloy_primitives::Signed::from_raw(U128::from(value.cast_unsigned()))
+/// [`InvalidParameters`] as revert data.
+fn invalid_parameters() -> Vec<u8> {
+    revert(InvalidParameters::SELECTOR, &[])
+}
+
+/// [`InvalidListing`] as revert data.
+fn invalid_listing(underlying: u32, strike: u128, expiry: u64, now: u64) -> Vec<u8> {
+    revert(
+        InvalidListing::SELECTOR,
+        &[
+            uint(u128::from(underlying)),
+            uint(strike),
+            uint(u128::from(expiry)),
+            uint(u128::from(now)),
+        ],
+    )
+}
+
+/// A storage word of two 128-bit values: `high` in bytes 0..16, `low` in
+/// bytes 16..32 (big-endian), as the SDK packs two 16-byte fields.
+fn pair(high: u128, low: u128) -> B256 {
+    // The 64-bit limbs of the halves: truncation is the point.
+    #[allow(clippy::cast_possible_truncation)]
+    let limbs = [low as u64, (low >> 64) as u64, high as u64, (high >> 64) as u64];
+    B256::from(U256::from_limbs(limbs))
+}
+
+/// The two 128-bit halves of a storage word: `(high, low)`, see [`pair`].
+fn halves(word: B256) -> (u128, u128) {
+    let [a, b, c, d] = U256::from_be_bytes(word.0).into_limbs();
+    (u128::from(d) << 64 | u128::from(c), u128::from(b) << 64 | u128::from(a))
+}
+
+/// A listed series' first storage word (see [`Series`]): as a 256-bit
+/// number, the underlying in bits 0..32, the expiry in 32..96, is-call in
+/// 96..104, listed in 104..112 and the strike in 112..240.
+fn terms_word(underlying: u32, expiry: u64, is_call: bool, strike: u128) -> B256 {
+    let low = u128::from(underlying)
+        | u128::from(expiry) << 32
+        | u128::from(is_call) << 96
+        | 1 << 104
+        | strike << 112;
+    pair(strike >> 16, low)
 }
 
 /// An `i128` on the ABI.
 fn signed(value: i128) -> I256 {
-    I256::try_from(value).unwrap_or_default()
+    let bits = value.cast_unsigned();
+    let extension = if value < 0 { u64::MAX } else { 0 };
+    // The low and high 64 bits of `bits`: truncation is the point.
+    #[allow(clippy::cast_possible_truncation)]
+    let (low, high) = (bits as u64, (bits >> 64) as u64);
+    I256::from_raw(U256::from_limbs([low, high, extension, extension]))
+}
+
+/// A `uint256` as `u128`; `None` when it does not fit. alloy's `TryFrom`
+/// goes through a generic path several times larger.
+fn narrow(value: U256) -> Option<u128> {
+    let [low, high, a, b] = *value.as_limbs();
+    (a | b == 0).then_some(u128::from(high) << 64 | u128::from(low))
+}
+
+/// An `int256` as `i128`; `None` when it does not fit.
+fn narrow_signed(value: I256) -> Option<i128> {
+    let [low, high, a, b] = *value.into_raw().as_limbs();
+    let narrowed = (u128::from(high) << 64 | u128::from(low)).cast_signed();
+    let extension = if narrowed < 0 { u64::MAX } else { 0 };
+    (a == extension && b == extension).then_some(narrowed)
 }
 
 /// [`PricingFailed`] as revert data.
 fn pricing_failed(series_id: B256) -> Vec<u8> {
-    Error::from(PricingFailed { seriesId: series_id }).into()
+    revert(PricingFailed::SELECTOR, &[bytes32(series_id)])
 }
 
 /// [`BookMismatch`] as revert data.
-fn book_mismatch(series_id: B256, amount_before: I256, amount_delta: i128) -> Vec<u8> {
-    Error::from(BookMismatch {
-        seriesId: series_id,
-        amountBefore: amount_before,
-        amountDelta: signed(amount_delta),
-    })
-    .into()
+fn book_mismatch(series_id: B256, amount_before: Word, amount_delta: i128) -> Vec<u8> {
+    revert(BookMismatch::SELECTOR, &[bytes32(series_id), amount_before, int(amount_delta)])
 }
 
 #[cfg(test)]

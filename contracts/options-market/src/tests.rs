@@ -5,12 +5,17 @@
 
 use alloc::vec::Vec;
 
-use alloy_primitives::{address, Address, B256, I256, U256};
-use alloy_sol_types::SolError;
+use alloy_primitives::{address, keccak256, Address, B256, I256, U256};
+use alloy_sol_types::{SolError, SolValue};
 use motsu::prelude::*;
+use proptest::prelude::*;
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageBool, StorageI256, StorageU256},
+    storage::{
+        StorageAddress, StorageBool, StorageI128, StorageI256, StorageMap, StorageU128,
+        StorageU256, StorageU32, StorageU64, StorageU8,
+    },
+    testing::TestVM,
 };
 
 use crate::logic::{EXPIRY_TIME_OF_DAY, SECONDS_PER_DAY};
@@ -35,6 +40,12 @@ fn swad(x: i128) -> I256 {
 /// Whether revert data carries error `E`.
 fn is<E: SolError>(data: &[u8]) -> bool {
     data.len() >= 4 && data[..4] == E::SELECTOR
+}
+
+/// Revert data decoded as `E` with alloy's typed decoder (which validates
+/// every word): the contract builds it word by word.
+fn decode<E: SolError>(data: &[u8]) -> E {
+    E::abi_decode(data, true).unwrap_or_else(|_| panic!("expected {}, got {data:?}", E::SIGNATURE))
 }
 
 /// OracleAdapter stand-in: one spot, one volatility, one settlement price.
@@ -144,6 +155,22 @@ impl<'a> Setup<'a> {
         oracle.sender(ADMIN).spot.set(wad(2000));
         oracle.sender(ADMIN).volatility.set(U256::from(WAD * 8 / 10));
         assert_eq!(market.sender(TRADER).list_expiry(ETH, EXPIRY).motsu_unwrap(), 10);
+        market.assert_emitted(&ParametersChanged { underlying: 0, sender: ADMIN });
+        market.assert_emitted(&ParametersChanged { underlying: ETH, sender: ADMIN });
+        market.assert_emitted(&SeriesListed {
+            seriesId: Self::id(1800, false),
+            underlying: ETH,
+            strike: wad(1800),
+            expiry: EXPIRY,
+            isCall: false,
+        });
+        market.assert_emitted(&SeriesListed {
+            seriesId: Self::id(2200, true),
+            underlying: ETH,
+            strike: wad(2200),
+            expiry: EXPIRY,
+            isCall: true,
+        });
         Setup { market, _oracle: oracle, risk }
     }
 
@@ -161,19 +188,23 @@ impl<'a> Setup<'a> {
 
     /// Moves a series' expiry in storage (motsu's clock does not move).
     fn set_expiry(&self, id: B256, expiry: u64) {
-        self.market.sender(ADMIN).series.setter(id).expiry.set(U64::from(expiry));
+        let mut market = self.market.sender(ADMIN);
+        let terms = market.terms(id).unwrap();
+        let is_call = terms.kind == OptionKind::Call;
+        let word = terms_word(terms.underlying, expiry, is_call, terms.strike);
+        market.series.setter(id).terms.set(word);
     }
 
     fn open_interest(&self, id: B256) -> (u128, u128) {
         let market = self.market.sender(ADMIN);
-        let s = market.series.getter(id);
-        (s.long_open.get().to::<u128>(), s.short_open.get().to::<u128>())
+        let oi = market.series.getter(id).open_interest();
+        (oi.long, oi.short)
     }
 
     fn pool_greeks(&self) -> (i128, i128) {
         let market = self.market.sender(ADMIN);
-        let u = market.underlyings.getter(ETH);
-        (load(u.option_delta.get()), load(u.option_vega.get()))
+        let greeks = market.underlyings.getter(ETH).greeks();
+        (greeks.delta, greeks.vega)
     }
 }
 
@@ -198,18 +229,43 @@ fn listing_by_rule_lists_calls_and_puts_around_spot_once(
     assert!(!risk.sender(ADMIN).registered.get(Setup::id(2300, true)));
     assert_eq!(market.sender(TRADER).list_expiry(ETH, EXPIRY).motsu_unwrap(), 0);
     // Not at 08:00 UTC, or an unconfigured underlying.
-    assert!(is::<InvalidListing>(
-        &market.sender(TRADER).list_expiry(ETH, EXPIRY + 1).motsu_unwrap_err()
-    ));
-    assert!(is::<InvalidListing>(&market.sender(TRADER).list_expiry(2, EXPIRY).motsu_unwrap_err()));
+    // (`listExpiry` reports strike 1: the strikes are not chosen yet.)
+    assert_eq!(
+        decode::<InvalidListing>(
+            &market.sender(TRADER).list_expiry(ETH, EXPIRY + 1).motsu_unwrap_err()
+        ),
+        InvalidListing { underlying: ETH, strike: U256::from(1), expiry: EXPIRY + 1, now: NOW }
+    );
+    assert_eq!(
+        decode::<InvalidListing>(&market.sender(TRADER).list_expiry(2, EXPIRY).motsu_unwrap_err()),
+        InvalidListing { underlying: 2, strike: U256::from(1), expiry: EXPIRY, now: NOW }
+    );
     // The admin lists any strike; others may not.
     assert!(market.sender(TRADER).list_series(ETH, wad(2050), EXPIRY, true).is_err());
     let id = market.sender(ADMIN).list_series(ETH, wad(2050), EXPIRY, true).motsu_unwrap();
     assert_eq!(id, Setup::id(2050, true));
     assert!(risk.sender(ADMIN).registered.get(id));
-    assert!(is::<InvalidListing>(
-        &market.sender(ADMIN).list_series(ETH, U256::ZERO, EXPIRY, true).motsu_unwrap_err()
-    ));
+    market.assert_emitted(&SeriesListed {
+        seriesId: id,
+        underlying: ETH,
+        strike: wad(2050),
+        expiry: EXPIRY,
+        isCall: true,
+    });
+    assert_eq!(
+        decode::<InvalidListing>(
+            &market.sender(ADMIN).list_series(ETH, U256::ZERO, EXPIRY, true).motsu_unwrap_err()
+        ),
+        InvalidListing { underlying: ETH, strike: U256::ZERO, expiry: EXPIRY, now: NOW }
+    );
+    // Unknown series.
+    let unknown = B256::repeat_byte(0x5e);
+    assert_eq!(
+        decode::<SeriesNotListed>(
+            &market.sender(TRADER).quote(unknown, swad(1)).motsu_unwrap_err()
+        ),
+        SeriesNotListed { seriesId: unknown }
+    );
     let _ = s;
 }
 
@@ -228,7 +284,7 @@ fn parameters_outside_their_bounds_are_refused(
         U256::ZERO,
         U256::ZERO,
     );
-    assert!(is::<InvalidParameters>(&too_wide.motsu_unwrap_err()));
+    assert_eq!(decode::<InvalidParameters>(&too_wide.motsu_unwrap_err()), InvalidParameters {});
     let zero_step = market.sender(ADMIN).configure_underlying(ETH, U256::ZERO, 2, wad(1), wad(1));
     assert!(is::<InvalidParameters>(&zero_step.motsu_unwrap_err()));
     assert!(market.sender(TRADER).configure_underlying(ETH, wad(100), 2, wad(1), wad(1)).is_err());
@@ -253,10 +309,21 @@ fn trade_respects_the_premium_limit_both_ways(
             && spread >= U256::from(WAD / 100)
     );
     // A buyer's limit below the premium refuses the trade.
-    assert!(is::<PremiumLimitExceeded>(
-        &s.trade(id, swad(2), premium - I256::ONE).motsu_unwrap_err()
-    ));
+    assert_eq!(
+        decode::<PremiumLimitExceeded>(
+            &s.trade(id, swad(2), premium - I256::ONE).motsu_unwrap_err()
+        ),
+        PremiumLimitExceeded { premium, limitPremium: premium - I256::ONE }
+    );
     assert_eq!(s.trade(id, swad(2), premium).motsu_unwrap(), premium);
+    market.assert_emitted(&OptionTraded {
+        account: U256::from(7),
+        seriesId: id,
+        amount: swad(2),
+        premium,
+        fee,
+        spread,
+    });
     assert_eq!(risk.sender(ADMIN).premium.get(), premium);
     assert_eq!(risk.sender(ADMIN).fee.get(), fee);
     assert_eq!(s.open_interest(id), (2 * WAD, 0));
@@ -282,8 +349,11 @@ fn greek_limits_refuse_growth_and_always_allow_reduction(
     s.trade(id, swad(40), I256::MAX).motsu_unwrap();
     assert!(s.pool_greeks().1 < -8_000 * WAD.cast_signed());
     // Five more would cross the vega limit.
-    let err = s.trade(id, swad(5), I256::MAX).motsu_unwrap_err();
-    assert!(is::<GreekLimitExceeded>(&err));
+    let vega_before = s.pool_greeks().1;
+    let err = decode::<GreekLimitExceeded>(&s.trade(id, swad(5), I256::MAX).motsu_unwrap_err());
+    assert_eq!((err.underlying, err.greek), (ETH, GREEK_VEGA));
+    assert_eq!(err.exposureBefore, I256::try_from(vega_before).unwrap());
+    assert!(err.exposureAfter < -swad(10_000) && err.limit == wad(10_000));
     // The admin tightens the limit below the pool's exposure: selling back is still allowed.
     market.sender(ADMIN).configure_underlying(ETH, wad(100), 2, wad(50), wad(1_000)).motsu_unwrap();
     s.trade(id, swad(-5), I256::MAX).motsu_unwrap();
@@ -297,7 +367,9 @@ fn greek_limits_refuse_growth_and_always_allow_reduction(
     s.set_skew(swad(60));
     let put = Setup::id(1900, false);
     // Selling a put to the pool makes it long a put: more negative delta, refused.
-    assert!(is::<GreekLimitExceeded>(&s.trade(put, swad(-1), I256::MAX).motsu_unwrap_err()));
+    let err = decode::<GreekLimitExceeded>(&s.trade(put, swad(-1), I256::MAX).motsu_unwrap_err());
+    assert_eq!((err.underlying, err.greek, err.limit), (ETH, GREEK_DELTA, wad(50)));
+    assert!(err.exposureAfter < err.exposureBefore && err.exposureBefore < -swad(50));
     // Buying a put from the pool makes it short a put: |delta| falls, allowed.
     s.trade(put, swad(1), I256::MAX).motsu_unwrap();
 }
@@ -316,8 +388,14 @@ fn trading_stops_before_expiry_and_series_settle_once(
     assert_ne!(s.pool_greeks(), (0, 0));
     // Inside the 30-minute cutoff: no trading, no settling yet.
     s.set_expiry(call, NOW + 1800);
-    assert!(is::<TradingClosed>(&s.trade(call, swad(1), I256::MAX).motsu_unwrap_err()));
-    assert!(is::<NotExpired>(&market.sender(TRADER).settle_series(call).motsu_unwrap_err()));
+    assert_eq!(
+        decode::<TradingClosed>(&s.trade(call, swad(1), I256::MAX).motsu_unwrap_err()),
+        TradingClosed { seriesId: call, expiry: NOW + 1800, now: NOW }
+    );
+    assert_eq!(
+        decode::<NotExpired>(&market.sender(TRADER).settle_series(call).motsu_unwrap_err()),
+        NotExpired { seriesId: call, expiry: NOW + 1800, now: NOW }
+    );
     // After expiry, without an oracle settlement price the oracle's error comes back.
     s.set_expiry(call, NOW);
     s.set_expiry(put, NOW);
@@ -327,6 +405,7 @@ fn trading_stops_before_expiry_and_series_settle_once(
     );
     oracle.sender(ADMIN).settlement.set(wad(2100));
     assert_eq!(market.sender(TRADER).settle_series(call).motsu_unwrap(), wad(2100));
+    market.assert_emitted(&SeriesSettled { seriesId: call, settlementPrice: wad(2100) });
     assert!(is::<TradingClosed>(&s.trade(call, swad(1), I256::MAX).motsu_unwrap_err()));
     // The price never changes once recorded.
     oracle.sender(ADMIN).settlement.set(wad(2500));
@@ -339,9 +418,12 @@ fn trading_stops_before_expiry_and_series_settle_once(
     );
     assert_eq!(s.open_interest(call), (0, 0));
     // Settling the same position twice finds no open interest: it pays once.
-    assert!(is::<BookMismatch>(
-        &market.sender(risk_engine).on_settlement(call, swad(2)).motsu_unwrap_err()
-    ));
+    assert_eq!(
+        decode::<BookMismatch>(
+            &market.sender(risk_engine).on_settlement(call, swad(2)).motsu_unwrap_err()
+        ),
+        BookMismatch { seriesId: call, amountBefore: swad(2), amountDelta: swad(-2) }
+    );
     // The short put settles through the hook alone (the series settles on first use), at
     // the oracle's price then: out of the money at 2,500.
     assert_eq!(
@@ -350,9 +432,12 @@ fn trading_stops_before_expiry_and_series_settle_once(
     );
     assert_eq!(s.pool_greeks(), (0, 0));
     // Only RiskEngine may settle positions.
-    assert!(is::<OnlyRiskEngine>(
-        &market.sender(TRADER).on_settlement(put, swad(-3)).motsu_unwrap_err()
-    ));
+    assert_eq!(
+        decode::<OnlyRiskEngine>(
+            &market.sender(TRADER).on_settlement(put, swad(-3)).motsu_unwrap_err()
+        ),
+        OnlyRiskEngine { caller: TRADER }
+    );
 }
 
 #[motsu::test]
@@ -395,10 +480,21 @@ fn liquidation_close_prices_at_model_plus_spread_and_moves_the_book(
         &market.sender(TRADER).on_liquidation_close(id, swad(-1), wad(2000)).motsu_unwrap_err()
     ));
     let risk_engine = risk.address();
+    // At the oracle's spot, a liquidation prices as a trader's quote does.
+    let (quoted, fee, _, _, spread) = market.sender(TRADER).quote(id, swad(-1)).motsu_unwrap();
     let premium =
         market.sender(risk_engine).on_liquidation_close(id, swad(-1), wad(2000)).motsu_unwrap();
     // The account sells one call back: it receives less than the model price.
     assert!(premium < I256::ZERO && premium > -swad(183));
+    assert_eq!(premium, quoted);
+    market.assert_emitted(&OptionTraded {
+        account: U256::ZERO,
+        seriesId: id,
+        amount: swad(-1),
+        premium,
+        fee,
+        spread,
+    });
     assert_eq!(s.open_interest(id), (2 * WAD, 0));
     s.set_expiry(id, NOW);
     assert!(is::<TradingClosed>(
@@ -423,7 +519,15 @@ fn pausing_stops_opening_but_not_closing(
     assert!(is::<bulwark_common::roles::ContractPaused>(&err));
     s.trade(id, swad(-2), I256::MAX).motsu_unwrap();
     assert_eq!(s.open_interest(id), (0, 0));
-    assert!(is::<InvalidAmount>(&s.trade(id, I256::ZERO, I256::MAX).motsu_unwrap_err()));
+    assert_eq!(
+        decode::<InvalidAmount>(&s.trade(id, I256::ZERO, I256::MAX).motsu_unwrap_err()),
+        InvalidAmount { amount: I256::ZERO }
+    );
+    let huge = I256::try_from(i128::MAX).unwrap() + I256::ONE;
+    assert_eq!(
+        decode::<InvalidAmount>(&s.trade(id, huge, I256::MAX).motsu_unwrap_err()),
+        InvalidAmount { amount: huge }
+    );
 }
 
 #[motsu::test]
@@ -446,4 +550,210 @@ fn remark_moves_stale_greeks_to_the_current_spot(
     oracle.sender(ADMIN).settlement.set(wad(2200));
     market.sender(TRADER).settle_series(id).motsu_unwrap();
     assert_eq!(s.pool_greeks(), (0, 0));
+}
+
+#[motsu::test]
+fn volatility_beyond_the_pricer_fails_the_pricing(
+    market: Contract<OptionsMarket>,
+    oracle: Contract<MockOracle>,
+    risk: Contract<MockRiskEngine>,
+) {
+    let s = Setup::new(&market, &oracle, &risk);
+    let id = Setup::id(2000, true);
+    for volatility in [U256::MAX, U256::from(u128::MAX)] {
+        oracle.sender(ADMIN).volatility.set(volatility);
+        assert_eq!(
+            decode::<PricingFailed>(&s.trade(id, swad(1), I256::MAX).motsu_unwrap_err()),
+            PricingFailed { seriesId: id }
+        );
+    }
+}
+
+proptest! {
+    #[test]
+    fn series_ids_hash_the_abi_encoded_terms(
+        underlying in any::<u32>(),
+        strike in any::<[u8; 32]>(),
+        expiry in any::<u64>(),
+        is_call in any::<bool>(),
+    ) {
+        let strike = U256::from_be_bytes(strike);
+        let encoded = (underlying, strike, expiry, is_call).abi_encode();
+        prop_assert_eq!(series_id(underlying, strike, expiry, is_call), keccak256(encoded));
+    }
+
+    #[test]
+    fn narrowing_matches_alloy(wide in any::<[u8; 32]>(), small in any::<i128>(), high in 0usize..4) {
+        // Random words, and words just around the 128-bit bounds.
+        let mut limbs = [0u64; 4];
+        limbs[high] = 1;
+        let around = [U256::from_be_bytes(wide), U256::from_limbs(limbs), U256::from(small.cast_unsigned())];
+        for x in around {
+            for y in [x, x.wrapping_sub(U256::ONE), x.wrapping_neg()] {
+                prop_assert_eq!(narrow(y), u128::try_from(y).ok());
+                let signed_y = I256::from_raw(y);
+                prop_assert_eq!(narrow_signed(signed_y), i128::try_from(signed_y).ok());
+            }
+        }
+        prop_assert_eq!(signed(small), I256::try_from(small).unwrap());
+        prop_assert_eq!(narrow_signed(signed(small)), Some(small));
+    }
+}
+
+#[test]
+fn narrowing_at_the_bounds() {
+    let max = I256::try_from(i128::MAX).unwrap();
+    let min = I256::try_from(i128::MIN).unwrap();
+    assert_eq!(narrow_signed(max), Some(i128::MAX));
+    assert_eq!(narrow_signed(min), Some(i128::MIN));
+    assert_eq!(narrow_signed(max + I256::ONE), None);
+    assert_eq!(narrow_signed(min - I256::ONE), None);
+    assert_eq!(signed(i128::MIN), min);
+    assert_eq!(narrow(U256::from(u128::MAX)), Some(u128::MAX));
+    assert_eq!(narrow(U256::from(u128::MAX) + U256::ONE), None);
+}
+
+/// The typed fields the packed storage words replaced: their layout is the
+/// contract's, and must not change.
+#[storage]
+struct TypedSeries {
+    underlying: StorageU32,
+    expiry: StorageU64,
+    is_call: StorageBool,
+    listed: StorageBool,
+    strike: StorageU128,
+    settlement_price: StorageU128,
+    long_open: StorageU128,
+    short_open: StorageU128,
+    mark_delta: StorageI128,
+    mark_vega: StorageU128,
+}
+
+/// See [`TypedSeries`].
+#[storage]
+struct TypedUnderlying {
+    strike_step: StorageU128,
+    delta_limit: StorageU128,
+    vega_limit: StorageU128,
+    strikes_per_side: StorageU8,
+    option_delta: StorageI128,
+    option_vega: StorageI128,
+}
+
+/// See [`TypedSeries`].
+#[storage]
+struct TypedMarket {
+    roles: Roles,
+    risk_engine: StorageAddress,
+    oracle: StorageAddress,
+    trading_cutoff: StorageU64,
+    base_spread: StorageU128,
+    trade_vega_slope: StorageU128,
+    exposure_slope: StorageU128,
+    fee_premium_rate: StorageU128,
+    fee_notional_rate: StorageU128,
+    series: StorageMap<B256, TypedSeries>,
+    underlyings: StorageMap<u32, TypedUnderlying>,
+}
+
+/// Distinct values with high bits set, so a misplaced or truncated field shows.
+const A: u128 = 0xf1e2_d3c4_b5a6_9788_7968_5a4b_3c2d_1e0f;
+const B: u128 = 0x8070_6050_4030_2010_0f0e_0d0c_0b0a_0908;
+
+#[test]
+fn packed_words_keep_the_typed_layout() {
+    let vm = TestVM::default();
+    let mut market = OptionsMarket::from(&vm);
+    let mut typed = TypedMarket::from(&vm);
+    let (risk_engine, oracle) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xb2));
+    market.constructor(ADMIN, risk_engine, oracle).unwrap();
+    let params = MarketParams {
+        trading_cutoff: 0xfedc_ba98_7654_3210,
+        base_spread: A,
+        trade_vega_slope: B,
+        exposure_slope: !A,
+        fee_premium_rate: !B,
+        fee_notional_rate: A ^ B,
+    };
+    market.set_params(&params);
+    assert_eq!(typed.roles.admin(), ADMIN);
+    assert_eq!((typed.risk_engine.get(), typed.oracle.get()), (risk_engine, oracle));
+    assert_eq!(typed.trading_cutoff.get().to::<u64>(), params.trading_cutoff);
+    let typed_params = [
+        &typed.base_spread,
+        &typed.trade_vega_slope,
+        &typed.exposure_slope,
+        &typed.fee_premium_rate,
+        &typed.fee_notional_rate,
+    ]
+    .map(|field| field.get().to::<u128>());
+    assert_eq!(typed_params, [A, B, !A, !B, A ^ B]);
+    assert_eq!((market.params(), market.oracle()), (params, oracle));
+
+    // Packed words written, typed fields read; each writer keeps the other
+    // values of the words it shares.
+    let id = B256::repeat_byte(7);
+    let mut series = market.series.setter(id);
+    series.terms.set(terms_word(0xfedc_ba98, 0x8877_6655_4433_2211, true, A));
+    series.set_settlement_price(B);
+    series.set_mark(&logic::Mark { price: 1, delta: -B.cast_signed(), vega: !A });
+    series.set_open_interest(OpenInterest { long: !B, short: A ^ B });
+    series.set_mark(&logic::Mark { price: 1, delta: -A.cast_signed(), vega: !B });
+    let t = typed.series.getter(id);
+    assert_eq!(
+        (t.underlying.get().to::<u32>(), t.expiry.get().to::<u64>()),
+        (0xfedc_ba98, 0x8877_6655_4433_2211)
+    );
+    assert!(t.is_call.get() && t.listed.get());
+    let values = [&t.strike, &t.settlement_price, &t.long_open, &t.short_open, &t.mark_vega]
+        .map(|field| field.get().to::<u128>());
+    assert_eq!(values, [A, B, !B, A ^ B, !B]);
+    assert_eq!(
+        t.mark_delta.get(),
+        alloy_primitives::aliases::I128::try_from(-A.cast_signed()).unwrap()
+    );
+
+    let mut underlying = market.underlyings.setter(ETH);
+    underlying.configure(A, 0xc3, B, !A);
+    underlying.set_greeks(PoolGreeks { delta: -B.cast_signed(), vega: (A ^ B).cast_signed() });
+    let u = typed.underlyings.getter(ETH);
+    let values = [&u.strike_step, &u.delta_limit, &u.vega_limit].map(|f| f.get().to::<u128>());
+    assert_eq!((values, u.strikes_per_side.get().to::<u8>()), ([A, B, !A], 0xc3));
+    let greeks = [&u.option_delta, &u.option_vega].map(|f| f.get().into_raw().to::<u128>());
+    assert_eq!(greeks, [(-B.cast_signed()).cast_unsigned(), A ^ B]);
+
+    // Typed fields written, packed words read.
+    let id = B256::repeat_byte(8);
+    let mut t = typed.series.setter(id);
+    t.underlying.set(alloy_primitives::aliases::U32::from(0x8000_0001_u32));
+    t.expiry.set(alloy_primitives::aliases::U64::from(u64::MAX - 5));
+    t.listed.set(true);
+    t.strike.set(alloy_primitives::aliases::U128::from(!A));
+    t.settlement_price.set(alloy_primitives::aliases::U128::from(A));
+    t.long_open.set(alloy_primitives::aliases::U128::from(B));
+    t.short_open.set(alloy_primitives::aliases::U128::from(!B));
+    t.mark_delta.set(alloy_primitives::aliases::I128::try_from(i128::MIN + 3).unwrap());
+    t.mark_vega.set(alloy_primitives::aliases::U128::from(A ^ B));
+    let terms = market.terms(id).unwrap();
+    assert_eq!(
+        (terms.underlying, terms.expiry, terms.kind, terms.strike, terms.settlement_price),
+        (0x8000_0001, u64::MAX - 5, OptionKind::Put, !A, A)
+    );
+    let series = market.series.getter(id);
+    assert!(series.listed());
+    assert_eq!(series.open_interest(), OpenInterest { long: B, short: !B });
+    assert_eq!(series.mark(), (i128::MIN + 3, A ^ B));
+    assert!(!market.series.getter(B256::repeat_byte(9)).listed());
+
+    let mut u = typed.underlyings.setter(2);
+    u.strike_step.set(alloy_primitives::aliases::U128::from(B));
+    u.delta_limit.set(alloy_primitives::aliases::U128::from(A));
+    u.vega_limit.set(alloy_primitives::aliases::U128::from(!B));
+    u.strikes_per_side.set(alloy_primitives::aliases::U8::from(10));
+    u.option_delta.set(alloy_primitives::aliases::I128::try_from(i128::MAX - 1).unwrap());
+    u.option_vega.set(alloy_primitives::aliases::I128::try_from(-7).unwrap());
+    let underlying = market.underlyings.getter(2);
+    assert_eq!(halves(underlying.step_delta_limit.get()), (A, B));
+    assert_eq!(underlying.vega_limit_strikes(), (!B, 10));
+    assert_eq!(underlying.greeks(), PoolGreeks { delta: i128::MAX - 1, vega: -7 });
 }
