@@ -22,7 +22,7 @@ mod sandbox;
 pub use chain::{Account, BlockEnv, World};
 pub use host::{HostioSig, HOSTIOS, MAX_CALL_DEPTH};
 pub use program::{DeployError, Program};
-pub use receipt::{CallError, GasBreakdown, Log, Outcome, Receipt};
+pub use receipt::{CallError, Footprint, GasBreakdown, Log, Outcome, Receipt};
 pub use sandbox::{
     artifact, artifacts_dir, constructor_selector, Sandbox, SandboxError, SnapshotId, Tx,
     DEFAULT_GAS_LIMIT, STYLUS_DEPLOYER,

@@ -83,6 +83,18 @@ impl GasBreakdown {
     }
 }
 
+/// What a transaction touched: the storage and contracts its EVM-side gas
+/// pays for (the floor any implementation with the same layout pays).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// Distinct storage slots accessed (read or written), all contracts.
+    pub slots_accessed: usize,
+    /// Distinct slots whose value differs at the end from the start.
+    pub slots_changed: usize,
+    /// Distinct contracts (accounts with a program) that ran.
+    pub contracts: usize,
+}
+
 /// The receipt of one transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
@@ -105,6 +117,8 @@ pub struct Receipt {
     /// chain a trap is only an empty revert; this says which contract
     /// trapped and why.
     pub traps: Vec<String>,
+    /// Slots and contracts the transaction touched.
+    pub footprint: Footprint,
 }
 
 /// A call that did not succeed, as seen by typed helpers.

@@ -11,7 +11,7 @@ use crate::chain::{BlockEnv, Chain, TxState, World};
 use crate::host::{execute, linker, CallKind, Message, Runtime};
 use crate::pricing::GasSchedule;
 use crate::program::{DeployError, Program};
-use crate::receipt::{CallError, GasBreakdown, Outcome, Receipt};
+use crate::receipt::{CallError, Footprint, GasBreakdown, Outcome, Receipt};
 
 /// `msg.sender` of constructors: on chain they run through the
 /// `StylusDeployer` contract, so the sandbox uses a fixed stand-in address.
@@ -488,6 +488,22 @@ impl Sandbox {
             0
         };
         used -= refund;
+        // Measured before a static call's changes are rolled back.
+        let footprint = Footprint {
+            slots_accessed: ch.tx.warm_slots.len(),
+            slots_changed: ch
+                .tx
+                .originals
+                .iter()
+                .filter(|((address, key), original)| ch.sload(*address, *key) != **original)
+                .count(),
+            contracts: ch
+                .tx
+                .warm_accounts
+                .iter()
+                .filter(|a| ch.account(**a).is_some_and(|a| a.program.is_some()))
+                .count(),
+        };
         if (deploying && result.outcome != Outcome::Success) || is_static {
             ch.revert_to(0);
         }
@@ -505,6 +521,7 @@ impl Sandbox {
             contract_address: None,
             console: std::mem::take(&mut ch.tx.console),
             traps: std::mem::take(&mut ch.tx.traps),
+            footprint,
         };
         ch.tx.journal.clear();
         self.chain = Some(ch);
