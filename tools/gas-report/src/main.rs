@@ -10,6 +10,7 @@
 //! files differ.
 
 mod math;
+mod protocol;
 mod report;
 
 use std::path::PathBuf;
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
 fn run(options: &Options) -> Result<(), String> {
     let report = Report {
         sizes: report::sizes(&options.artifacts)?,
+        operations: protocol::measure()?,
         math: math::measure(&options.artifacts)?,
     };
     let markdown = report.markdown();

@@ -76,6 +76,7 @@ impl Measurement {
 #[derive(Debug, Serialize)]
 pub(crate) struct Report {
     pub(crate) sizes: Vec<Size>,
+    pub(crate) operations: Vec<crate::protocol::Operation>,
     pub(crate) math: Vec<Measurement>,
 }
 
@@ -131,6 +132,19 @@ impl Report {
                 if s.fits { "yes" } else { "**no: over the limit**" }
             );
         }
+        md.push_str("\n## Protocol operations\n\n");
+        md.push_str(
+            "One fixed story on the deployed protocol (the cross-contract suite's fixture): deposits,\n\
+             a perp opened, grown and closed, an option bought and sold back, a withdrawal, and a\n\
+             liquidation after a 10% drop. `Uncached` is every program outside Arbitrum's program\n\
+             cache (each call pays the full program entry), `Cached` inside it; the breakdown is\n\
+             the uncached run's. `Floor` is the EVM-side gas of the operation's footprint\n\
+             (intrinsic, storage, calls, logs, less the refund): what any implementation with\n\
+             Bulwark's storage layout and call graph pays if computation and program entry were\n\
+             free. `Slots` counts the distinct storage slots accessed (and changed), `Contracts`\n\
+             the programs that ran. All figures in gas.\n\n",
+        );
+        md.push_str(&operations_table(&self.operations));
         md.push_str("\n## Math library (MathBench)\n\n");
         md.push_str(
             "Each row is one transaction to the test-only MathBench contract. `net compute` is the\n\
@@ -145,6 +159,40 @@ impl Report {
     pub(crate) fn json(&self) -> Result<String, String> {
         serde_json::to_string_pretty(self).map(|s| s + "\n").map_err(|e| e.to_string())
     }
+}
+
+fn operations_table(rows: &[crate::protocol::Operation]) -> String {
+    let mut md = String::from(
+        "| Operation | Uncached | Cached | Floor | Cached / floor | Slots (changed) | Contracts | Compute | Host calls | Storage | Calls | Entry | Memory | Logs | Intrinsic | Refund |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for row in rows {
+        let m = &row.uncached;
+        let ratio = row.over_floor(true);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {}.{:02}x | {} ({}) | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            m.operation,
+            m.gas_used,
+            row.cached.gas_used,
+            row.floor,
+            ratio / 100,
+            ratio % 100,
+            row.slots_accessed,
+            row.slots_changed,
+            row.contracts,
+            m.compute,
+            m.hostio,
+            m.storage,
+            m.calls,
+            m.entry,
+            m.memory,
+            m.logs,
+            m.intrinsic,
+            m.refund
+        );
+    }
+    md
 }
 
 fn table(rows: &[Measurement]) -> String {

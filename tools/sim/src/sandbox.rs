@@ -539,10 +539,9 @@ impl Protocol for SandboxProtocol {
                 is_call: s.is_call,
             };
             let r = self.sandbox.call(admin, options, &call).map_err(chain)?;
-            let id = r.decode_return::<abi::options::IOptionsMarket::listSeriesCall>().map_or(
-                alloy_primitives::B256::ZERO,
-                |v| v._0,
-            );
+            let id = r
+                .decode_return::<abi::options::IOptionsMarket::listSeriesCall>()
+                .map_or(alloy_primitives::B256::ZERO, |v| v._0);
             self.series_ids.push(id);
             execs.push(exec_of(OpKind::Setup, &r));
         }

@@ -1,0 +1,159 @@
+//! Bulwark's user and bot operations, measured on the deployed protocol.
+//!
+//! One fixed story, run twice on the cross-contract suite's fixture
+//! ([`bulwark_tests::protocol::Protocol`]): every program uncached (the
+//! worst case, each call pays the full program entry), then every program in
+//! Arbitrum's program cache (what popular contracts pay). Each row is one
+//! transaction; a reverted step fails the report, so a row is never the gas
+//! of an error path.
+
+use alloy_primitives::{Address, I256, U256};
+use bulwark_sandbox::{Footprint, Receipt};
+use bulwark_tests::bindings::{oracle::IOracleAdapter, risk::IRiskEngine};
+use bulwark_tests::protocol::{swad, usd, Protocol, ETH, KEEPER, TRADERS};
+
+use crate::report::Measurement;
+
+/// An operation's gas, uncached and cached, and its storage floor.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct Operation {
+    pub(crate) uncached: Measurement,
+    pub(crate) cached: Measurement,
+    /// Distinct storage slots accessed and changed, and contracts run.
+    pub(crate) slots_accessed: usize,
+    pub(crate) slots_changed: usize,
+    pub(crate) contracts: usize,
+    /// The EVM-side gas of that footprint: intrinsic, storage, calls and
+    /// logs, less the refund. What any implementation with Bulwark's storage
+    /// layout and call graph pays with free computation and program entry.
+    pub(crate) floor: u64,
+}
+
+impl Operation {
+    /// Gas used over the floor, in hundredths (cached or not).
+    pub(crate) fn over_floor(&self, cached: bool) -> u64 {
+        let used = if cached { self.cached.gas_used } else { self.uncached.gas_used };
+        used * 100 / self.floor.max(1)
+    }
+}
+
+/// Runs the story uncached and cached.
+pub(crate) fn measure() -> Result<Vec<Operation>, String> {
+    let uncached = story(false)?;
+    let cached = story(true)?;
+    Ok(uncached
+        .into_iter()
+        .zip(cached)
+        .map(|((uncached, footprint), (cached, _))| {
+            let floor = uncached.intrinsic + uncached.storage + uncached.calls + uncached.logs
+                - uncached.refund;
+            Operation {
+                uncached,
+                cached,
+                slots_accessed: footprint.slots_accessed,
+                slots_changed: footprint.slots_changed,
+                contracts: footprint.contracts,
+                floor,
+            }
+        })
+        .collect())
+}
+
+/// One measured step: its name and receipt, which must be a success.
+fn step(
+    rows: &mut Vec<(Measurement, Footprint)>,
+    name: &str,
+    receipt: &Receipt,
+) -> Result<(), String> {
+    if !receipt.success() {
+        return Err(format!(
+            "{name}: reverted with 0x{} (the gas report measures successful operations)",
+            alloy_primitives::hex::encode(&receipt.output)
+        ));
+    }
+    rows.push((Measurement::new(name, receipt.gas_used, &receipt.gas), receipt.footprint));
+    Ok(())
+}
+
+/// A read-only call's receipt, as a dApp's `eth_call` would run it.
+fn view(p: &mut Protocol, to: fn(&Protocol) -> Address, data: Vec<u8>) -> Result<Receipt, String> {
+    let to = to(p);
+    p.chain.sandbox.static_call_raw(Address::ZERO, to, data).map_err(|e| e.to_string())
+}
+
+fn story(cached: bool) -> Result<Vec<(Measurement, Footprint)>, String> {
+    use alloy_sol_types::SolCall;
+    let mut p = Protocol::new();
+    if cached {
+        let programs = [
+            p.token,
+            p.eth_primary,
+            p.eth_secondary,
+            p.sequencer,
+            p.oracle,
+            p.vault,
+            p.risk,
+            p.perp,
+            p.options,
+        ];
+        for address in programs {
+            p.chain.sandbox.set_cached(address, true);
+        }
+    }
+    let (alice, bob) = (TRADERS[0], TRADERS[1]);
+    let (alice_id, bob_id) = (Protocol::account(alice), Protocol::account(bob));
+    let mut measured = Vec::new();
+    let rows = &mut measured;
+
+    step(rows, "Vault.deposit (first, 10,000 USD)", &p.deposit(alice, usd(10_000)))?;
+    step(rows, "Vault.deposit (top-up)", &p.deposit(alice, usd(1_000)))?;
+    step(rows, "Vault.lpDeposit", &p.lp_deposit(bulwark_tests::protocol::LP, usd(10_000)))?;
+
+    let price = view(
+        &mut p,
+        |p| p.oracle,
+        IOracleAdapter::priceCall { feed_id: ETH, usage: 0 }.abi_encode(),
+    )?;
+    step(rows, "OracleAdapter.price (view, two sources)", &price)?;
+
+    step(rows, "PerpMarket.trade: open 1 ETH long", &p.open_perp(alice, swad(1)))?;
+    step(rows, "PerpMarket.trade: add 1 ETH", &p.open_perp(alice, swad(1)))?;
+    let health = view(
+        &mut p,
+        |p| p.risk,
+        IRiskEngine::accountHealthCall { account: alice_id }.abi_encode(),
+    )?;
+    step(rows, "RiskEngine.accountHealth (view, one perp)", &health)?;
+
+    let series = p.series[0].id;
+    step(
+        rows,
+        "OptionsMarket.trade: buy 1 call",
+        &p.trade_option(alice, series, swad(1), I256::MAX),
+    )?;
+    let health = view(
+        &mut p,
+        |p| p.risk,
+        IRiskEngine::accountHealthCall { account: alice_id }.abi_encode(),
+    )?;
+    step(rows, "RiskEngine.accountHealth (view, perp + option)", &health)?;
+    step(
+        rows,
+        "OptionsMarket.trade: sell the call back",
+        &p.trade_option(alice, series, swad(-1), I256::MAX),
+    )?;
+    step(rows, "PerpMarket.trade: close 2 ETH", &p.close_perp(alice))?;
+    step(rows, "RiskEngine.withdraw (margin check, no position)", &p.withdraw(alice, usd(1_000)))?;
+
+    // Bob: 8x on 1,000 USD (initial margin 10%), then a 10% drop takes his
+    // equity below the 5% maintenance margin.
+    step(rows, "Vault.deposit (first, 1,000 USD)", &p.deposit(bob, usd(1_000)))?;
+    step(rows, "PerpMarket.trade: open 4 ETH long (8x)", &p.open_perp(bob, swad(4)))?;
+    let dropped = p.price() * U256::from(90) / U256::from(100);
+    p.set_price(dropped);
+    if !p.is_liquidatable(bob_id) {
+        return Err("the liquidation step's account is not liquidatable after the drop".into());
+    }
+    step(rows, "RiskEngine.liquidate (one perp position)", &p.liquidate(KEEPER, bob_id))?;
+    Ok(measured)
+}
