@@ -62,7 +62,7 @@ interface IOracleAdapter is IRoles  {
 
     function setVolatilitySurface(uint32 feed_id, uint64 expiry, uint256 forward, int256 a, int256 b, int256 rho, int256 m, int256 sigma) external;
 
-    function volatility(uint32 feed_id, uint64 expiry, uint256 strike) external view returns (uint256);
+    function volatility(uint32 feed_id, uint64 expiry, uint256 strike, uint8 usage) external view returns (uint256);
 
     /// A configuration value is outside its hard bounds. `feedId` is 0 for global settings.
     /// `parameter`: 1 primary, 2 secondary, 3 maxAge, 4 maxAgeLenient, 5 maxDeviationBps,

@@ -716,7 +716,6 @@ fn option_trades_need_a_strict_price_to_add_risk_and_a_surface_for_the_expiry() 
 }
 
 #[test]
-#[ignore = "bug: with the volatility surface older than its max age, RiskEngine.accountHealth/liquidate/withdraw and OptionsMarket.trade (reducing) all revert StaleSurface: option accounts can be neither closed nor liquidated"]
 fn a_stale_volatility_surface_stops_adding_option_risk_but_not_closing_or_liquidating() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
@@ -734,6 +733,13 @@ fn a_stale_volatility_surface_stops_adding_option_risk_but_not_closing_or_liquid
     success(&p.push_volatility(expiry, bulwark_tests::protocol::VOLATILITY), "surface");
     success(&p.trade_option(a, id, swad(3), I256::MAX), "buy");
     p.advance(u64::from(bulwark_tests::protocol::SURFACE_MAX_AGE) + 1);
+    // Adding risk: the OptionsMarket falls back to the lenient (stale)
+    // volatility, so RiskEngine refuses the trade as it does on a lenient price.
+    assert_error(
+        &p.trade_option(a, id, swad(1), I256::MAX).output,
+        &IRiskEngine::PriceNotStrict { account },
+    );
+    // The oracle itself refuses the stale slice for adding risk only.
     let stale = IOracleAdapter::StaleSurface {
         feedId: ETH,
         expiry,
@@ -741,7 +747,11 @@ fn a_stale_volatility_surface_stops_adding_option_risk_but_not_closing_or_liquid
         maxAge: U256::from(bulwark_tests::protocol::SURFACE_MAX_AGE),
         now: U256::from(p.chain.now()),
     };
-    assert_error(&p.trade_option(a, id, swad(1), I256::MAX).output, &stale);
+    let strike = wad(2_000);
+    let strict = IOracleAdapter::volatilityCall { feed_id: ETH, expiry, strike, usage: 0 };
+    assert_error(&p.chain.view(p.oracle, &strict).unwrap_err(), &stale);
+    let lenient = IOracleAdapter::volatilityCall { feed_id: ETH, expiry, strike, usage: 1 };
+    assert!(p.chain.view(p.oracle, &lenient).is_ok());
     success(&p.deposit(a, usd(10)), "deposits need no valuation");
     // What DESIGN.md keeps working when an oracle input is unusable.
     let health = p.health(account).unwrap();

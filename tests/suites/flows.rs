@@ -447,6 +447,7 @@ fn volatility(p: &mut Protocol, series: Series) -> I256 {
         feed_id: ETH,
         expiry: series.expiry,
         strike: series.strike,
+        usage: 0,
     };
     s(p.chain.view(p.oracle, &call).unwrap()._0)
 }

@@ -361,7 +361,7 @@ fn a_short_option_position_is_liquidated_through_the_options_market() {
 }
 
 #[test]
-#[ignore = "bug: OptionsMarket.onLiquidationClose emits OptionTraded with the fee of a trade (quote.fee) although a liquidation close charges none"]
+
 fn a_liquidation_close_reports_no_option_fee() {
     let mut p = Protocol::new();
     let writer = TRADERS[0];
@@ -384,7 +384,7 @@ fn a_liquidation_close_reports_no_option_fee() {
 /// equity in WAD and the Vault rounds the insurance share up, so the account
 /// pays one unit more than it holds.
 #[test]
-#[ignore = "bug: RiskEngine.liquidate bounds toLiquidator + toInsurance by WAD equity, but Vault.settle rounds the close's loss and the insurance penalty up to token units: the account ends with cash -1 unit, no positions and no bad debt recorded"]
+
 fn a_liquidation_that_closes_everything_never_leaves_the_account_in_debt() {
     let mut p = Protocol::new();
     let (a, b) = (TRADERS[0], TRADERS[1]);

@@ -7,7 +7,8 @@
 //! RiskEngine calls back only into the hooks, which never call RiskEngine.
 //! The rules are plain functions in [`logic`], tested natively.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
-#![cfg_attr(target_arch = "wasm32", allow(missing_docs))]
+// The SDK generates an undocumented `user_entrypoint` in WASM and ABI-export builds.
+#![cfg_attr(any(target_arch = "wasm32", feature = "export-abi"), allow(missing_docs))]
 
 extern crate alloc;
 
@@ -403,7 +404,7 @@ impl OptionsMarket {
         let terms = self.terms(series_id)?;
         self.check_open(&terms)?;
         let (spot, _) = self.spot(terms.underlying, trader_usage(terms.kind, amount))?;
-        let priced = self.price(&terms, spot, amount)?;
+        let (priced, _) = self.price(&terms, spot, amount)?;
         let q = priced.quote;
         Ok((
             signed(q.premium),
@@ -441,8 +442,10 @@ impl OptionsMarket {
         let amount = trade_amount(amount)?;
         let terms = self.terms(series_id)?;
         self.check_open(&terms)?;
-        let (spot, strict) = self.spot(terms.underlying, trader_usage(terms.kind, amount))?;
-        let priced = self.price(&terms, spot, amount)?;
+        let (spot, strict_price) = self.spot(terms.underlying, trader_usage(terms.kind, amount))?;
+        let (priced, strict_volatility) = self.price(&terms, spot, amount)?;
+        // RiskEngine refuses to add risk on a lenient price or volatility.
+        let strict = strict_price && strict_volatility;
         let q = priced.quote;
         let limit = narrow_signed(limit_premium).unwrap_or(if limit_premium.is_negative() {
             i128::MIN
@@ -497,7 +500,7 @@ impl OptionsMarket {
             priced.after.vega,
             vega_limit,
         )?;
-        self.record(&terms, &priced, open_interest, account, amount);
+        self.record(&terms, &priced, open_interest, account, amount, q.fee);
         Ok(signed(q.premium))
     }
 
@@ -511,7 +514,7 @@ impl OptionsMarket {
         let terms = self.terms(series_id)?;
         if terms.settlement_price == 0 && self.vm().block_timestamp() < terms.expiry {
             let (spot, _) = self.spot(terms.underlying, oracle_usage::REDUCE_RISK_LOW)?;
-            let priced = self.price(&terms, spot, 0)?;
+            let (priced, _) = self.price(&terms, spot, 0)?;
             self.store_marks(&terms, &priced);
         }
         Ok(())
@@ -557,13 +560,14 @@ impl OptionsMarket {
             return Err(self.closed(&terms));
         }
         let spot = narrow(spot).ok_or_else(|| pricing_failed(series_id))?;
-        let priced = self.price(&terms, spot, amount)?;
+        let (priced, _) = self.price(&terms, spot, amount)?;
         // A close: the position was at least |amountDelta| on the other side.
         let open_interest = priced
             .open_interest
             .after(-amount, amount)
             .map_err(|_| book_mismatch(series_id, int(-amount), amount))?;
-        self.record(&terms, &priced, open_interest, U256::ZERO, amount);
+        // No fee on a forced close: the event says so.
+        self.record(&terms, &priced, open_interest, U256::ZERO, amount, 0);
         Ok(signed(priced.quote.premium))
     }
 
@@ -769,15 +773,24 @@ impl OptionsMarket {
 
     /// Prices a trade of `amount` contracts (0: only re-mark) at `spot` with
     /// the oracle's volatility, against the pool's book.
-    fn price(&self, terms: &Terms, spot: u128, amount: i128) -> Result<Priced, Vec<u8>> {
-        let volatility = self.oracle_view(
-            oracle::VOLATILITY,
-            &[
-                uint(u128::from(terms.underlying)),
-                uint(u128::from(terms.expiry)),
-                uint(terms.strike),
-            ],
-        )?;
+    fn price(&self, terms: &Terms, spot: u128, amount: i128) -> Result<(Priced, bool), Vec<u8>> {
+        let volatility = |usage: u8| {
+            self.oracle_view(
+                oracle::VOLATILITY,
+                &[
+                    uint(u128::from(terms.underlying)),
+                    uint(u128::from(terms.expiry)),
+                    uint(terms.strike),
+                    uint(u128::from(usage)),
+                ],
+            )
+        };
+        // The strict volatility if the oracle gives one, else the lenient
+        // one (a stale surface): closing and liquidating never wait for a push.
+        let (volatility, strict) = match volatility(oracle_usage::ADD_RISK) {
+            Ok(volatility) => (volatility, true),
+            Err(_) => (volatility(oracle_usage::REDUCE_RISK_LOW)?, false),
+        };
         let volatility = narrow(volatility).ok_or_else(|| pricing_failed(terms.id))?;
         let now = self.vm().block_timestamp();
         let series = self.series.getter(terms.id);
@@ -801,13 +814,14 @@ impl OptionsMarket {
         };
         let priced = logic::price_trade(&self.params(), &inputs, &book)
             .map_err(|_: LogicError| pricing_failed(terms.id))?;
-        Ok(Priced {
+        let priced = Priced {
             quote: priced.quote,
             mark: priced.mark,
             before: priced.before,
             after: priced.after,
             open_interest,
-        })
+        };
+        Ok((priced, strict))
     }
 
     /// Stores the traded series' new mark and the pool's new totals (with
@@ -818,7 +832,7 @@ impl OptionsMarket {
     }
 
     /// Stores a trade or forced close: open interest, the series' mark, the
-    /// pool's totals after it, and logs it.
+    /// pool's totals after it, and logs it with the `fee` charged.
     fn record(
         &mut self,
         terms: &Terms,
@@ -826,6 +840,7 @@ impl OptionsMarket {
         open_interest: OpenInterest,
         account: U256,
         amount: i128,
+        fee: u128,
     ) {
         let mut series = self.series.setter(terms.id);
         series.set_open_interest(open_interest);
@@ -836,7 +851,7 @@ impl OptionsMarket {
             self.vm(),
             OptionTraded::SIGNATURE_HASH,
             &[uint256(account), bytes32(terms.id)],
-            &[int(amount), int(q.premium), uint(q.fee), uint(q.spread)],
+            &[int(amount), int(q.premium), uint(fee), uint(q.spread)],
         );
     }
 

@@ -64,7 +64,7 @@ impl MockOracle {
         self.spot.get()
     }
 
-    fn volatility(&self, _feed_id: u32, _expiry: u64, _strike: U256) -> U256 {
+    fn volatility(&self, _feed_id: u32, _expiry: u64, _strike: U256, _usage: u8) -> U256 {
         self.volatility.get()
     }
 
@@ -487,12 +487,14 @@ fn liquidation_close_prices_at_model_plus_spread_and_moves_the_book(
     // The account sells one call back: it receives less than the model price.
     assert!(premium < I256::ZERO && premium > -swad(183));
     assert_eq!(premium, quoted);
+    // A trader's close would pay a fee; the forced close charges none and logs none.
+    assert!(fee > U256::ZERO);
     market.assert_emitted(&OptionTraded {
         account: U256::ZERO,
         seriesId: id,
         amount: swad(-1),
         premium,
-        fee,
+        fee: U256::ZERO,
         spread,
     });
     assert_eq!(s.open_interest(id), (2 * WAD, 0));

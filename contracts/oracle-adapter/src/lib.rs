@@ -7,7 +7,8 @@
 //! rules live in [`logic`]; this file loads state, calls them, stores and logs.
 //! README.md states the rules for each price usage.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
-#![cfg_attr(target_arch = "wasm32", allow(missing_docs))]
+// The SDK generates an undocumented `user_entrypoint` in WASM and ABI-export builds.
+#![cfg_attr(any(target_arch = "wasm32", feature = "export-abi"), allow(missing_docs))]
 
 extern crate alloc;
 
@@ -222,7 +223,7 @@ bulwark_common::dispatch! {
     "settlementPrice(uint32,uint64)" => settlement_price(feed_id, expiry);
     "setSurfaceConfig(int256,int256,uint8,uint256,uint256,uint32)" => set_surface_config(min_log_moneyness, max_log_moneyness, points, min_volatility, max_volatility, max_age);
     "setVolatilitySurface(uint32,uint64,uint256,int256,int256,int256,int256,int256)" => set_volatility_surface(feed_id, expiry, forward, a, b, rho, m, sigma);
-    "volatility(uint32,uint64,uint256)" => volatility(feed_id, expiry, strike);
+    "volatility(uint32,uint64,uint256,uint8)" => volatility(feed_id, expiry, strike, usage);
 }
 
 #[public]
@@ -607,18 +608,32 @@ impl OracleAdapter {
     }
 
     /// Annualised implied volatility (WAD) of feed `feed_id` at `expiry` and
-    /// `strike` (WAD), clamped to the configured volatility bounds.
+    /// `strike` (WAD), clamped to the configured volatility bounds, for a
+    /// `usage` as in [`Self::price`]: adding risk (0) needs a slice pushed
+    /// within the surface's maximum age; reducing risk and liquidating (1, 2)
+    /// take the latest slice however old, so that no position waits for a
+    /// push to be closed or liquidated.
     ///
     /// # Errors
-    /// [`SurfaceNotSet`], [`StaleSurface`], [`VolatilityUnavailable`].
-    pub fn volatility(&self, feed_id: u32, expiry: u64, strike: U256) -> Result<U256, Vec<u8>> {
+    /// [`InvalidUsage`], [`SurfaceNotSet`], [`StaleSurface`] (usage 0 only),
+    /// [`VolatilityUnavailable`].
+    pub fn volatility(
+        &self,
+        feed_id: u32,
+        expiry: u64,
+        strike: U256,
+        usage: u8,
+    ) -> Result<U256, Vec<u8>> {
+        if usage > logic::USAGE_REDUCE_RISK_HIGH {
+            return Err(revert(InvalidUsage::SELECTOR, &[uint(u128::from(usage))]));
+        }
         let now = self.vm().block_timestamp();
         let config = self.surface_config();
         let (id, at) = (uint(u128::from(feed_id)), uint(u128::from(expiry)));
         let Some(slice) = self.slice(feed_id, expiry) else {
             return Err(revert(SurfaceNotSet::SELECTOR, &[id, at]));
         };
-        if now.saturating_sub(slice.pushed_at) > config.max_age {
+        if usage == logic::USAGE_ADD_RISK && now.saturating_sub(slice.pushed_at) > config.max_age {
             return Err(revert(
                 StaleSurface::SELECTOR,
                 &[

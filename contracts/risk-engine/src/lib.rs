@@ -5,7 +5,8 @@
 //! The contract loads state, calls the pure logic in [`margin`],
 //! [`liquidation`] and [`position`], stores the result and emits events.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
-#![cfg_attr(target_arch = "wasm32", allow(missing_docs))]
+// The SDK generates an undocumented `user_entrypoint` in WASM and ABI-export builds.
+#![cfg_attr(any(target_arch = "wasm32", feature = "export-abi"), allow(missing_docs))]
 
 extern crate alloc;
 
@@ -775,9 +776,11 @@ impl RiskEngine {
                 closedAll: closed_all,
             },
         );
-        let left = equity - margin::to_signed(paid) - margin::to_signed(to_insurance);
-        if closed_all && left < 0 && !loaded.other_collateral && self.headers.get(account).is_zero()
-        {
+        // An account left with nothing has any negative cash absorbed now. The
+        // test is the Vault's cash, not `equity` less what was paid: the Vault
+        // rounds each settlement against the account to whole token units, so
+        // an account whose WAD equity stays >= 0 can still owe one unit.
+        if closed_all && !loaded.other_collateral && self.headers.get(account).is_zero() {
             self.absorb(account, worst.1)?;
         }
         Ok(U256::from(paid))
@@ -1205,7 +1208,12 @@ impl RiskEngine {
             if leg.expiry > now {
                 let data = calldata(
                     oracle::VOLATILITY,
-                    &[uint(u128::from(leg.feed)), uint(u128::from(leg.expiry)), uint(leg.strike)],
+                    &[
+                        uint(u128::from(leg.feed)),
+                        uint(u128::from(leg.expiry)),
+                        uint(leg.strike),
+                        uint(u128::from(usage)),
+                    ],
                 );
                 let volatility: U256 = calls::view(self.vm(), oracle, &data)?.read()?;
                 leg.volatility = u128::try_from(volatility).map_err(|_| range())?;

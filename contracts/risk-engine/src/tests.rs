@@ -120,7 +120,7 @@ impl MockOracle {
         Ok(feed_ids.iter().map(|_| self.price.get()).collect())
     }
 
-    pub fn volatility(&self, _feed_id: u32, _expiry: u64, _strike: U256) -> U256 {
+    pub fn volatility(&self, _feed_id: u32, _expiry: u64, _strike: U256, _usage: u8) -> U256 {
         U256::from(8 * W / 10)
     }
 }

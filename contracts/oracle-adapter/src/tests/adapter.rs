@@ -502,7 +502,7 @@ mod surface {
         setup(&oracle, &primary, admin);
         let expiry = T0 + 30 * DAY;
         let err = decode::<SurfaceNotSet>(
-            oracle.sender(admin).volatility(FEED, expiry, wad(2_000)).unwrap_err(),
+            oracle.sender(admin).volatility(FEED, expiry, wad(2_000), 0).unwrap_err(),
         );
         assert_eq!(err.expiry, expiry);
         // Only the volatility updater pushes; only the admin configures.
@@ -524,8 +524,14 @@ mod surface {
         assert_eq!(err.role, ADMIN);
         configure(&oracle, admin);
         push(&oracle, updater, expiry, 20, 100).unwrap();
-        let atm = oracle.sender(admin).volatility(FEED, expiry, wad(2_000)).unwrap();
+        let atm = oracle.sender(admin).volatility(FEED, expiry, wad(2_000), 0).unwrap();
         assert!(atm > U256::from(600 * WAD / 1000) && atm < U256::from(610 * WAD / 1000));
+        // A fresh slice serves every usage alike; an unknown usage is refused.
+        assert_eq!(oracle.sender(admin).volatility(FEED, expiry, wad(2_000), 1).unwrap(), atm);
+        let err = decode::<InvalidUsage>(
+            oracle.sender(admin).volatility(FEED, expiry, wad(2_000), 3).unwrap_err(),
+        );
+        assert_eq!(err.usage, 3);
         // Calendar: a longer expiry with less total variance is refused.
         let err = decode::<CalendarArbitrage>(
             push(&oracle, updater, expiry + 30 * DAY, 10, 50).unwrap_err(),
