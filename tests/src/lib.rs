@@ -125,6 +125,14 @@ impl Chain {
     }
 }
 
+/// Asserts that a transaction succeeded; `what` names it in the failure.
+///
+/// # Panics
+/// When it did not, with its revert data.
+pub fn success(r: &Receipt, what: &str) {
+    assert!(r.success(), "{what} failed: 0x{}", alloy_primitives::hex::encode(&r.output));
+}
+
 /// Asserts that `revert` is exactly the ABI encoding of `expected`.
 ///
 /// # Panics

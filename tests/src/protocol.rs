@@ -585,6 +585,19 @@ impl Protocol {
         self.chain.send(caller, self.perp, &call)
     }
 
+    /// Deposits `collateral` dollars for `trader` and opens `size` ETH of
+    /// perp (none when 0); returns the account id (subaccount 0).
+    ///
+    /// # Panics
+    /// When the deposit or the trade fails.
+    pub fn trader_with(&mut self, trader: Address, collateral: u128, size: i128) -> U256 {
+        crate::success(&self.deposit(trader, usd(collateral)), "deposit");
+        if size != 0 {
+            crate::success(&self.open_perp(trader, swad(size)), "open");
+        }
+        Self::account(trader)
+    }
+
     /// `owner` trades `size_delta` of the ETH perp on its subaccount 0 at
     /// any price.
     pub fn open_perp(&mut self, owner: Address, size_delta: I256) -> Receipt {

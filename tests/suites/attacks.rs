@@ -6,25 +6,12 @@
 
 use alloy_primitives::{Address, I256, U256};
 use alloy_sol_types::SolCall;
-use bulwark_sandbox::Receipt;
 use bulwark_tests::bindings::{
     perp::IPerpMarket, risk::IRiskEngine, token::MockErc20, vault::IVault,
 };
 use bulwark_tests::model::{close_cost, fee_units, fill_price, perp_margin, s, trade_fee};
 use bulwark_tests::protocol::{swad, usd, Protocol, LP, TRADERS};
-use bulwark_tests::{assert_error, wad};
-
-fn success(r: &Receipt, what: &str) {
-    assert!(r.success(), "{what} failed: 0x{}", alloy_primitives::hex::encode(&r.output));
-}
-
-fn trader_with(p: &mut Protocol, trader: Address, collateral: u128, size: i128) -> U256 {
-    success(&p.deposit(trader, usd(collateral)), "deposit");
-    if size != 0 {
-        success(&p.open_perp(trader, swad(size)), "open");
-    }
-    Protocol::account(trader)
-}
+use bulwark_tests::{assert_error, success, wad};
 
 fn set_reentry(p: &mut Protocol, target: Address, data: Vec<u8>) {
     let call = MockErc20::setReentryCall { target, data: data.into() };
@@ -40,7 +27,7 @@ fn wealth(p: &mut Protocol, trader: Address) -> I256 {
 fn a_token_reentering_the_vault_during_a_deposit_cannot_credit_twice() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 100, 0);
+    let account = p.trader_with(a, 100, 0);
     let inner = IVault::depositCall { account, token: p.token, amount: usd(1) }.abi_encode();
     let vault = p.vault;
     set_reentry(&mut p, vault, inner);
@@ -60,7 +47,7 @@ fn a_token_reentering_the_vault_during_a_deposit_cannot_credit_twice() {
 fn a_token_reentering_the_risk_engine_during_a_withdrawal_cannot_withdraw_twice() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 1_000, 0);
+    let account = p.trader_with(a, 1_000, 0);
     // The token calls back RiskEngine.withdraw while paying the first one:
     // RiskEngine -> Vault -> token -> RiskEngine enters RiskEngine twice.
     let inner =
@@ -106,7 +93,7 @@ fn a_first_depositor_cannot_inflate_the_share_price_to_round_a_later_deposit_awa
     assert_eq!(shares, U256::from(1_000_000u64));
     let call = MockErc20::transferCall { to: p.vault, value: usd(100_000) };
     success(&p.chain.send(attacker, p.token, &call), "donation");
-    trader_with(&mut p, attacker, 700_000, 0);
+    p.trader_with(attacker, 700_000, 0);
     for _ in 0..2 {
         success(&p.open_perp(attacker, swad(2_500)), "churn open");
         success(&p.close_perp(attacker), "churn close");
@@ -145,8 +132,8 @@ fn a_first_depositor_cannot_inflate_the_share_price_to_round_a_later_deposit_awa
 fn a_sandwich_around_a_large_trade_is_stopped_by_the_victims_acceptable_price() {
     let mut p = Protocol::new();
     let (attacker, victim) = (TRADERS[0], TRADERS[1]);
-    trader_with(&mut p, attacker, 200_000, 0);
-    let victim_account = trader_with(&mut p, victim, 500_000, 0);
+    p.trader_with(attacker, 200_000, 0);
+    let victim_account = p.trader_with(victim, 500_000, 0);
     // The victim quotes 1,000 ETH at 2,000 * (1 + 1,000 / 200,000) = 2,010 and
     // accepts 0.1% worse.
     let quoted = p.perp_quote(swad(1_000)).unwrap()._0;
@@ -179,8 +166,8 @@ fn a_sandwich_around_a_large_trade_is_stopped_by_the_victims_acceptable_price() 
 fn funding_does_not_accrue_within_a_block_so_a_sandwich_around_funding_earns_none() {
     let mut p = Protocol::new();
     let (attacker, whale) = (TRADERS[0], TRADERS[1]);
-    trader_with(&mut p, attacker, 200_000, 0);
-    trader_with(&mut p, whale, 500_000, 300);
+    p.trader_with(attacker, 200_000, 0);
+    p.trader_with(whale, 500_000, 300);
     p.advance(3_600);
     // The attacker shorts into a long skew (funding flows to shorts), the
     // whale doubles the skew, the attacker closes: all in one block.
@@ -204,12 +191,12 @@ fn funding_does_not_accrue_within_a_block_so_a_sandwich_around_funding_earns_non
 fn skew_added_against_an_account_raises_its_margin_only_by_its_closing_cost() {
     let mut p = Protocol::new();
     let (victim, whale) = (TRADERS[0], TRADERS[1]);
-    let account = trader_with(&mut p, victim, 3_000, 10);
+    let account = p.trader_with(victim, 3_000, 10);
     let before = p.health(account).unwrap();
     // A whale shorts 2,000 ETH in the same block: the oracle price does not
     // move, so neither does the victim's equity; its requirement grows by the
     // cost of closing its long into the new skew.
-    trader_with(&mut p, whale, 900_000, -2_000);
+    p.trader_with(whale, 900_000, -2_000);
     let after = p.health(account).unwrap();
     assert_eq!(after.equity, before.equity);
     let skew = swad(10 - 2_000);
@@ -224,7 +211,7 @@ fn skew_added_against_an_account_raises_its_margin_only_by_its_closing_cost() {
 fn trades_designed_to_end_below_initial_margin_are_refused_whole() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 2_100, 10);
+    let account = p.trader_with(a, 2_100, 10);
     let ledger = p.ledger();
     // Flip to a short of the same size: it adds risk, and the realised loss
     // and fees leave too little.
@@ -252,7 +239,7 @@ fn trades_designed_to_end_below_initial_margin_are_refused_whole() {
 fn liquidating_yourself_for_the_bonus_loses_money_against_closing() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 3_000, 10);
+    let account = p.trader_with(a, 3_000, 10);
     p.set_price(wad(1_790));
     assert!(p.is_liquidatable(account));
     let start = p.snapshot();

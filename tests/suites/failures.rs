@@ -3,7 +3,6 @@
 //! still works (closing, reducing, depositing, withdrawing free collateral).
 
 use alloy_primitives::{Address, B256, I256, U256};
-use bulwark_sandbox::Receipt;
 use bulwark_tests::bindings::{
     options::IOptionsMarket,
     oracle::IOracleAdapter,
@@ -17,20 +16,7 @@ use bulwark_tests::protocol::{
     perp_params, swad, usd, Protocol, ETH, ETH_MARKET, GRACE_PERIOD, MAX_AGE, MAX_AGE_LENIENT,
     MAX_DEVIATION_BPS, MAX_PRICE, MIN_PRICE, OPTION_CUTOFF, STRANGER, TRADERS,
 };
-use bulwark_tests::{assert_error, wad, ADMIN, WAD};
-
-fn success(r: &Receipt, what: &str) {
-    assert!(r.success(), "{what} failed: 0x{}", alloy_primitives::hex::encode(&r.output));
-}
-
-/// A trader with `collateral` dollars deposited and `size` ETH of perp.
-fn trader_with(p: &mut Protocol, trader: Address, collateral: u128, size: i128) -> U256 {
-    success(&p.deposit(trader, usd(collateral)), "deposit");
-    if size != 0 {
-        success(&p.open_perp(trader, swad(size)), "open");
-    }
-    Protocol::account(trader)
-}
+use bulwark_tests::{assert_error, success, wad, ADMIN, WAD};
 
 fn paused() -> IRoles::ContractPaused {
     IRoles::ContractPaused {}
@@ -101,7 +87,7 @@ fn misbehaving_tokens_are_refused_and_a_token_without_return_value_is_accepted()
 fn a_trade_below_initial_margin_is_refused_with_its_equity_and_requirement() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 2_000, 0);
+    let account = p.trader_with(a, 2_000, 0);
     // 10 ETH at 2,000.1 needs 2,004 of initial margin; the account would
     // hold 2,000 - 10.0005 of fee - 1 of fill premium = 1,988.9995.
     let r = p.open_perp(a, swad(10));
@@ -132,7 +118,7 @@ fn a_trade_below_initial_margin_is_refused_with_its_equity_and_requirement() {
 fn a_withdrawal_that_would_break_initial_margin_is_refused_with_the_shortfall() {
     let mut p = Protocol::new();
     let (a, b) = (TRADERS[0], TRADERS[1]);
-    let account = trader_with(&mut p, a, 3_000, 10);
+    let account = p.trader_with(a, 3_000, 10);
     let health = p.health(account).unwrap();
     assert_eq!(health.initial, wad(2_004));
     // Equity 2,988.9995: withdrawing 984 leaves 2,004.9995, one more dollar is too much.
@@ -147,7 +133,7 @@ fn a_withdrawal_that_would_break_initial_margin_is_refused_with_the_shortfall() 
         },
     );
     // Without positions the requirement is zero and cash is the limit.
-    let account_b = trader_with(&mut p, b, 100, 0);
+    let account_b = p.trader_with(b, 100, 0);
     assert_error(
         &p.withdraw(b, usd(500)).output,
         &IRiskEngine::InsufficientMargin {
@@ -184,7 +170,7 @@ fn a_withdrawal_that_would_break_initial_margin_is_refused_with_the_shortfall() 
 fn perp_trade_sizes_markets_and_acceptable_prices_are_checked() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 50_000, 0);
+    let account = p.trader_with(a, 50_000, 0);
     let r = p.open_perp(a, I256::ZERO);
     assert_error(
         &r.output,
@@ -250,8 +236,8 @@ fn the_open_interest_cap_refuses_only_the_growing_side() {
     params[5] = wad(20);
     let call = IPerpMarket::setMarketParamsCall { market_id: ETH_MARKET, feed_id: ETH, params };
     success(&p.chain.send(ADMIN, p.perp, &call), "setMarketParams");
-    trader_with(&mut p, a, 50_000, 15);
-    trader_with(&mut p, b, 50_000, 0);
+    p.trader_with(a, 50_000, 15);
+    p.trader_with(b, 50_000, 0);
     assert_error(
         &p.open_perp(b, swad(6)).output,
         &IPerpMarket::OpenInterestCapExceeded {
@@ -278,8 +264,8 @@ fn the_open_interest_cap_refuses_only_the_growing_side() {
 fn a_stale_strict_price_stops_opening_but_not_closing_depositing_or_free_withdrawals() {
     let mut p = Protocol::new();
     let (a, b) = (TRADERS[0], TRADERS[1]);
-    let account = trader_with(&mut p, a, 10_000, 10);
-    trader_with(&mut p, b, 1_000, 0);
+    let account = p.trader_with(a, 10_000, 10);
+    p.trader_with(b, 1_000, 0);
     let updated = p.chain.now();
     p.chain.advance(u64::from(MAX_AGE) + 1);
     assert_error(&p.open_perp(a, swad(1)).output, &IRiskEngine::PriceNotStrict { account });
@@ -319,7 +305,7 @@ fn a_stale_strict_price_stops_opening_but_not_closing_depositing_or_free_withdra
 fn a_down_sequencer_stops_everything_and_its_grace_period_only_adding_risk() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 10_000, 10);
+    let account = p.trader_with(a, 10_000, 10);
     let down = p.chain.now();
     success(&p.set_sequencer(false), "sequencer down");
     let since = IOracleAdapter::SequencerDown { since: U256::from(down) };
@@ -351,7 +337,7 @@ fn a_down_sequencer_stops_everything_and_its_grace_period_only_adding_risk() {
 fn feeds_that_disagree_stop_adding_risk_and_value_reductions_against_the_trader() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 10_000, 10);
+    let account = p.trader_with(a, 10_000, 10);
     p.set_prices(wad(2_000), wad(2_100));
     assert_error(&p.open_perp(a, swad(1)).output, &IRiskEngine::PriceNotStrict { account });
     assert_error(
@@ -372,7 +358,7 @@ fn feeds_that_disagree_stop_adding_risk_and_value_reductions_against_the_trader(
     // A buy to close a short is valued high: min(max(2,000, 2,300), 2,000 * 1.02) = 2,040.
     let b = TRADERS[1];
     p.set_price(wad(2_000));
-    trader_with(&mut p, b, 10_000, -5);
+    p.trader_with(b, 10_000, -5);
     p.set_prices(wad(2_000), wad(2_300));
     let r = p.open_perp(b, swad(2));
     success(&r, "buy back");
@@ -384,7 +370,7 @@ fn feeds_that_disagree_stop_adding_risk_and_value_reductions_against_the_trader(
 fn an_answer_outside_the_feed_bounds_stops_every_trade() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    trader_with(&mut p, a, 10_000, 10);
+    p.trader_with(a, 10_000, 10);
     let price = U256::from(MAX_PRICE) + wad(1);
     p.set_price(price);
     let out = IOracleAdapter::PriceOutOfBounds {
@@ -402,7 +388,7 @@ fn an_answer_outside_the_feed_bounds_stops_every_trade() {
 fn pausing_stops_adding_risk_but_not_reducing_depositing_or_withdrawing() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 10_000, 10);
+    let account = p.trader_with(a, 10_000, 10);
     // PerpMarket paused.
     success(&p.chain.send(ADMIN, p.perp, &IRoles::pauseCall {}), "pause perp");
     assert_error(&p.open_perp(a, swad(1)).output, &paused());
@@ -435,7 +421,7 @@ fn pausing_stops_adding_risk_but_not_reducing_depositing_or_withdrawing() {
 fn liquidating_a_healthy_account_names_its_equity_and_maintenance_margin() {
     let mut p = Protocol::new();
     let (a, b) = (TRADERS[0], TRADERS[1]);
-    let account = trader_with(&mut p, a, 3_000, 10);
+    let account = p.trader_with(a, 3_000, 10);
     let health = p.health(account).unwrap();
     assert_error(
         &p.liquidate(STRANGER, account).output,
@@ -454,7 +440,7 @@ fn liquidating_a_healthy_account_names_its_equity_and_maintenance_margin() {
             maintenance: health.maintenance,
         },
     );
-    let empty = trader_with(&mut p, b, 50, 0);
+    let empty = p.trader_with(b, 50, 0);
     assert_error(
         &p.liquidate(STRANGER, empty).output,
         &IRiskEngine::NotLiquidatable {
@@ -534,7 +520,7 @@ fn lp_deposits_and_redemptions_name_what_is_wrong() {
 fn option_trades_name_bad_amounts_unknown_series_and_closed_trading() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    trader_with(&mut p, a, 10_000, 0);
+    p.trader_with(a, 10_000, 0);
     let series = p.series[0];
     assert_error(
         &p.trade_option(a, series.id, I256::ZERO, I256::MAX).output,
@@ -612,7 +598,7 @@ fn settlement_prices_must_come_from_the_first_round_after_expiry() {
 fn an_option_premium_beyond_the_traders_limit_is_refused() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    trader_with(&mut p, a, 10_000, 0);
+    p.trader_with(a, 10_000, 0);
     let series = p.series[0].id;
     let quote = IOptionsMarket::quoteCall { series_id: series, amount: swad(1) };
     let premium = p.chain.view(p.options, &quote).unwrap()._0;
@@ -636,7 +622,7 @@ fn an_option_premium_beyond_the_traders_limit_is_refused() {
 fn a_trade_that_grows_the_pools_delta_beyond_its_limit_is_refused_and_reducing_passes() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 50_000, 0);
+    let account = p.trader_with(a, 50_000, 0);
     let call = IOptionsMarket::configureUnderlyingCall {
         underlying: ETH,
         strike_step: wad(100),
@@ -659,7 +645,7 @@ fn a_trade_that_grows_the_pools_delta_beyond_its_limit_is_refused_and_reducing_p
     assert_eq!(refused.exposureBefore, -trade_delta);
     assert_eq!(p.option_amount(account, series), swad(15));
     // The perp skew counts in the net delta: a trader's 5 ETH short hedges the pool.
-    trader_with(&mut p, TRADERS[1], 50_000, -5);
+    p.trader_with(TRADERS[1], 50_000, -5);
     success(&p.trade_option(a, series, swad(3), I256::MAX), "room made by the perp skew");
     success(&p.trade_option(a, series, swad(-10), I256::MAX), "reducing always passes");
 }
@@ -668,7 +654,7 @@ fn a_trade_that_grows_the_pools_delta_beyond_its_limit_is_refused_and_reducing_p
 fn a_naked_short_call_below_initial_margin_is_refused() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 1_000, 0);
+    let account = p.trader_with(a, 1_000, 0);
     let series = p.series[0].id;
     let r = p.trade_option(a, series, swad(-10), I256::MAX);
     let refused = r.decode_error::<IRiskEngine::InsufficientMargin>().expect("InsufficientMargin");
@@ -687,7 +673,7 @@ fn a_naked_short_call_below_initial_margin_is_refused() {
 fn option_trades_need_a_strict_price_to_add_risk_and_a_surface_for_the_expiry() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 50_000, 0);
+    let account = p.trader_with(a, 50_000, 0);
     let series = p.series[1].id;
     success(&p.trade_option(a, series, swad(4), I256::MAX), "buy puts");
     p.chain.advance(u64::from(MAX_AGE) + 1);
@@ -719,7 +705,7 @@ fn option_trades_need_a_strict_price_to_add_risk_and_a_surface_for_the_expiry() 
 fn a_stale_volatility_surface_stops_adding_option_risk_but_not_closing_or_liquidating() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 50_000, 0);
+    let account = p.trader_with(a, 50_000, 0);
     // A two-week call, its surface pushed now; the surface ages out after a week.
     let now = p.chain.now();
     let expiry = now + 14 * 86_400;
@@ -770,7 +756,7 @@ fn a_stale_volatility_surface_stops_adding_option_risk_but_not_closing_or_liquid
 fn an_account_holds_at_most_32_option_series() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 100_000, 0);
+    let account = p.trader_with(a, 100_000, 0);
     let mut ids: Vec<B256> = p.series.iter().map(|series| series.id).collect();
     for days in [8u64, 9] {
         let expiry = p.chain.now() + days * 86_400;

@@ -6,7 +6,6 @@
 
 use alloy_primitives::{keccak256, B256, I256, U256};
 use alloy_sol_types::SolValue;
-use bulwark_sandbox::Receipt;
 use bulwark_tests::bindings::{
     options::IOptionsMarket, oracle::IOracleAdapter, perp::IPerpMarket, risk::IRiskEngine,
     vault::IVault,
@@ -19,15 +18,11 @@ use bulwark_tests::protocol::{
     swad, usd, Protocol, Series, BASE_SPREAD, ETH, ETH_MARKET, EXPIRY_DELAY, LP_SEED, STRANGER,
     TRADERS,
 };
-use bulwark_tests::{assert_error, wad, WAD};
+use bulwark_tests::{assert_error, success, wad, WAD};
 
 fn assert_balanced(p: &mut Protocol, step: &str) {
     let ledger = p.ledger();
     assert!(ledger.balanced(), "invariant 1 broken after {step}: {ledger:?}");
-}
-
-fn success(r: &Receipt, what: &str) {
-    assert!(r.success(), "{what} failed: 0x{}", alloy_primitives::hex::encode(&r.output));
 }
 
 /// Token units as `int256`.

@@ -4,7 +4,7 @@
 //! debt absorbed by the insurance fund first, then the pool, recorded once
 //! (DESIGN.md invariants 3 and 4).
 
-use alloy_primitives::{Address, B256, I256, U256};
+use alloy_primitives::{B256, I256, U256};
 use bulwark_sandbox::Receipt;
 use bulwark_tests::bindings::{
     options::IOptionsMarket, perp::IPerpMarket, risk::IRiskEngine, vault::IVault,
@@ -13,21 +13,9 @@ use bulwark_tests::model::{c, fill_price, pnl_units, realised, s, units_wad};
 use bulwark_tests::protocol::{
     swad, usd, Protocol, ETH_MARKET, KEEPER, MAX_AGE, STRANGER, TRADERS, WAD_PER_UNIT,
 };
-use bulwark_tests::{assert_error, wad, WAD};
+use bulwark_tests::{assert_error, success, wad, WAD};
 
 const TOTAL: u32 = u32::MAX;
-
-fn success(r: &Receipt, what: &str) {
-    assert!(r.success(), "{what} failed: 0x{}", alloy_primitives::hex::encode(&r.output));
-}
-
-fn trader_with(p: &mut Protocol, trader: Address, collateral: u128, size: i128) -> U256 {
-    success(&p.deposit(trader, usd(collateral)), "deposit");
-    if size != 0 {
-        success(&p.open_perp(trader, swad(size)), "open");
-    }
-    Protocol::account(trader)
-}
 
 /// A WAD price with two decimals: `cents / 100`.
 fn price_cents(cents: u128) -> U256 {
@@ -44,7 +32,7 @@ fn liquidated(r: &Receipt) -> IRiskEngine::Liquidated {
 fn a_price_drop_makes_an_account_liquidatable_and_a_keeper_restores_its_health_in_part() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 3_000, 10);
+    let account = p.trader_with(a, 3_000, 10);
     p.set_price(wad(1_800));
     assert!(!p.is_liquidatable(account), "at 1,800 equity 989 is above maintenance 903");
     // At 1,790: equity 2,989.9995 - 10 * 210.1 = 888.9995 < 17,900 * 5.005% + 2 = 897.895.
@@ -111,10 +99,10 @@ fn a_thirty_percent_gap_liquidates_exactly_the_accounts_below_maintenance() {
     let mut p = Protocol::new();
     // Three 10 ETH longs with 2,100 (under water after the gap), 6,500 (under
     // maintenance, solvent) and 9,000 (healthy), and a 25 ETH short.
-    let deep = trader_with(&mut p, TRADERS[0], 2_100, 10);
-    let near = trader_with(&mut p, TRADERS[1], 6_500, 10);
-    let safe = trader_with(&mut p, TRADERS[2], 9_000, 10);
-    let short = trader_with(&mut p, TRADERS[3], 10_000, -25);
+    let deep = p.trader_with(TRADERS[0], 2_100, 10);
+    let near = p.trader_with(TRADERS[1], 6_500, 10);
+    let safe = p.trader_with(TRADERS[2], 9_000, 10);
+    let short = p.trader_with(TRADERS[3], 10_000, -25);
     p.set_price(wad(1_400));
     let accounts = [deep, near, safe, short];
     let liquidatable: Vec<bool> = accounts.iter().map(|a| p.is_liquidatable(*a)).collect();
@@ -162,14 +150,14 @@ fn bad_debt_is_absorbed_by_the_insurance_fund_first_then_the_pool_and_recorded_o
     let mut p = Protocol::new();
     // A whale's round trips fill the insurance fund with its share of fees.
     let whale = TRADERS[3];
-    trader_with(&mut p, whale, 900_000, 0);
+    p.trader_with(whale, 900_000, 0);
     for _ in 0..2 {
         success(&p.open_perp(whale, swad(2_000)), "whale open");
         success(&p.close_perp(whale), "whale close");
     }
     let (a, b) = (TRADERS[0], TRADERS[1]);
-    let account_a = trader_with(&mut p, a, 2_100, 10);
-    let account_b = trader_with(&mut p, b, 2_100, 10);
+    let account_a = p.trader_with(a, 2_100, 10);
+    let account_b = p.trader_with(b, 2_100, 10);
     let insurance = p.pool().insurance;
     assert!(insurance > usd(1_000), "insurance fund {insurance}");
 
@@ -264,7 +252,7 @@ fn bad_debt_is_absorbed_by_the_insurance_fund_first_then_the_pool_and_recorded_o
 fn a_liquidation_never_pays_more_than_the_account_equity() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 2_100, 10);
+    let account = p.trader_with(a, 2_100, 10);
     // At 1,791.2 equity is 0.9995: below the 2-dollar gas reserve.
     p.set_price(price_cents(179_120));
     let before = p.health(account).unwrap();
@@ -290,7 +278,7 @@ fn a_liquidation_never_pays_more_than_the_account_equity() {
 fn a_liquidation_racing_a_price_recovery_is_refused() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
-    let account = trader_with(&mut p, a, 3_000, 10);
+    let account = p.trader_with(a, 3_000, 10);
     p.set_price(wad(1_790));
     assert!(p.is_liquidatable(account));
     // The recovery lands in the same block, before the keeper's transaction.
@@ -313,8 +301,8 @@ fn a_liquidation_racing_a_price_recovery_is_refused() {
 fn liquidations_run_on_the_lenient_price_when_no_strict_price_is_usable() {
     let mut p = Protocol::new();
     let (a, b) = (TRADERS[0], TRADERS[1]);
-    let stale = trader_with(&mut p, a, 3_000, 10);
-    let grace = trader_with(&mut p, b, 3_000, 10);
+    let stale = p.trader_with(a, 3_000, 10);
+    let grace = p.trader_with(b, 3_000, 10);
     p.set_price(wad(1_700));
     // The strict price goes stale: opening is refused, liquidating is not.
     p.chain.advance(u64::from(MAX_AGE) + 1);
@@ -335,7 +323,7 @@ fn liquidations_run_on_the_lenient_price_when_no_strict_price_is_usable() {
 fn a_short_option_position_is_liquidated_through_the_options_market() {
     let mut p = Protocol::new();
     let writer = TRADERS[0];
-    let account = trader_with(&mut p, writer, 5_000, 0);
+    let account = p.trader_with(writer, 5_000, 0);
     let series = p.series[0].id;
     success(&p.trade_option(writer, series, swad(-10), I256::MAX), "write 10 calls");
     p.set_price(wad(2_400));
@@ -347,8 +335,9 @@ fn a_short_option_position_is_liquidated_through_the_options_market() {
     assert_eq!(option_closes.len(), 1);
     assert_eq!((option_closes[0].account, option_closes[0].seriesId), (U256::ZERO, series));
     let closed = option_closes[0].amount;
-    // The close pays the premium to the pool and no trading fee: its
-    // settlement moves nothing to the insurance fund or the protocol.
+    // The close pays the premium to the pool and no trading fee (the event
+    // says 0): its settlement moves nothing to the insurance fund or the protocol.
+    assert_eq!(option_closes[0].fee, U256::ZERO);
     let settled = r.events::<IVault::CashSettled>();
     assert_eq!((settled[0].withInsurance, settled[0].withProtocol), (I256::ZERO, I256::ZERO));
     assert_eq!(settled[0].withPool, pnl_units(-option_closes[0].premium));
@@ -360,36 +349,16 @@ fn a_short_option_position_is_liquidated_through_the_options_market() {
     assert!(p.ledger().balanced());
 }
 
-#[test]
-
-fn a_liquidation_close_reports_no_option_fee() {
-    let mut p = Protocol::new();
-    let writer = TRADERS[0];
-    let account = trader_with(&mut p, writer, 5_000, 0);
-    let series = p.series[0].id;
-    success(&p.trade_option(writer, series, swad(-10), I256::MAX), "write 10 calls");
-    p.set_price(wad(2_400));
-    let r = p.liquidate(KEEPER, account);
-    success(&r, "liquidate");
-    let option_closes = r.events::<IOptionsMarket::OptionTraded>();
-    assert_eq!(
-        option_closes[0].fee,
-        U256::ZERO,
-        "PerpMarket's PerpTraded reports fee 0 for its liquidation option_closes"
-    );
-}
-
 /// Found by the invariants suite (seed 3): the close's settlement is rounded
 /// against the account to token units, but the penalty is bounded by the
 /// equity in WAD and the Vault rounds the insurance share up, so the account
 /// pays one unit more than it holds.
 #[test]
-
 fn a_liquidation_that_closes_everything_never_leaves_the_account_in_debt() {
     let mut p = Protocol::new();
     let (a, b) = (TRADERS[0], TRADERS[1]);
-    let account = trader_with(&mut p, a, 5_000, 0);
-    trader_with(&mut p, b, 5_000, 0);
+    let account = p.trader_with(a, 5_000, 0);
+    p.trader_with(b, 5_000, 0);
     let mut price = wad(2_000);
     let mut moved = |p: &mut Protocol, bps: u64| {
         price = price * U256::from(bps) / U256::from(10_000u64);
