@@ -15,7 +15,7 @@
 //!
 //! Each case restores one deployed protocol from a snapshot, so a case costs
 //! only its actions. A failure prints the shrunk action list and the broken
-//! state. CI runs 64 cases of up to 20 actions from a fixed seed; a longer
+//! state. CI runs 256 cases of up to 20 actions from a fixed seed; a longer
 //! run from another seed:
 //!
 //! ```text
@@ -259,7 +259,7 @@ fn step(p: &mut Protocol, action: &Action, seen: &mut Seen) -> Result<(), TestCa
 
 #[test]
 fn invariants_hold_under_random_action_sequences() {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
     // A fixed seed keeps CI reproducible; PROPTEST_RNG_SEED picks another.
     let rng_seed =
         std::env::var("PROPTEST_RNG_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
