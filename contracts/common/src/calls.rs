@@ -17,7 +17,7 @@ use stylus_sdk::stylus_core::{
 };
 
 use crate::{
-    dispatch::Decode,
+    dispatch::{read_next, Decode},
     evm::{self, Word},
 };
 
@@ -83,9 +83,7 @@ pub struct Reply {
 impl Reply {
     /// The next returned value; [`CallFailed`] when it is missing or invalid.
     pub fn read<T: Decode>(&mut self) -> Result<T, Vec<u8>> {
-        let value = T::decode(&self.data, self.head).ok_or_else(|| call_failed(self.target))?;
-        self.head += T::HEAD_WORDS * 32;
-        Ok(value)
+        read_next(&self.data, &mut self.head).ok_or_else(|| call_failed(self.target))
     }
 }
 

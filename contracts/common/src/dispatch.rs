@@ -27,6 +27,8 @@ use alloc::{format, string::String, vec::Vec};
 
 use alloy_primitives::{Address, B256, I256, U256};
 
+use crate::evm;
+
 /// Result of a contract call: return data, or revert data.
 pub type CallResult = Result<Vec<u8>, Vec<u8>>;
 
@@ -62,15 +64,21 @@ impl<'a> Args<'a> {
 
     /// The next value; `Err(empty)` when it is missing or invalid.
     pub fn read<T: Decode>(&mut self) -> Result<T, Vec<u8>> {
-        let value = T::decode(self.data, self.head).ok_or_else(Vec::new)?;
-        self.head += T::HEAD_WORDS * 32;
-        Ok(value)
+        read_next(self.data, &mut self.head).ok_or_else(Vec::new)
     }
 
     /// The word at byte offset `at`.
     fn word(data: &[u8], at: usize) -> Option<&[u8; 32]> {
         data.get(at..at.checked_add(32)?)?.first_chunk::<32>()
     }
+}
+
+/// The value whose head starts at byte `*head` of `data`; on success moves
+/// `*head` past it (the cursor of [`Args`] and of a call's reply).
+pub(crate) fn read_next<T: Decode>(data: &[u8], head: &mut usize) -> Option<T> {
+    let value = T::decode(data, *head)?;
+    *head += T::HEAD_WORDS * 32;
+    Some(value)
 }
 
 /// A value the ABI encodes in the head (one word, or a fixed array of
@@ -104,7 +112,7 @@ impl Word for U256 {
     }
 
     fn to_abi(&self) -> [u8; 32] {
-        self.to_be_bytes()
+        evm::uint256(*self)
     }
 }
 
@@ -114,7 +122,7 @@ impl Word for I256 {
     }
 
     fn to_abi(&self) -> [u8; 32] {
-        self.into_raw().to_be_bytes()
+        evm::int256(*self)
     }
 }
 
@@ -124,7 +132,7 @@ impl Word for B256 {
     }
 
     fn to_abi(&self) -> [u8; 32] {
-        self.0
+        evm::bytes32(*self)
     }
 }
 
@@ -135,7 +143,7 @@ impl Word for Address {
     }
 
     fn to_abi(&self) -> [u8; 32] {
-        self.into_word().0
+        evm::address(*self)
     }
 }
 
@@ -147,13 +155,6 @@ fn unsigned(word: &[u8; 32], bits: u32) -> Option<u128> {
     (high.iter().all(|b| *b == 0) && fits).then_some(value)
 }
 
-/// `value` as a big-endian word.
-fn unsigned_word(value: u128) -> [u8; 32] {
-    let mut word = [0u8; 32];
-    word[16..].copy_from_slice(&value.to_be_bytes());
-    word
-}
-
 macro_rules! unsigned_words {
     ($($ty:ty),*) => {$(
         impl Word for $ty {
@@ -162,7 +163,7 @@ macro_rules! unsigned_words {
             }
 
             fn to_abi(&self) -> [u8; 32] {
-                unsigned_word(u128::from(*self))
+                evm::uint(u128::from(*self))
             }
         }
     )*};
@@ -178,7 +179,7 @@ impl Word for bool {
     }
 
     fn to_abi(&self) -> [u8; 32] {
-        unsigned_word(u128::from(*self))
+        evm::boolean(*self)
     }
 }
 
@@ -189,7 +190,7 @@ impl Word for alloy_primitives::aliases::U80 {
     }
 
     fn to_abi(&self) -> [u8; 32] {
-        U256::from(*self).to_be_bytes()
+        evm::uint256(U256::from(*self))
     }
 }
 
@@ -252,8 +253,8 @@ impl Encoder {
 
     fn array<T: Word>(&mut self, values: &[T]) {
         // Lengths are bounded by memory, far below 2^128.
-        self.word(&unsigned_word((self.head_len + self.tail.len()) as u128));
-        self.tail.extend_from_slice(&unsigned_word(values.len() as u128));
+        self.word(&evm::uint((self.head_len + self.tail.len()) as u128));
+        self.tail.extend_from_slice(&evm::uint(values.len() as u128));
         for value in values {
             self.tail.extend_from_slice(&value.to_abi());
         }
@@ -563,7 +564,7 @@ mod tests {
 
     #[test]
     fn narrow_integers_and_bools_are_validated() {
-        let word = |x: u128| unsigned_word(x);
+        let word = evm::uint;
         assert_eq!(u8::from_abi(&word(255)), Some(255));
         assert_eq!(u8::from_abi(&word(256)), None);
         assert_eq!(u32::from_abi(&word(1 << 32)), None);
@@ -577,11 +578,11 @@ mod tests {
         assert_eq!(Args::new(&[0u8; 31]).read::<U256>(), Err(Vec::new()));
         assert!(Args::calldata(&[1, 2, 3]).is_none());
         // An array claiming more elements than the data holds.
-        let mut data = unsigned_word(32).to_vec();
-        data.extend_from_slice(&unsigned_word(1_000_000));
+        let mut data = evm::uint(32).to_vec();
+        data.extend_from_slice(&evm::uint(1_000_000));
         assert_eq!(Args::new(&data).read::<Vec<U256>>(), Err(Vec::new()));
         // An offset pointing outside the data.
-        let data = unsigned_word(u128::from(u32::MAX)).to_vec();
+        let data = evm::uint(u128::from(u32::MAX)).to_vec();
         assert_eq!(Args::new(&data).read::<Vec<U256>>(), Err(Vec::new()));
     }
 

@@ -23,6 +23,7 @@ use bulwark_common::{
     evm::{self, address, boolean, bytes32, int, int256, revert, uint, uint256, Word},
     interfaces::{oracle, oracle_usage, risk_engine},
     roles::Roles,
+    units::{i256, to_i128, to_u128},
 };
 use bulwark_math::OptionKind;
 use stylus_sdk::{
@@ -346,7 +347,7 @@ impl OptionsMarket {
         is_call: bool,
     ) -> Result<B256, Vec<u8>> {
         self.roles.only_admin()?;
-        let value = narrow(strike).unwrap_or_default();
+        let value = to_u128(strike).unwrap_or_default();
         self.check_listing(underlying, value, expiry)?;
         let id = series_id(underlying, strike, expiry, is_call);
         if !self.series.getter(id).listed() {
@@ -406,13 +407,7 @@ impl OptionsMarket {
         let (spot, _) = self.spot(terms.underlying, trader_usage(terms.kind, amount))?;
         let (priced, _) = self.price(&terms, spot, amount)?;
         let q = priced.quote;
-        Ok((
-            signed(q.premium),
-            U256::from(q.fee),
-            signed(q.delta),
-            signed(q.vega),
-            U256::from(q.spread),
-        ))
+        Ok((i256(q.premium), U256::from(q.fee), i256(q.delta), i256(q.vega), U256::from(q.spread)))
     }
 
     /// Buys (`amount > 0`) or sells (`amount < 0`) contracts of a series for
@@ -447,7 +442,7 @@ impl OptionsMarket {
         // RiskEngine refuses to add risk on a lenient price or volatility.
         let strict = strict_price && strict_volatility;
         let q = priced.quote;
-        let limit = narrow_signed(limit_premium).unwrap_or(if limit_premium.is_negative() {
+        let limit = to_i128(limit_premium).unwrap_or(if limit_premium.is_negative() {
             i128::MIN
         } else {
             i128::MAX
@@ -472,7 +467,7 @@ impl OptionsMarket {
         );
         let mut reply = calls::call(self.vm(), self.risk_engine.get(), &data)?;
         let (amount_before, perp_skew): (I256, I256) = (reply.read()?, reply.read()?);
-        let before = narrow_signed(amount_before)
+        let before = to_i128(amount_before)
             .ok_or_else(|| book_mismatch(series_id, int256(amount_before), amount))?;
         let reduces = before != 0
             && (before < 0) != (amount < 0)
@@ -484,7 +479,7 @@ impl OptionsMarket {
             .open_interest
             .after(before, amount)
             .map_err(|_| book_mismatch(series_id, int256(amount_before), amount))?;
-        let skew = narrow_signed(perp_skew).ok_or_else(|| pricing_failed(series_id))?;
+        let skew = to_i128(perp_skew).ok_or_else(|| pricing_failed(series_id))?;
         let config = self.underlyings.getter(terms.underlying);
         let delta_before =
             logic::pool_delta(priced.before.delta, skew).map_err(|_| pricing_failed(series_id))?;
@@ -501,7 +496,7 @@ impl OptionsMarket {
             vega_limit,
         )?;
         self.record(&terms, &priced, open_interest, account, amount, q.fee);
-        Ok(signed(q.premium))
+        Ok(i256(q.premium))
     }
 
     /// Re-marks the pool's greeks of one series at the current oracle spot
@@ -559,7 +554,7 @@ impl OptionsMarket {
         if terms.settlement_price != 0 || self.vm().block_timestamp() >= terms.expiry {
             return Err(self.closed(&terms));
         }
-        let spot = narrow(spot).ok_or_else(|| pricing_failed(series_id))?;
+        let spot = to_u128(spot).ok_or_else(|| pricing_failed(series_id))?;
         let (priced, _) = self.price(&terms, spot, amount)?;
         // A close: the position was at least |amountDelta| on the other side.
         let open_interest = priced
@@ -568,7 +563,7 @@ impl OptionsMarket {
             .map_err(|_| book_mismatch(series_id, int(-amount), amount))?;
         // No fee on a forced close: the event says so.
         self.record(&terms, &priced, open_interest, U256::ZERO, amount, 0);
-        Ok(signed(priced.quote.premium))
+        Ok(i256(priced.quote.premium))
     }
 
     /// RiskEngine's hook when an account's position of `amount` contracts
@@ -591,8 +586,7 @@ impl OptionsMarket {
         self.only_risk_engine()?;
         let terms = self.terms(series_id)?;
         let price = self.settle(&terms)?;
-        let amount =
-            narrow_signed(amount).ok_or_else(|| book_mismatch(series_id, int256(amount), 0))?;
+        let amount = to_i128(amount).ok_or_else(|| book_mismatch(series_id, int256(amount), 0))?;
         let mut series = self.series.setter(series_id);
         let open_interest = series
             .open_interest()
@@ -601,7 +595,7 @@ impl OptionsMarket {
         series.set_open_interest(open_interest);
         let payoff = logic::settlement_payoff(terms.kind, terms.strike, price, amount)
             .map_err(|_| pricing_failed(series_id))?;
-        Ok((U256::from(price), signed(payoff)))
+        Ok((U256::from(price), i256(payoff)))
     }
 }
 
@@ -767,7 +761,7 @@ impl OptionsMarket {
             Ok(price) => (price, true),
             Err(_) => (price(fallback_usage)?, false),
         };
-        let price = narrow(price).ok_or_else(|| invalid_listing(underlying, 0, 0, 0))?;
+        let price = to_u128(price).ok_or_else(|| invalid_listing(underlying, 0, 0, 0))?;
         Ok((price, strict))
     }
 
@@ -791,7 +785,7 @@ impl OptionsMarket {
             Ok(volatility) => (volatility, true),
             Err(_) => (volatility(oracle_usage::REDUCE_RISK_LOW)?, false),
         };
-        let volatility = narrow(volatility).ok_or_else(|| pricing_failed(terms.id))?;
+        let volatility = to_u128(volatility).ok_or_else(|| pricing_failed(terms.id))?;
         let now = self.vm().block_timestamp();
         let series = self.series.getter(terms.id);
         let config = self.underlyings.getter(terms.underlying);
@@ -872,7 +866,7 @@ impl OptionsMarket {
             oracle::SETTLEMENT_PRICE,
             &[uint(u128::from(terms.underlying)), uint(u128::from(terms.expiry))],
         )?;
-        let price = match narrow(price) {
+        let price = match to_u128(price) {
             Some(value) if value != 0 => value,
             _ => return Err(pricing_failed(terms.id)),
         };
@@ -912,7 +906,7 @@ fn trader_usage(kind: OptionKind, amount: i128) -> u8 {
 
 /// A non-zero trade amount within `i128`.
 fn trade_amount(amount: I256) -> Result<i128, Vec<u8>> {
-    match narrow_signed(amount) {
+    match to_i128(amount) {
         Some(value) if value != 0 => Ok(value),
         _ => Err(revert(InvalidAmount::SELECTOR, &[int256(amount)])),
     }
@@ -920,7 +914,7 @@ fn trade_amount(amount: I256) -> Result<i128, Vec<u8>> {
 
 /// A parameter as `u128`, or [`InvalidParameters`].
 fn small(value: U256) -> Result<u128, Vec<u8>> {
-    narrow(value).ok_or_else(invalid_parameters)
+    to_u128(value).ok_or_else(invalid_parameters)
 }
 
 /// Fails with [`GreekLimitExceeded`] unless a greek of the pool may move from
@@ -990,31 +984,6 @@ fn terms_word(underlying: u32, expiry: u64, is_call: bool, strike: u128) -> B256
         | 1 << 104
         | strike << 112;
     pair(strike >> 16, low)
-}
-
-/// An `i128` on the ABI.
-fn signed(value: i128) -> I256 {
-    let bits = value.cast_unsigned();
-    let extension = if value < 0 { u64::MAX } else { 0 };
-    // The low and high 64 bits of `bits`: truncation is the point.
-    #[allow(clippy::cast_possible_truncation)]
-    let (low, high) = (bits as u64, (bits >> 64) as u64);
-    I256::from_raw(U256::from_limbs([low, high, extension, extension]))
-}
-
-/// A `uint256` as `u128`; `None` when it does not fit. alloy's `TryFrom`
-/// goes through a generic path several times larger.
-fn narrow(value: U256) -> Option<u128> {
-    let [low, high, a, b] = *value.as_limbs();
-    (a | b == 0).then_some(u128::from(high) << 64 | u128::from(low))
-}
-
-/// An `int256` as `i128`; `None` when it does not fit.
-fn narrow_signed(value: I256) -> Option<i128> {
-    let [low, high, a, b] = *value.into_raw().as_limbs();
-    let narrowed = (u128::from(high) << 64 | u128::from(low)).cast_signed();
-    let extension = if narrowed < 0 { u64::MAX } else { 0 };
-    (a == extension && b == extension).then_some(narrowed)
 }
 
 /// [`PricingFailed`] as revert data.

@@ -583,36 +583,6 @@ proptest! {
         let encoded = (underlying, strike, expiry, is_call).abi_encode();
         prop_assert_eq!(series_id(underlying, strike, expiry, is_call), keccak256(encoded));
     }
-
-    #[test]
-    fn narrowing_matches_alloy(wide in any::<[u8; 32]>(), small in any::<i128>(), high in 0usize..4) {
-        // Random words, and words just around the 128-bit bounds.
-        let mut limbs = [0u64; 4];
-        limbs[high] = 1;
-        let around = [U256::from_be_bytes(wide), U256::from_limbs(limbs), U256::from(small.cast_unsigned())];
-        for x in around {
-            for y in [x, x.wrapping_sub(U256::ONE), x.wrapping_neg()] {
-                prop_assert_eq!(narrow(y), u128::try_from(y).ok());
-                let signed_y = I256::from_raw(y);
-                prop_assert_eq!(narrow_signed(signed_y), i128::try_from(signed_y).ok());
-            }
-        }
-        prop_assert_eq!(signed(small), I256::try_from(small).unwrap());
-        prop_assert_eq!(narrow_signed(signed(small)), Some(small));
-    }
-}
-
-#[test]
-fn narrowing_at_the_bounds() {
-    let max = I256::try_from(i128::MAX).unwrap();
-    let min = I256::try_from(i128::MIN).unwrap();
-    assert_eq!(narrow_signed(max), Some(i128::MAX));
-    assert_eq!(narrow_signed(min), Some(i128::MIN));
-    assert_eq!(narrow_signed(max + I256::ONE), None);
-    assert_eq!(narrow_signed(min - I256::ONE), None);
-    assert_eq!(signed(i128::MIN), min);
-    assert_eq!(narrow(U256::from(u128::MAX)), Some(u128::MAX));
-    assert_eq!(narrow(U256::from(u128::MAX) + U256::ONE), None);
 }
 
 /// The typed fields the packed storage words replaced: their layout is the

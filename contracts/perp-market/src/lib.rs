@@ -22,6 +22,7 @@ use bulwark_common::{
     evm::{address, boolean, uint, uint256},
     interfaces::{oracle, oracle_usage, risk_engine},
     roles::Roles,
+    units::{i256, to_i128},
 };
 use logic::{Funding, MarketParams, OpenInterest, ParamField, TradeError};
 use stylus_sdk::{
@@ -253,7 +254,7 @@ impl PerpMarket {
             .map_err(|_| range())?;
         let quote = logic::Quote { fee: 0, ..quote };
         self.finish(account, market_id, &params, open_interest, before, delta, &quote, true)?;
-        Ok((U256::from(quote.fill_price), int(quote.funding.index)))
+        Ok((U256::from(quote.fill_price), i256(quote.funding.index)))
     }
 
     /// Each market's funding index accrued to now (WAD, quote per unit of
@@ -267,7 +268,7 @@ impl PerpMarket {
     pub fn funding_indexes(&self, market_ids: Vec<u32>) -> Result<Vec<I256>, Vec<u8>> {
         let mut indexes = Vec::with_capacity(market_ids.len());
         for market_id in market_ids {
-            indexes.push(int(self.funding_now(market_id)?.index));
+            indexes.push(i256(self.funding_now(market_id)?.index));
         }
         Ok(indexes)
     }
@@ -295,8 +296,8 @@ impl PerpMarket {
             U256::from(quote.fill_price),
             U256::from(quote.fee),
             U256::from(price),
-            int(quote.funding.rate),
-            int(quote.funding.index),
+            i256(quote.funding.rate),
+            i256(quote.funding.index),
             U256::from(open_interest.long),
             U256::from(open_interest.short),
         ))
@@ -402,8 +403,8 @@ impl PerpMarket {
                 marketId: market_id,
                 feedId: feed_id,
                 params: *raw,
-                fundingRate: int(funding.rate),
-                fundingIndex: int(funding.index),
+                fundingRate: i256(funding.rate),
+                fundingIndex: i256(funding.index),
             },
         );
         Ok(())
@@ -463,12 +464,12 @@ impl PerpMarket {
             PerpTraded {
                 account,
                 marketId: market_id,
-                sizeBefore: int(size_before),
-                sizeDelta: int(size_delta),
+                sizeBefore: i256(size_before),
+                sizeDelta: i256(size_delta),
                 fillPrice: U256::from(quote.fill_price),
                 fee: U256::from(quote.fee),
-                fundingRate: int(quote.funding.rate),
-                fundingIndex: int(quote.funding.index),
+                fundingRate: i256(quote.funding.rate),
+                fundingIndex: i256(quote.funding.index),
                 liquidation,
             },
         );
@@ -490,7 +491,7 @@ fn trade_error(
             acceptablePrice: U256::from(acceptable_price),
         }),
         TradeError::TradeSize => {
-            Error::from(TradeSizeOutOfBounds { marketId: market_id, sizeDelta: int(size_delta) })
+            Error::from(TradeSizeOutOfBounds { marketId: market_id, sizeDelta: i256(size_delta) })
         }
         TradeError::OpenInterestCap { long, open_interest } => {
             Error::from(OpenInterestCapExceeded {
@@ -528,26 +529,6 @@ fn skew(open_interest: &OpenInterest) -> i128 {
 /// far below `u128::MAX`, so saturation turns "too large" into "out of bounds".
 fn narrow(value: U256) -> u128 {
     value.saturating_to()
-}
-
-/// An `i128` on the ABI (`int256`): sign-extended into four limbs.
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-fn int(value: i128) -> I256 {
-    let extension = if value < 0 { u64::MAX } else { 0 };
-    // Truncations pick the low and high 64-bit halves of the two's complement.
-    let raw = value as u128;
-    I256::from_raw(U256::from_limbs([raw as u64, (raw >> 64) as u64, extension, extension]))
-}
-
-/// An `int256` from the ABI as `i128`, or `None` when it does not fit (the
-/// top 129 bits must all equal the sign).
-#[allow(clippy::cast_possible_wrap)]
-fn to_i128(value: I256) -> Option<i128> {
-    let limbs = value.into_raw().into_limbs();
-    // Reassembles the low 128 bits; the cast reinterprets them as two's complement.
-    let low = ((u128::from(limbs[1]) << 64) | u128::from(limbs[0])) as i128;
-    let extension = if low < 0 { u64::MAX } else { 0 };
-    (limbs[2] == extension && limbs[3] == extension).then_some(low)
 }
 
 #[cfg(test)]

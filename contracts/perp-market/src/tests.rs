@@ -187,18 +187,6 @@ fn market_fits_five_slots() {
     assert_eq!(<Market as StorageType>::REQUIRED_SLOTS, 5);
 }
 
-#[test]
-fn int256_conversions_are_exact_and_checked() {
-    for value in [0i128, 1, -1, i128::MAX, i128::MIN, 12_345 << 70, -(12_345 << 70)] {
-        assert_eq!(int(value), I256::try_from(value).unwrap());
-        assert_eq!(to_i128(int(value)), Some(value));
-    }
-    assert_eq!(to_i128(I256::try_from(i128::MAX).unwrap() + I256::ONE), None);
-    assert_eq!(to_i128(I256::try_from(i128::MIN).unwrap() - I256::ONE), None);
-    assert_eq!(to_i128(I256::MAX), None);
-    assert_eq!(to_i128(I256::MIN), None);
-}
-
 #[motsu::test]
 fn create_market_stores_params_and_configures_risk_engine(
     perp: Contract<PerpMarket>,

@@ -25,6 +25,7 @@ use bulwark_common::{
     evm::{self, address, boolean, bytes32, uint, uint256},
     interfaces::{options_market, oracle, oracle_usage, perp_market, vault},
     roles::Roles,
+    units::i256,
 };
 use margin::{adds_risk, evaluate, Evaluation, Health, OptionLeg, PerpLeg, Portfolio, RiskParams};
 use position::{halves, limbs};
@@ -93,11 +94,6 @@ fn word(low: u128, high: u128) -> U256 {
 /// Splits a storage word into halves.
 fn split(value: U256) -> (u128, u128) {
     halves(*value.as_limbs())
-}
-
-/// An `i128` on the ABI.
-fn int(value: i128) -> I256 {
-    I256::try_from(value).unwrap_or(I256::ZERO)
 }
 
 /// An `i128` from the low half of a word.
@@ -423,12 +419,12 @@ impl RiskEngine {
             PositionChanged {
                 account,
                 key: B256::from(U256::from(market_id)),
-                sizeBefore: int(size),
-                sizeAfter: int(traded.size),
-                cash: int(traded.realised),
+                sizeBefore: i256(size),
+                sizeAfter: i256(traded.size),
+                cash: i256(traded.realised),
             },
         );
-        Ok(int(size))
+        Ok(i256(size))
     }
 
     /// OptionsMarket registers a listed series so positions in it can be valued.
@@ -537,13 +533,13 @@ impl RiskEngine {
             PositionChanged {
                 account,
                 key: series_id,
-                sizeBefore: int(before),
-                sizeAfter: int(after),
-                cash: int(-premium),
+                sizeBefore: i256(before),
+                sizeAfter: i256(after),
+                cash: i256(-premium),
             },
         );
         let feed = position::unpack_series(split(self.series.get(series_index))).feed;
-        Ok((int(before), int(signed_low(self.feed_skew.get(feed)))))
+        Ok((i256(before), i256(signed_low(self.feed_skew.get(feed)))))
     }
 
     /// Withdraws `amount` of `token` (token units) from `account` to `to`
@@ -583,7 +579,7 @@ impl RiskEngine {
             .health()
             .or_else(|_| fail(ValueOutOfRange { account }))?;
         Ok((
-            int(health.equity),
+            i256(health.equity),
             U256::from(health.initial),
             U256::from(health.maintenance),
             ratio(&health),
@@ -619,7 +615,7 @@ impl RiskEngine {
             let closed = size - evaluation.remaining_size(index, *remaining);
             if closed != 0 {
                 keys.push(self.leg_key(&loaded, index));
-                deltas.push(int(-closed));
+                deltas.push(i256(-closed));
             }
         }
         Ok((U256::from(plan.to_liquidator), U256::from(plan.to_insurance), keys, deltas))
@@ -769,7 +765,7 @@ impl RiskEngine {
             Liquidated {
                 account,
                 liquidator,
-                equityBefore: int(plan.equity_before),
+                equityBefore: i256(plan.equity_before),
                 maintenanceBefore: U256::from(plan.maintenance_before),
                 toLiquidator: U256::from(paid),
                 toInsurance: U256::from(to_insurance),
@@ -831,7 +827,7 @@ impl RiskEngine {
     /// fill price minus the funding index then (WAD).
     pub fn perp_position(&self, account: U256, market_id: u32) -> (I256, I256) {
         let (size, basis) = split(self.perps.getter(account).get(market_id));
-        (int(position::to_signed_bits(size)), int(position::to_signed_bits(basis)))
+        (i256(position::to_signed_bits(size)), i256(position::to_signed_bits(basis)))
     }
 
     /// `account`'s amount of series `seriesId` (WAD, long > 0).
@@ -840,7 +836,7 @@ impl RiskEngine {
         if index.is_zero() {
             return I256::ZERO;
         }
-        int(self.find_option(account, index.to::<u32>() - 1).1)
+        i256(self.find_option(account, index.to::<u32>() - 1).1)
     }
 
     /// Bad debt absorbed so far for `key` (perp market id, 2^31 + feed for
@@ -859,7 +855,7 @@ fn plan_or_fail(account: U256, evaluation: &Evaluation) -> Result<liquidation::P
     let health = evaluation.health().map_err(|_| range())?;
     fail(NotLiquidatable {
         account,
-        equity: int(health.equity),
+        equity: i256(health.equity),
         maintenance: U256::from(health.maintenance),
     })
 }
@@ -881,7 +877,7 @@ fn ratio(health: &Health) -> I256 {
     if value == i128::MAX {
         I256::MAX
     } else {
-        int(value)
+        i256(value)
     }
 }
 
@@ -1081,9 +1077,9 @@ impl RiskEngine {
             PositionChanged {
                 account,
                 key,
-                sizeBefore: int(before),
-                sizeAfter: int(after),
-                cash: int(cash),
+                sizeBefore: i256(before),
+                sizeAfter: i256(after),
+                cash: i256(cash),
             },
         );
     }
@@ -1258,7 +1254,7 @@ impl RiskEngine {
         if health.equity < margin::to_signed(health.initial) {
             return fail(InsufficientMargin {
                 account,
-                equity: int(health.equity),
+                equity: i256(health.equity),
                 required: U256::from(health.initial),
             });
         }

@@ -8,7 +8,7 @@
 //! of an error path.
 
 use alloy_primitives::{Address, I256, U256};
-use bulwark_sandbox::{Footprint, Receipt};
+use bulwark_sandbox::{Footprint, Receipt, Sandbox};
 use bulwark_tests::bindings::{oracle::IOracleAdapter, risk::IRiskEngine};
 use bulwark_tests::protocol::{swad, usd, Protocol, ETH, KEEPER, TRADERS};
 
@@ -30,10 +30,9 @@ pub(crate) struct Operation {
 }
 
 impl Operation {
-    /// Gas used over the floor, in hundredths (cached or not).
-    pub(crate) fn over_floor(&self, cached: bool) -> u64 {
-        let used = if cached { self.cached.gas_used } else { self.uncached.gas_used };
-        used * 100 / self.floor.max(1)
+    /// Cached gas used over the floor, in hundredths.
+    pub(crate) fn cached_over_floor(&self) -> u64 {
+        self.cached.gas_used * 100 / self.floor.max(1)
     }
 }
 
@@ -76,9 +75,8 @@ fn step(
 }
 
 /// A read-only call's receipt, as a dApp's `eth_call` would run it.
-fn view(p: &mut Protocol, to: fn(&Protocol) -> Address, data: Vec<u8>) -> Result<Receipt, String> {
-    let to = to(p);
-    p.chain.sandbox.static_call_raw(Address::ZERO, to, data).map_err(|e| e.to_string())
+fn view(sandbox: &mut Sandbox, to: Address, data: Vec<u8>) -> Result<Receipt, String> {
+    sandbox.static_call_raw(Address::ZERO, to, data).map_err(|e| e.to_string())
 }
 
 fn story(cached: bool) -> Result<Vec<(Measurement, Footprint)>, String> {
@@ -110,8 +108,8 @@ fn story(cached: bool) -> Result<Vec<(Measurement, Footprint)>, String> {
     step(rows, "Vault.lpDeposit", &p.lp_deposit(bulwark_tests::protocol::LP, usd(10_000)))?;
 
     let price = view(
-        &mut p,
-        |p| p.oracle,
+        &mut p.chain.sandbox,
+        p.oracle,
         IOracleAdapter::priceCall { feed_id: ETH, usage: 0 }.abi_encode(),
     )?;
     step(rows, "OracleAdapter.price (view, two sources)", &price)?;
@@ -119,8 +117,8 @@ fn story(cached: bool) -> Result<Vec<(Measurement, Footprint)>, String> {
     step(rows, "PerpMarket.trade: open 1 ETH long", &p.open_perp(alice, swad(1)))?;
     step(rows, "PerpMarket.trade: add 1 ETH", &p.open_perp(alice, swad(1)))?;
     let health = view(
-        &mut p,
-        |p| p.risk,
+        &mut p.chain.sandbox,
+        p.risk,
         IRiskEngine::accountHealthCall { account: alice_id }.abi_encode(),
     )?;
     step(rows, "RiskEngine.accountHealth (view, one perp)", &health)?;
@@ -132,8 +130,8 @@ fn story(cached: bool) -> Result<Vec<(Measurement, Footprint)>, String> {
         &p.trade_option(alice, series, swad(1), I256::MAX),
     )?;
     let health = view(
-        &mut p,
-        |p| p.risk,
+        &mut p.chain.sandbox,
+        p.risk,
         IRiskEngine::accountHealthCall { account: alice_id }.abi_encode(),
     )?;
     step(rows, "RiskEngine.accountHealth (view, perp + option)", &health)?;

@@ -161,17 +161,39 @@ impl Report {
     }
 }
 
+/// The breakdown columns every table ends with.
+const BREAKDOWN_HEADER: &str =
+    "Compute | Host calls | Storage | Calls | Entry | Memory | Logs | Intrinsic | Refund |";
+
+impl Measurement {
+    /// The breakdown cells, in [`BREAKDOWN_HEADER`]'s order.
+    fn breakdown_cells(&self) -> String {
+        format!(
+            "{} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            self.compute,
+            self.hostio,
+            self.storage,
+            self.calls,
+            self.entry,
+            self.memory,
+            self.logs,
+            self.intrinsic,
+            self.refund
+        )
+    }
+}
+
 fn operations_table(rows: &[crate::protocol::Operation]) -> String {
-    let mut md = String::from(
-        "| Operation | Uncached | Cached | Floor | Cached / floor | Slots (changed) | Contracts | Compute | Host calls | Storage | Calls | Entry | Memory | Logs | Intrinsic | Refund |\n\
+    let mut md = format!(
+        "| Operation | Uncached | Cached | Floor | Cached / floor | Slots (changed) | Contracts | {BREAKDOWN_HEADER}\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for row in rows {
         let m = &row.uncached;
-        let ratio = row.over_floor(true);
+        let ratio = row.cached_over_floor();
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {}.{:02}x | {} ({}) | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {}.{:02}x | {} ({}) | {} | {}",
             m.operation,
             m.gas_used,
             row.cached.gas_used,
@@ -181,43 +203,21 @@ fn operations_table(rows: &[crate::protocol::Operation]) -> String {
             row.slots_accessed,
             row.slots_changed,
             row.contracts,
-            m.compute,
-            m.hostio,
-            m.storage,
-            m.calls,
-            m.entry,
-            m.memory,
-            m.logs,
-            m.intrinsic,
-            m.refund
+            m.breakdown_cells()
         );
     }
     md
 }
 
 fn table(rows: &[Measurement]) -> String {
-    let mut md = String::from(
-        "| Operation | Gas used | Net compute | Compute | Host calls | Storage | Calls | Entry | Memory | Logs | Intrinsic | Refund |\n\
+    let mut md = format!(
+        "| Operation | Gas used | Net compute | {BREAKDOWN_HEADER}\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for m in rows {
         let net = m.net_compute.map_or_else(|| "-".to_owned(), |n| n.to_string());
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            m.operation,
-            m.gas_used,
-            net,
-            m.compute,
-            m.hostio,
-            m.storage,
-            m.calls,
-            m.entry,
-            m.memory,
-            m.logs,
-            m.intrinsic,
-            m.refund
-        );
+        let _ =
+            writeln!(md, "| {} | {} | {} | {}", m.operation, m.gas_used, net, m.breakdown_cells());
     }
     md
 }

@@ -333,6 +333,31 @@ impl SandboxProtocol {
         Ok(exec_of(op, &r))
     }
 
+    /// Mints `amount` quote tokens to `account`'s owner, who approves the
+    /// Vault once; returns the owner and the amount in token units.
+    fn fund(
+        &mut self,
+        account: AccountId,
+        amount: Amount,
+    ) -> Result<(Address, U256), ProtocolError> {
+        use abi::mocks::MockErc20::{approveCall, mintCall};
+        let owner = Self::owner(account);
+        let value = U256::from(amount.unsigned_abs());
+        let (admin, token, vault) = (self.admin, self.d.token, self.d.vault);
+        self.sandbox
+            .call(admin, token, &mintCall { to: owner, amount: value })
+            .map_err(chain)?
+            .ok()
+            .map_err(chain)?;
+        if !self.approved.get(account).copied().unwrap_or(true) {
+            self.sandbox
+                .call(owner, token, &approveCall { spender: vault, value: U256::MAX })
+                .map_err(chain)?;
+            self.approved[account] = true;
+        }
+        Ok((owner, value))
+    }
+
     /// The owner address of a simulated account.
     pub fn owner(account: AccountId) -> Address {
         let mut bytes = [0u8; 20];
@@ -652,21 +677,8 @@ impl Protocol for SandboxProtocol {
     }
 
     fn deposit(&mut self, account: AccountId, amount: Amount) -> Result<Exec, ProtocolError> {
-        use abi::mocks::MockErc20::{approveCall, mintCall};
-        let owner = Self::owner(account);
-        let value = U256::from(amount.unsigned_abs());
-        let (admin, token, vault) = (self.admin, self.d.token, self.d.vault);
-        self.sandbox
-            .call(admin, token, &mintCall { to: owner, amount: value })
-            .map_err(chain)?
-            .ok()
-            .map_err(chain)?;
-        if !self.approved.get(account).copied().unwrap_or(true) {
-            self.sandbox
-                .call(owner, token, &approveCall { spender: vault, value: U256::MAX })
-                .map_err(chain)?;
-            self.approved[account] = true;
-        }
+        let (owner, value) = self.fund(account, amount)?;
+        let (token, vault) = (self.d.token, self.d.vault);
         let call = abi::vault::IVault::depositCall {
             account: Self::account_id(account),
             token,
@@ -690,21 +702,8 @@ impl Protocol for SandboxProtocol {
     }
 
     fn lp_deposit(&mut self, account: AccountId, amount: Amount) -> Result<Exec, ProtocolError> {
-        use abi::mocks::MockErc20::{approveCall, mintCall};
-        let owner = Self::owner(account);
-        let value = U256::from(amount.unsigned_abs());
-        let (admin, token, vault) = (self.admin, self.d.token, self.d.vault);
-        self.sandbox
-            .call(admin, token, &mintCall { to: owner, amount: value })
-            .map_err(chain)?
-            .ok()
-            .map_err(chain)?;
-        if !self.approved.get(account).copied().unwrap_or(true) {
-            self.sandbox
-                .call(owner, token, &approveCall { spender: vault, value: U256::MAX })
-                .map_err(chain)?;
-            self.approved[account] = true;
-        }
+        let (owner, value) = self.fund(account, amount)?;
+        let vault = self.d.vault;
         let call = abi::vault::IVault::lpDepositCall { assets: value, receiver: owner };
         self.send(OpKind::LpDeposit, owner, vault, &call)
     }
