@@ -48,6 +48,8 @@ interface IRiskEngine is IRoles  {
 
     function oracle() external view returns (address);
 
+    function marginEngine() external view returns (address);
+
     function markets() external view returns (address, address);
 
     function setMarkets(address perp_market, address options_market) external;

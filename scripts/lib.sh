@@ -8,6 +8,7 @@ cd "$ROOT"
 CONTRACTS=(
   "bulwark-oracle-adapter OracleAdapter"
   "bulwark-vault Vault"
+  "bulwark-margin-engine MarginEngine"
   "bulwark-risk-engine RiskEngine"
   "bulwark-perp-market PerpMarket"
   "bulwark-options-market OptionsMarket"

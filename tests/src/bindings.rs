@@ -1,4 +1,4 @@
-//! Typed bindings: the five contracts from their checked-in `abi/*.sol`, the
+//! Typed bindings: the contracts from their checked-in `abi/*.sol`, the
 //! mocks from their declarations.
 #![allow(missing_docs, clippy::pub_underscore_fields, clippy::too_many_arguments)]
 
@@ -15,6 +15,14 @@ pub mod vault {
     alloy_sol_types::sol!(
         #[sol(all_derives)]
         "../abi/Vault.sol"
+    );
+}
+
+/// MarginEngine (from `abi/MarginEngine.sol`).
+pub mod margin {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        "../abi/MarginEngine.sol"
     );
 }
 
@@ -78,7 +86,7 @@ pub mod constructors {
         contract MockAggregator { constructor(uint8 decimals); }
         contract MockErc20 { constructor(string name, string symbol, uint8 decimals); }
         contract Vault { constructor(address admin, address quote, uint256 quote_cap); }
-        contract RiskEngine { constructor(address admin, address vault, address oracle); }
+        contract RiskEngine { constructor(address admin, address vault, address oracle, address margin_engine); }
         contract PerpMarket { constructor(address admin, address risk_engine, address oracle); }
         contract OptionsMarket { constructor(address admin, address risk_engine, address oracle); }
     }

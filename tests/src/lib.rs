@@ -59,16 +59,6 @@ impl Chain {
         Chain { sandbox }
     }
 
-    /// A fresh chain, as [`Chain::new`], that accepts artifacts above the
-    /// deployed-code size limits (24,576 bytes compressed, 128 KiB raw).
-    /// Several contracts are still above them; the protocol fixture runs on
-    /// this chain until they fit.
-    pub fn unlimited() -> Chain {
-        let mut chain = Chain::new();
-        chain.sandbox.enforce_size_limits(false);
-        chain
-    }
-
     /// Deploys artifact `name` from [`ADMIN`] and runs its constructor
     /// (declared in [`bindings::constructors`]: exported interfaces carry none).
     ///
@@ -78,6 +68,17 @@ impl Chain {
         self.sandbox
             .deploy_with(ADMIN, &artifact(name), constructor)
             .unwrap_or_else(|e| panic!("deploying {name}: {e}"))
+    }
+
+    /// Deploys artifact `name`, a contract without state or constructor.
+    ///
+    /// # Panics
+    /// When the artifact is missing or does not activate.
+    pub fn deploy_stateless(&mut self, name: &str) -> Address {
+        self.sandbox
+            .deploy(ADMIN, &artifact(name), None, U256::ZERO)
+            .unwrap_or_else(|e| panic!("deploying {name}: {e}"))
+            .0
     }
 
     /// Sends `call` from `from` and returns the receipt, whatever its outcome.

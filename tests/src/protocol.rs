@@ -277,6 +277,8 @@ pub struct Protocol {
     pub oracle: Address,
     /// Vault.
     pub vault: Address,
+    /// MarginEngine (stateless valuation).
+    pub margin_engine: Address,
     /// RiskEngine.
     pub risk: Address,
     /// PerpMarket.
@@ -318,7 +320,7 @@ impl Protocol {
     /// When an artifact is missing or any setup step reverts.
     #[allow(clippy::too_many_lines)] // The deployment script, in order.
     pub fn with_pool_seed(seed: u128) -> Self {
-        let mut chain = Chain::unlimited();
+        let mut chain = Chain::new();
         let now = chain.now();
         let token = chain.deploy(
             "MockERC20",
@@ -396,9 +398,10 @@ impl Protocol {
                 quote_cap: U256::from(QUOTE_CAP),
             },
         );
+        let margin_engine = chain.deploy_stateless("MarginEngine");
         let risk = chain.deploy(
             "RiskEngine",
-            &ctor::RiskEngine::constructorCall { admin: ADMIN, vault, oracle },
+            &ctor::RiskEngine::constructorCall { admin: ADMIN, vault, oracle, margin_engine },
         );
         chain.ok(ADMIN, vault, &IVault::setRiskEngineCall { risk_engine: risk });
         let perp = chain.deploy(
@@ -486,6 +489,7 @@ impl Protocol {
             sequencer,
             oracle,
             vault,
+            margin_engine,
             risk,
             perp,
             options,

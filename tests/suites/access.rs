@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use alloy_primitives::{Address, B256, I256, U256};
 use alloy_sol_types::{SolCall, SolError, SolInterface};
 use bulwark_tests::bindings::{
-    options::IOptionsMarket, oracle::IOracleAdapter, perp::IPerpMarket, risk::IRiskEngine,
-    vault::IVault,
+    margin::IMarginEngine, options::IOptionsMarket, oracle::IOracleAdapter, perp::IPerpMarket,
+    risk::IRiskEngine, vault::IVault,
 };
 use bulwark_tests::protocol::{
     flat_surface, perp_params, swad as s_wad, usd, Protocol, ETH, ETH_MARKET, STRANGER, TRADERS,
@@ -372,10 +372,16 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
             ]),
         ),
         (
+            // No state, no roles: every function is a view anyone may call.
+            "MarginEngine",
+            vec![IMarginEngine::marginCall::SELECTOR, IMarginEngine::liquidationPlanCall::SELECTOR],
+        ),
+        (
             "RiskEngine",
             with_roles(&[
                 IRiskEngine::vaultCall::SELECTOR,
                 IRiskEngine::oracleCall::SELECTOR,
+                IRiskEngine::marginEngineCall::SELECTOR,
                 IRiskEngine::marketsCall::SELECTOR,
                 IRiskEngine::riskParametersCall::SELECTOR,
                 IRiskEngine::accountIdCall::SELECTOR,
@@ -420,6 +426,7 @@ fn abi_selectors(contract: &str) -> BTreeSet<[u8; 4]> {
         "OracleAdapter" => IOracleAdapter::IOracleAdapterCalls::selectors().collect(),
         "Vault" => IVault::IVaultCalls::selectors().collect(),
         "RiskEngine" => IRiskEngine::IRiskEngineCalls::selectors().collect(),
+        "MarginEngine" => return IMarginEngine::IMarginEngineCalls::selectors().collect(),
         "PerpMarket" => IPerpMarket::IPerpMarketCalls::selectors().collect(),
         "OptionsMarket" => IOptionsMarket::IOptionsMarketCalls::selectors().collect(),
         _ => unreachable!(),

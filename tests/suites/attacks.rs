@@ -36,6 +36,7 @@ fn a_token_reentering_the_vault_during_a_deposit_cannot_credit_twice() {
     // The Vault is on the stack: the nested deposit reverts, so the token's
     // transfer fails and SafeErc20 names it.
     assert_error(&r.output, &IVault::SafeErc20FailedOperation { token: p.token });
+    assert_eq!(r.reentries, vec![vault], "the sandbox saw the Vault entered twice");
     assert_eq!(p.ledger(), before);
     assert_eq!(p.cash(account), s(usd(100)));
     set_reentry(&mut p, Address::ZERO, Vec::new());
@@ -57,6 +58,7 @@ fn a_token_reentering_the_risk_engine_during_a_withdrawal_cannot_withdraw_twice(
     let wallet = p.wallet(a);
     let r = p.withdraw(a, usd(600));
     assert_error(&r.output, &IVault::SafeErc20FailedOperation { token: p.token });
+    assert_eq!(r.reentries, vec![risk], "the sandbox saw RiskEngine entered twice");
     assert_eq!((p.cash(account), p.wallet(a)), (s(usd(1_000)), wallet));
     set_reentry(&mut p, Address::ZERO, Vec::new());
     success(&p.withdraw(a, usd(600)), "the same withdrawal without the hook");

@@ -41,11 +41,26 @@ pub fn calldata(selector: u32, words: &[Word]) -> Vec<u8> {
 /// (`items`), followed by the static `rest`.
 #[must_use]
 pub fn calldata_with_array(selector: u32, items: &[Word], rest: &[Word]) -> Vec<u8> {
-    let mut words = Vec::with_capacity(2 + rest.len() + items.len());
-    // The array's offset: past the head of 1 + rest.len() words; lengths are
-    // bounded by memory, far below 2^128.
-    words.push(evm::uint(32 * (1 + rest.len() as u128)));
-    words.extend_from_slice(rest);
+    with_array(selector, &[], items, rest)
+}
+
+/// Calldata of a function whose static parameters `head` are followed by
+/// one array of words (`items`), its last parameter.
+#[must_use]
+pub fn calldata_ending_with_array(selector: u32, head: &[Word], items: &[Word]) -> Vec<u8> {
+    with_array(selector, head, items, &[])
+}
+
+/// Calldata: static `before`, the offset of `items`, static `after`, then
+/// `items` with its length.
+fn with_array(selector: u32, before: &[Word], items: &[Word], after: &[Word]) -> Vec<u8> {
+    let head = before.len() + 1 + after.len();
+    let mut words = Vec::with_capacity(head + 1 + items.len());
+    words.extend_from_slice(before);
+    // The array's offset: past the head; lengths are bounded by memory, far
+    // below 2^128.
+    words.push(evm::uint(32 * head as u128));
+    words.extend_from_slice(after);
     words.push(evm::uint(items.len() as u128));
     words.extend_from_slice(items);
     calldata(selector, &words)
@@ -122,6 +137,11 @@ mod tests {
         assert_eq!(data[4..], (ids.to_vec(), U256::from(2)).abi_encode_params());
         let data = calldata_with_array(1, &words, &[]);
         assert_eq!(data[4..], (ids.to_vec(),).abi_encode_params());
+        let data = calldata_ending_with_array(1, &[evm::uint(2), evm::int(-4)], &words);
+        assert_eq!(
+            data[4..],
+            (U256::from(2), I256::try_from(-4).unwrap(), ids.to_vec()).abi_encode_params()
+        );
     }
 
     #[test]

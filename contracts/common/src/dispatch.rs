@@ -393,7 +393,8 @@ pub fn assert_dispatches(table: &[&str], source: &str, interface: &str) {
 /// Writes a contract's WASM entry point: value and re-entry checks, the
 /// constructor, and a table of Solidity signatures, each dispatched to a
 /// method with its arguments decoded in order; selectors not in the table go
-/// to `fallback` (the inherited [`Roles`](crate::roles::Roles)). Also defines
+/// to the inherited [`Roles`](crate::roles::Roles), or revert with no data
+/// for a contract without state (no roles, no constructor). Also defines
 /// `signatures()`, the table, for the test that compares it with the exported
 /// interface.
 ///
@@ -404,12 +405,16 @@ pub fn assert_dispatches(table: &[&str], source: &str, interface: &str) {
 ///     "vault()" => vault();
 ///     "setMarkets(address,address)" => set_markets(perp, options);
 /// }
+/// bulwark_common::dispatch! {
+///     MarginEngine;
+///     "liquidationPlan(uint256,address,address,address,uint256[])" => liquidation_plan(a, v, o, p, book);
+/// }
 /// ```
 #[macro_export]
 macro_rules! dispatch {
     (
-        $contract:ident, $inherited:ident;
-        constructor($($carg:ident),*);
+        $contract:ident $(, $inherited:ident)?;
+        $(constructor($($carg:ident),*);)?
         $($(#[$attr:meta])* $signature:literal => $method:ident($($arg:ident),*);)*
     ) => {
         /// The Solidity signatures of this contract's own functions, as dispatched.
@@ -427,12 +432,14 @@ macro_rules! dispatch {
 
         #[cfg(target_arch = "wasm32")]
         #[stylus_sdk::prelude::entrypoint]
+        #[allow(unreachable_code)]
         fn dispatch(
             input: alloc::vec::Vec<u8>,
             host: stylus_sdk::host::VM,
         ) -> $crate::dispatch::CallResult {
             #[allow(unused_imports)]
             use $crate::dispatch::Output as _;
+            #[allow(unused_imports)]
             use stylus_sdk::stylus_core::host::{ConstructorGuard as _, HostAccess as _};
             // SAFETY: see `TopLevelStorage` above: slot 0, one instance.
             let mut storage = unsafe {
@@ -449,14 +456,15 @@ macro_rules! dispatch {
                 $crate::dispatch::Args::calldata(&input).ok_or_else(alloc::vec::Vec::new)?;
             #[allow(unused_variables, unused_mut)]
             let args = &mut args;
-            if selector == stylus_sdk::abi::CONSTRUCTOR_SELECTOR {
+            $(if selector == stylus_sdk::abi::CONSTRUCTOR_SELECTOR {
                 storage.check_constructor_slot()?;
                 return storage.constructor($({ let $carg = args.read()?; $carg }),*).output();
-            }
+            })?
             $crate::dispatch_table!(storage, selector, args;
                 $($(#[$attr])* $signature => $method($($arg),*);)*
             );
-            storage.$inherited.dispatch(selector, args)
+            $(return storage.$inherited.dispatch(selector, args);)?
+            Err(alloc::vec::Vec::new())
         }
     };
 }

@@ -2,8 +2,9 @@
 //!
 //! Allowed calls (caller -> callee), and no others (DESIGN.md):
 //! - PerpMarket, OptionsMarket -> RiskEngine (apply a trade), OracleAdapter
-//! - RiskEngine -> Vault, OracleAdapter; the markets only through hooks that
-//!   never call RiskEngine back
+//! - RiskEngine -> Vault, OracleAdapter, MarginEngine; the markets only
+//!   through hooks that never call RiskEngine back
+//! - MarginEngine -> views of the Vault, OracleAdapter and PerpMarket
 //! - Vault -> ERC-20 tokens
 //! - OracleAdapter -> price feeds
 //!
@@ -89,6 +90,14 @@ functions! {
         APPLY_OPTION_TRADE = "applyOptionTrade(address,uint256,bytes32,int256,int256,uint256,bool)";
     }
 
+    /// MarginEngine as RiskEngine calls it (contracts/margin-engine/README.md):
+    /// stateless, views only. `book` is the account's positions and the risk
+    /// parameters as RiskEngine's storage words (`bulwark_margin_engine::book`).
+    margin_engine {
+        MARGIN = "margin(uint256,address,address,address,uint8,uint256,address,uint256,uint256[])";
+        LIQUIDATION_PLAN = "liquidationPlan(uint256,address,address,address,uint256[])";
+    }
+
     /// PerpMarket hooks RiskEngine calls (liquidation closes, funding reads);
     /// they never call RiskEngine back.
     ///
@@ -150,8 +159,13 @@ mod tests {
     /// Every function a Bulwark contract calls on another is one the callee exports.
     #[test]
     fn calls_name_functions_the_callees_export() {
-        let callees: [(&[&str], &str, &str); 5] = [
+        let callees: [(&[&str], &str, &str); 6] = [
             (vault::SIGNATURES, include_str!("../../../abi/Vault.sol"), "IVault"),
+            (
+                margin_engine::SIGNATURES,
+                include_str!("../../../abi/MarginEngine.sol"),
+                "IMarginEngine",
+            ),
             (oracle::SIGNATURES, include_str!("../../../abi/OracleAdapter.sol"), "IOracleAdapter"),
             (risk_engine::SIGNATURES, include_str!("../../../abi/RiskEngine.sol"), "IRiskEngine"),
             (perp_market::SIGNATURES, include_str!("../../../abi/PerpMarket.sol"), "IPerpMarket"),

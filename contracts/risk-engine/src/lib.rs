@@ -1,33 +1,37 @@
 //! RiskEngine: every account's portfolio, its margin, and its liquidation.
 //!
-//! It holds no tokens: it asks the Vault to move them. It calls the Vault and
-//! the OracleAdapter, and the markets only through hooks that never call back.
-//! The contract loads state, calls the pure logic in [`margin`],
-//! [`liquidation`] and [`position`], stores the result and emits events.
+//! It holds no tokens: it asks the Vault to move them. It calls the Vault,
+//! the OracleAdapter, MarginEngine (which values an account's book and plans
+//! its liquidation), and the markets only through hooks that never call
+//! back. The contract keeps positions, sends them to MarginEngine as a
+//! [`book`], applies what the markets and MarginEngine return, stores the
+//! result and emits events. The pure logic ([`margin`], [`liquidation`],
+//! [`position`]) lives in `bulwark-margin-engine`.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 // The SDK generates an undocumented `user_entrypoint` in WASM and ABI-export builds.
 #![cfg_attr(any(target_arch = "wasm32", feature = "export-abi"), allow(missing_docs))]
 
 extern crate alloc;
 
-pub mod liquidation;
-pub mod margin;
-pub mod position;
 #[cfg(test)]
 mod tests;
+
+pub use bulwark_margin_engine::{book, liquidation, margin, position};
 
 use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, I256, U256};
+use alloy_sol_types::{SolError, SolEvent};
+use book::{PLAN_HEAD, PLAN_LEG};
 use bulwark_common::{
     account,
-    calls::{self, calldata, calldata_with_array},
+    calls::{self, calldata, calldata_ending_with_array},
     evm::{self, address, boolean, bytes32, uint, uint256},
-    interfaces::{options_market, oracle, oracle_usage, perp_market, vault},
+    interfaces::{margin_engine, options_market, oracle_usage, perp_market, vault},
     roles::Roles,
-    units::i256,
+    units::{i256, to_i128, to_u128},
 };
-use margin::{adds_risk, evaluate, Evaluation, Health, OptionLeg, PerpLeg, Portfolio, RiskParams};
+use margin::{adds_risk, Health, OptionLeg, RiskParams};
 use position::{halves, limbs};
 use stylus_sdk::{
     prelude::*,
@@ -54,36 +58,14 @@ const STRICT: u8 = oracle_usage::ADD_RISK;
 /// Oracle usage for reducing, liquidating and views.
 const LENIENT: u8 = oracle_usage::REDUCE_RISK_LOW;
 
-/// Errors of the RiskEngine.
-#[derive(SolidityError, Debug)]
-pub enum Error {
-    /// See [`NotAccountOperator`].
-    NotAccountOperator(NotAccountOperator),
-    /// See [`InvalidOperator`].
-    InvalidOperator(InvalidOperator),
-    /// See [`NotWiredMarket`].
-    NotWiredMarket(NotWiredMarket),
-    /// See [`InvalidParameter`].
-    InvalidParameter(InvalidParameter),
-    /// See [`InsufficientMargin`].
-    InsufficientMargin(InsufficientMargin),
-    /// See [`PriceNotStrict`].
-    PriceNotStrict(PriceNotStrict),
-    /// See [`TooManyOptions`].
-    TooManyOptions(TooManyOptions),
-    /// See [`UnknownSeries`].
-    UnknownSeries(UnknownSeries),
-    /// See [`UnknownMarket`].
-    UnknownMarket(UnknownMarket),
-    /// See [`NotLiquidatable`].
-    NotLiquidatable(NotLiquidatable),
-    /// See [`ValueOutOfRange`].
-    ValueOutOfRange(ValueOutOfRange),
+/// A RiskEngine error as revert data: its selector (from `risk.sol`) and words.
+fn fail<T>(selector: [u8; 4], words: &[evm::Word]) -> Result<T, Vec<u8>> {
+    Err(evm::revert(selector, words))
 }
 
-/// Shorthand for a RiskEngine error as revert data.
-fn fail<T>(error: impl Into<Error>) -> Result<T, Vec<u8>> {
-    Err(error.into().into())
+/// [`ValueOutOfRange`] as revert data.
+fn out_of_range(account: U256) -> Vec<u8> {
+    evm::revert(ValueOutOfRange::SELECTOR, &[uint256(account)])
 }
 
 /// Packs two halves into a storage word.
@@ -109,6 +91,7 @@ pub struct RiskEngine {
     roles: Roles,
     vault: StorageAddress,
     oracle: StorageAddress,
+    margin_engine: StorageAddress,
     perp_market: StorageAddress,
     options_market: StorageAddress,
     /// Quote token (low 160 bits) and its decimals (bits 160..168), read
@@ -139,24 +122,73 @@ pub struct RiskEngine {
     bad_debt: StorageMap<u32, StorageU256>,
 }
 
-/// An account's positions and collateral as loaded for valuation.
-struct Loaded {
-    portfolio: Portfolio,
+/// An account's positions as stored, and the [`book`] that carries them to
+/// MarginEngine.
+struct Positions {
+    /// The book's words.
+    book: Vec<U256>,
     /// Market id of each perp leg.
     markets: Vec<u32>,
-    /// (slot, series index) of each option leg.
-    slots: Vec<(u32, u32)>,
-    /// Quote cash, WAD.
+    /// `(size, basis)` of each perp leg.
+    perps: Vec<(i128, i128)>,
+    /// Each option leg.
+    options: Vec<OptionSlot>,
+}
+
+/// An option position as stored.
+struct OptionSlot {
+    /// Its slot in the account's list.
+    slot: u32,
+    /// The series index.
+    series: u32,
+    /// Amount held (long > 0).
+    amount: i128,
+    /// The series' oracle feed.
+    feed: u32,
+}
+
+impl Positions {
+    /// Size of leg `index` (perps first, then options).
+    fn size(&self, index: usize) -> i128 {
+        match self.perps.get(index) {
+            Some((size, _)) => *size,
+            None => self.options[index - self.perps.len()].amount,
+        }
+    }
+
+    /// The bad-debt key of leg `index`: market id, or 2^31 + feed.
+    fn bad_debt_key(&self, index: usize) -> u32 {
+        match self.markets.get(index) {
+            Some(market_id) => *market_id,
+            None => (1 << 31) | self.options[index - self.markets.len()].feed,
+        }
+    }
+}
+
+/// What MarginEngine's `liquidationPlan` returned.
+struct Plan {
+    /// Equity before (quote WAD).
+    equity: i128,
+    /// Maintenance margin before and after the closes.
+    maintenance: (u128, u128),
+    /// Modelled payouts to the liquidator and the insurance fund.
+    to_liquidator: u128,
+    to_insurance: u128,
+    /// The account's quote cash, and whether it holds other collateral.
     cash: i128,
-    /// Whether the account holds collateral other than quote cash.
     other_collateral: bool,
+    /// Every closable position is closed.
+    closed_all: bool,
+    /// Per leg: `(size to close, value, spot, funding index)`.
+    legs: Vec<(i128, i128, u128, i128)>,
 }
 
 bulwark_common::dispatch! {
     RiskEngine, roles;
-    constructor(admin, vault, oracle);
+    constructor(admin, vault, oracle, margin_engine);
     "vault()" => vault();
     "oracle()" => oracle();
+    "marginEngine()" => margin_engine();
     "markets()" => markets();
     "setMarkets(address,address)" => set_markets(perp_market, options_market);
     "setRiskParameters(uint256[])" => set_risk_parameters(values);
@@ -182,8 +214,8 @@ bulwark_common::dispatch! {
 #[public]
 #[inherit(Roles)]
 impl RiskEngine {
-    /// Creates the engine with its admin and the Vault and OracleAdapter it
-    /// uses; risk parameters start at their defaults.
+    /// Creates the engine with its admin and the Vault, OracleAdapter and
+    /// MarginEngine it uses; risk parameters start at their defaults.
     ///
     /// # Errors
     /// `InvalidAdmin` for the zero address.
@@ -193,10 +225,12 @@ impl RiskEngine {
         admin: Address,
         vault: Address,
         oracle: Address,
+        margin_engine: Address,
     ) -> Result<(), Vec<u8>> {
         self.roles.init(admin)?;
         self.vault.set(vault);
         self.oracle.set(oracle);
+        self.margin_engine.set(margin_engine);
         self.store_params(&RiskParams::DEFAULT);
         Ok(())
     }
@@ -209,6 +243,11 @@ impl RiskEngine {
     /// The OracleAdapter this engine prices portfolios with.
     pub fn oracle(&self) -> Address {
         self.oracle.get()
+    }
+
+    /// The MarginEngine that values accounts and plans liquidations.
+    pub fn margin_engine(&self) -> Address {
+        self.margin_engine.get()
     }
 
     /// The wired `(perpMarket, optionsMarket)`.
@@ -232,15 +271,11 @@ impl RiskEngine {
     ) -> Result<(), Vec<u8>> {
         self.roles.only_admin()?;
         if perp_market.is_zero() || options_market.is_zero() {
-            return fail(InvalidParameter { index: 200 });
+            return fail(InvalidParameter::SELECTOR, &[uint(200)]);
         }
         self.perp_market.set(perp_market);
         self.options_market.set(options_market);
-        let values = vec![
-            U256::from_be_slice(perp_market.as_slice()),
-            U256::from_be_slice(options_market.as_slice()),
-        ];
-        log(self.vm(), Configured { kind: 1, key: B256::ZERO, values });
+        self.configured(1, B256::ZERO, &[address(perp_market), address(options_market)]);
         Ok(())
     }
 
@@ -255,14 +290,16 @@ impl RiskEngine {
     ///
     /// # Events
     /// [`Configured`] kind 2.
+    // The ABI hands arrays over by value.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn set_risk_parameters(&mut self, values: Vec<U256>) -> Result<(), Vec<u8>> {
         self.roles.only_admin()?;
-        let raw: Vec<u128> =
-            values.iter().map(|v| u128::try_from(*v).unwrap_or(u128::MAX)).collect();
-        let params =
-            RiskParams::from_values(&raw).or_else(|index| fail(InvalidParameter { index }))?;
+        let raw: Vec<u128> = values.iter().map(|v| to_u128(*v).unwrap_or(u128::MAX)).collect();
+        let params = RiskParams::from_values(&raw)
+            .or_else(|index| fail(InvalidParameter::SELECTOR, &[uint(u128::from(index))]))?;
         self.store_params(&params);
-        log(self.vm(), Configured { kind: 2, key: B256::ZERO, values });
+        let values: Vec<evm::Word> = values.iter().map(|v| uint256(*v)).collect();
+        self.configured(2, B256::ZERO, &values);
         Ok(())
     }
 
@@ -287,10 +324,15 @@ impl RiskEngine {
     pub fn set_operator(&mut self, operator: Address, approved: bool) -> Result<(), Vec<u8>> {
         let owner = self.vm().msg_sender();
         if operator == owner || operator.is_zero() {
-            return fail(InvalidOperator { operator });
+            return fail(InvalidOperator::SELECTOR, &[address(operator)]);
         }
         self.operators.setter(owner).setter(operator).set(approved);
-        log(self.vm(), OperatorSet { owner, operator, approved });
+        evm::emit(
+            self.vm(),
+            OperatorSet::SIGNATURE_HASH,
+            &[address(owner), address(operator)],
+            &[boolean(approved)],
+        );
         Ok(())
     }
 
@@ -322,7 +364,7 @@ impl RiskEngine {
         skew_scale: U256,
     ) -> Result<(), Vec<u8>> {
         self.only_market(self.perp_market.get())?;
-        let narrow = |v: U256| u128::try_from(v).unwrap_or(u128::MAX);
+        let narrow = |v: U256| to_u128(v).unwrap_or(u128::MAX);
         let market = margin::MarketParams {
             feed: feed_id,
             initial_rate: narrow(initial_margin_rate),
@@ -348,20 +390,20 @@ impl RiskEngine {
             0
         };
         if index != 0 {
-            return fail(InvalidParameter { index });
+            return fail(InvalidParameter::SELECTOR, &[uint(index)]);
         }
-        let [first, second] =
-            position::pack_market(&market).or_else(|_| fail(InvalidParameter { index: 102 }))?;
+        let [first, second] = position::pack_market(&market)
+            .or_else(|_| fail(InvalidParameter::SELECTOR, &[uint(102)]))?;
         self.markets.setter(market_id * 4).set(word(first.0, first.1));
         self.markets.setter(market_id * 4 + 1).set(word(second.0, second.1));
-        let values = vec![
-            U256::from(feed_id),
-            initial_margin_rate,
-            maintenance_margin_rate,
-            margin_rate_scale,
-            skew_scale,
+        let values = [
+            uint(u128::from(feed_id)),
+            uint256(initial_margin_rate),
+            uint256(maintenance_margin_rate),
+            uint256(margin_rate_scale),
+            uint256(skew_scale),
         ];
-        log(self.vm(), Configured { kind: 3, key: B256::from(U256::from(market_id)), values });
+        self.configured(3, B256::from(U256::from(market_id)), &values);
         Ok(())
     }
 
@@ -392,18 +434,18 @@ impl RiskEngine {
         self.only_market(self.perp_market.get())?;
         self.only_authorized(account, caller)?;
         if market_id >= MAX_MARKETS || self.markets.get(market_id * 4).is_zero() {
-            return fail(UnknownMarket { marketId: market_id });
+            return fail(UnknownMarket::SELECTOR, &[uint(u128::from(market_id))]);
         }
-        let range = || Error::from(ValueOutOfRange { account });
-        let delta = i128::try_from(size_delta).map_err(|_| range())?;
-        let fill = u128::try_from(fill_price).map_err(|_| range())?;
-        let index = i128::try_from(funding_index).map_err(|_| range())?;
+        let range = || out_of_range(account);
+        let delta = to_i128(size_delta).ok_or_else(range)?;
+        let fill = to_u128(fill_price).ok_or_else(range)?;
+        let index = to_i128(funding_index).ok_or_else(range)?;
         let (size, basis) = split(self.perps.getter(account).get(market_id));
         let (size, basis) = (position::to_signed_bits(size), position::to_signed_bits(basis));
         let traded =
             position::apply_perp_trade(size, basis, delta, fill, index).map_err(|_| range())?;
         if !position::within_range(traded.size.unsigned_abs()) || !position::within_range(fill) {
-            return Err(range().into());
+            return Err(range());
         }
         let adding = adds_risk(size, traded.size);
         if adding {
@@ -414,15 +456,12 @@ impl RiskEngine {
         if adding {
             self.require_initial(account, false, None)?;
         }
-        log(
-            self.vm(),
-            PositionChanged {
-                account,
-                key: B256::from(U256::from(market_id)),
-                sizeBefore: i256(size),
-                sizeAfter: i256(traded.size),
-                cash: i256(traded.realised),
-            },
+        self.log_change(
+            account,
+            B256::from(U256::from(market_id)),
+            size,
+            traded.size,
+            traded.realised,
         );
         Ok(i256(size))
     }
@@ -445,11 +484,11 @@ impl RiskEngine {
     ) -> Result<(), Vec<u8>> {
         self.only_market(self.options_market.get())?;
         if !self.series_index.get(series_id).is_zero() {
-            return fail(UnknownSeries { seriesId: series_id });
+            return fail(UnknownSeries::SELECTOR, &[bytes32(series_id)]);
         }
-        let strike_raw = u128::try_from(strike).unwrap_or(u128::MAX);
+        let strike_raw = to_u128(strike).unwrap_or(u128::MAX);
         if feed_id == 0 || !position::within_range(strike_raw) {
-            return fail(InvalidParameter { index: 101 });
+            return fail(InvalidParameter::SELECTOR, &[uint(101)]);
         }
         let count = self.series_count.get();
         let index = count.to::<u32>();
@@ -466,14 +505,14 @@ impl RiskEngine {
         self.series_ids.setter(index).set(series_id);
         self.series_index.setter(series_id).set(count + U256::from(1u8));
         self.series_count.set(count + U256::from(1u8));
-        let values = vec![
-            U256::from(index),
-            U256::from(feed_id),
-            strike,
-            U256::from(expiry),
-            U256::from(u8::from(is_call)),
+        let values = [
+            uint(u128::from(index)),
+            uint(u128::from(feed_id)),
+            uint256(strike),
+            uint(u128::from(expiry)),
+            boolean(is_call),
         ];
-        log(self.vm(), Configured { kind: 4, key: series_id, values });
+        self.configured(4, series_id, &values);
         Ok(())
     }
 
@@ -503,14 +542,14 @@ impl RiskEngine {
     ) -> Result<(I256, I256), Vec<u8>> {
         self.only_market(self.options_market.get())?;
         self.only_authorized(account, caller)?;
-        let range = || Error::from(ValueOutOfRange { account });
+        let range = || out_of_range(account);
         let index = self.series_index.get(series_id);
         if index.is_zero() {
-            return fail(UnknownSeries { seriesId: series_id });
+            return fail(UnknownSeries::SELECTOR, &[bytes32(series_id)]);
         }
         let series_index = index.to::<u32>() - 1;
-        let delta = i128::try_from(amount_delta).map_err(|_| range())?;
-        let premium = i128::try_from(premium).map_err(|_| range())?;
+        let delta = to_i128(amount_delta).ok_or_else(range)?;
+        let premium = to_i128(premium).ok_or_else(range)?;
         let (slot, before) = self.find_option(account, series_index);
         let after = before.checked_add(delta).ok_or_else(range)?;
         let adding = adds_risk(before, after);
@@ -518,7 +557,7 @@ impl RiskEngine {
             self.check_can_add_risk(account, strict_price)?;
         }
         if !position::within_range(after.unsigned_abs()) {
-            return Err(range().into());
+            return Err(range());
         }
         self.store_option(account, slot, series_index, after)?;
         if after == 0 {
@@ -528,16 +567,7 @@ impl RiskEngine {
         if adding {
             self.require_initial(account, true, None)?;
         }
-        log(
-            self.vm(),
-            PositionChanged {
-                account,
-                key: series_id,
-                sizeBefore: i256(before),
-                sizeAfter: i256(after),
-                cash: i256(-premium),
-            },
-        );
+        self.log_change(account, series_id, before, after, -premium);
         let feed = position::unpack_series(split(self.series.get(series_index))).feed;
         Ok((i256(before), i256(signed_low(self.feed_skew.get(feed)))))
     }
@@ -573,11 +603,7 @@ impl RiskEngine {
     /// # Errors
     /// [`ValueOutOfRange`]; the oracle's errors when no price is usable.
     pub fn account_health(&self, account: U256) -> Result<(I256, U256, U256, I256), Vec<u8>> {
-        let health = self
-            .evaluation(account, LENIENT, true, None)?
-            .1
-            .health()
-            .or_else(|_| fail(ValueOutOfRange { account }))?;
+        let health = self.health(account, LENIENT, true, None)?;
         Ok((
             i256(health.equity),
             U256::from(health.initial),
@@ -591,12 +617,7 @@ impl RiskEngine {
     /// # Errors
     /// As [`Self::account_health`].
     pub fn is_liquidatable(&self, account: U256) -> Result<bool, Vec<u8>> {
-        let health = self
-            .evaluation(account, LENIENT, true, None)?
-            .1
-            .health()
-            .or_else(|_| fail(ValueOutOfRange { account }))?;
-        Ok(health.liquidatable())
+        Ok(self.health(account, LENIENT, true, None)?.liquidatable())
     }
 
     /// What liquidating `account` now would do, modelled at the oracle price
@@ -607,14 +628,12 @@ impl RiskEngine {
     /// # Errors
     /// [`NotLiquidatable`]; as [`Self::account_health`].
     pub fn preview_liquidation(&self, account: U256) -> Result<Preview, Vec<u8>> {
-        let (loaded, evaluation) = self.evaluation(account, LENIENT, true, None)?;
-        let plan = plan_or_fail(account, &evaluation)?;
+        let positions = self.positions(account);
+        let plan = self.plan(account, &positions)?;
         let (mut keys, mut deltas) = (Vec::new(), Vec::new());
-        for (index, remaining) in plan.remaining.iter().enumerate() {
-            let size = evaluation.legs[index].size;
-            let closed = size - evaluation.remaining_size(index, *remaining);
-            if closed != 0 {
-                keys.push(self.leg_key(&loaded, index));
+        for (index, (closed, ..)) in plan.legs.iter().enumerate() {
+            if *closed != 0 {
+                keys.push(self.leg_key(&positions, index));
                 deltas.push(i256(-closed));
             }
         }
@@ -638,56 +657,53 @@ impl RiskEngine {
     // The close loop, payout and bad-debt steps read best in order, in one place.
     #[allow(clippy::too_many_lines)]
     pub fn liquidate(&mut self, account: U256) -> Result<U256, Vec<u8>> {
-        let (loaded, evaluation) = self.evaluation(account, LENIENT, true, None)?;
-        let plan = plan_or_fail(account, &evaluation)?;
-        let range = || Error::from(ValueOutOfRange { account });
-        let mut equity = plan.equity_before;
-        let mut cash = loaded.cash;
+        let positions = self.positions(account);
+        let plan = self.plan(account, &positions)?;
+        let range = || out_of_range(account);
+        let mut equity = plan.equity;
+        let mut cash = plan.cash;
         let mut settlements: u128 = 0;
         let mut worst = (i128::MAX, 0u32);
-        let perp_count = loaded.markets.len();
-        for (index, remaining) in plan.remaining.iter().enumerate() {
-            let leg = &evaluation.legs[index];
-            if leg.value < worst.0 {
-                worst = (leg.value, bad_debt_key(&loaded, index));
+        let perp_count = positions.markets.len();
+        for (index, &(closed, value, spot, funding)) in plan.legs.iter().enumerate() {
+            let size = positions.size(index);
+            if value < worst.0 {
+                worst = (value, positions.bad_debt_key(index));
             }
-            let closed = leg.size - evaluation.remaining_size(index, *remaining);
             if closed == 0 {
                 continue;
             }
-            let spot = U256::from(leg.spot);
             let (change, realised) = if index < perp_count {
-                let market_id = loaded.markets[index];
-                let perp = loaded.portfolio.perps[index];
+                let market_id = positions.markets[index];
+                let (_, basis) = positions.perps[index];
                 let hooks = self.perp_market.get();
                 let data = calldata(
                     perp_market::ON_LIQUIDATION_CLOSE,
                     &[
                         uint256(account),
                         uint(u128::from(market_id)),
-                        evm::int(leg.size),
+                        evm::int(size),
                         evm::int(-closed),
-                        uint256(spot),
+                        uint(spot),
                     ],
                 );
                 let mut reply = calls::call(self.vm(), hooks, &data)?;
-                let fill = u128::try_from(reply.read::<U256>()?).map_err(|_| range())?;
-                let funding = i128::try_from(reply.read::<I256>()?).map_err(|_| range())?;
-                let traded =
-                    position::apply_perp_trade(leg.size, perp.basis, -closed, fill, funding)
-                        .map_err(|_| range())?;
-                self.store_perp(account, market_id, traded.size, traded.basis, -closed, funding)?;
+                let fill = to_u128(reply.read::<U256>()?).ok_or_else(range)?;
+                let filled_at = to_i128(reply.read::<I256>()?).ok_or_else(range)?;
+                let traded = position::apply_perp_trade(size, basis, -closed, fill, filled_at)
+                    .map_err(|_| range())?;
+                self.store_perp(account, market_id, traded.size, traded.basis, -closed, filled_at)?;
                 self.log_change(
                     account,
                     B256::from(U256::from(market_id)),
-                    leg.size,
+                    size,
                     traded.size,
                     traded.realised,
                 );
                 // Equity moves by what the fill gives up against the oracle
                 // price, and by funding accrued since the valuation.
-                let fill_gap = margin::to_signed(fill) - margin::to_signed(leg.spot);
-                let accrued = perp.funding_index.checked_sub(funding).ok_or_else(range)?;
+                let fill_gap = margin::to_signed(fill) - margin::to_signed(spot);
+                let accrued = funding.checked_sub(filled_at).ok_or_else(range)?;
                 let change = bulwark_math::mul_div_signed(
                     closed,
                     fill_gap,
@@ -696,7 +712,7 @@ impl RiskEngine {
                 )
                 .and_then(|c| {
                     Ok(c + bulwark_math::mul_div_signed(
-                        leg.size,
+                        size,
                         accrued,
                         margin::ONE,
                         bulwark_math::Rounding::Down,
@@ -705,25 +721,21 @@ impl RiskEngine {
                 .map_err(|_| range())?;
                 (change, traded.realised)
             } else {
-                let (option_slot, series_index) = loaded.slots[index - perp_count];
-                let series_id = self.series_ids.get(series_index);
+                let option = &positions.options[index - perp_count];
+                let series_id = self.series_ids.get(option.series);
                 let hooks = self.options_market.get();
                 let data = calldata(
                     options_market::ON_LIQUIDATION_CLOSE,
-                    &[bytes32(series_id), evm::int(-closed), uint256(spot)],
+                    &[bytes32(series_id), evm::int(-closed), uint(spot)],
                 );
                 let premium = calls::call(self.vm(), hooks, &data)?.read::<I256>()?;
-                let premium = i128::try_from(premium).map_err(|_| range())?;
-                let after = leg.size - closed;
-                self.store_option(account, option_slot, series_index, after)?;
-                self.log_change(account, series_id, leg.size, after, -premium);
-                let value_closed = bulwark_math::mul_div_signed(
-                    leg.value,
-                    closed,
-                    leg.size,
-                    bulwark_math::Rounding::Up,
-                )
-                .map_err(|_| range())?;
+                let premium = to_i128(premium).ok_or_else(range)?;
+                let after = size - closed;
+                self.store_option(account, option.slot, option.series, after)?;
+                self.log_change(account, series_id, size, after, -premium);
+                let value_closed =
+                    bulwark_math::mul_div_signed(value, closed, size, bulwark_math::Rounding::Up)
+                        .map_err(|_| range())?;
                 (-premium - value_closed, -premium)
             };
             self.settle_cash(account, realised, U256::ZERO, false)?;
@@ -733,12 +745,13 @@ impl RiskEngine {
         }
         // Options closed whole leave their slots by swap-removal, after the loop.
         self.compact_options(account);
+        let (maintenance_before, maintenance_after) = plan.maintenance;
         let (to_liquidator, to_insurance) = liquidation::penalty(
-            &evaluation,
-            plan.equity_before,
-            plan.maintenance_before,
+            &self.load_params(),
+            plan.equity,
+            maintenance_before,
             equity,
-            plan.maintenance_after,
+            maintenance_after,
         );
         let (quote, decimals) = self.cache_quote()?;
         // The Vault rounds each settlement against the account by at most one unit.
@@ -755,28 +768,24 @@ impl RiskEngine {
             calls::call(self.vm(), self.vault.get(), &data)?;
         }
         self.settle_cash(account, 0, U256::from(to_insurance), true)?;
-        let closed_all = plan
-            .remaining
-            .iter()
-            .zip(evaluation.legs.iter())
-            .all(|(r, leg)| *r == 0 || !leg.closable);
-        log(
+        let closed_all = plan.closed_all;
+        evm::emit(
             self.vm(),
-            Liquidated {
-                account,
-                liquidator,
-                equityBefore: i256(plan.equity_before),
-                maintenanceBefore: U256::from(plan.maintenance_before),
-                toLiquidator: U256::from(paid),
-                toInsurance: U256::from(to_insurance),
-                closedAll: closed_all,
-            },
+            Liquidated::SIGNATURE_HASH,
+            &[uint256(account), address(liquidator)],
+            &[
+                evm::int(plan.equity),
+                uint(maintenance_before),
+                uint(paid),
+                uint(to_insurance),
+                boolean(closed_all),
+            ],
         );
         // An account left with nothing has any negative cash absorbed now. The
         // test is the Vault's cash, not `equity` less what was paid: the Vault
         // rounds each settlement against the account to whole token units, so
         // an account whose WAD equity stays >= 0 can still owe one unit.
-        if closed_all && !loaded.other_collateral && self.headers.get(account).is_zero() {
+        if closed_all && !plan.other_collateral && self.headers.get(account).is_zero() {
             self.absorb(account, worst.1)?;
         }
         Ok(U256::from(paid))
@@ -813,7 +822,7 @@ impl RiskEngine {
                 calldata(options_market::ON_SETTLEMENT, &[bytes32(series_id), evm::int(amount)]);
             let mut reply = calls::call(self.vm(), hooks, &data)?;
             let (_, payoff) = (reply.read::<U256>()?, reply.read::<I256>()?);
-            let payoff = i128::try_from(payoff).or_else(|_| fail(ValueOutOfRange { account }))?;
+            let payoff = to_i128(payoff).ok_or_else(|| out_of_range(account))?;
             self.settle_cash(account, payoff, U256::ZERO, false)?;
             self.store_option(account, slot, series_index, 0)?;
             self.log_change(account, series_id, amount, 0, payoff);
@@ -846,28 +855,6 @@ impl RiskEngine {
     }
 }
 
-/// The liquidation plan, or [`NotLiquidatable`].
-fn plan_or_fail(account: U256, evaluation: &Evaluation) -> Result<liquidation::Plan, Vec<u8>> {
-    let range = || Error::from(ValueOutOfRange { account });
-    if let Some(plan) = liquidation::plan(evaluation).map_err(|_| range())? {
-        return Ok(plan);
-    }
-    let health = evaluation.health().map_err(|_| range())?;
-    fail(NotLiquidatable {
-        account,
-        equity: i256(health.equity),
-        maintenance: U256::from(health.maintenance),
-    })
-}
-
-/// The bad-debt key of leg `index`: market id, or 2^31 + feed.
-fn bad_debt_key(loaded: &Loaded, index: usize) -> u32 {
-    match loaded.markets.get(index) {
-        Some(market_id) => *market_id,
-        None => (1 << 31) | loaded.portfolio.options[index - loaded.markets.len()].feed,
-    }
-}
-
 /// `(toLiquidator, toInsurance, keys, sizeDeltas)` of a liquidation preview.
 type Preview = (U256, U256, Vec<B256>, Vec<I256>);
 
@@ -886,11 +873,11 @@ impl RiskEngine {
     ///
     /// # Errors
     /// [`NotAccountOperator`].
-    pub fn only_authorized(&self, account: U256, caller: Address) -> Result<(), Error> {
+    pub fn only_authorized(&self, account: U256, caller: Address) -> Result<(), Vec<u8>> {
         if self.is_authorized(account, caller) {
             Ok(())
         } else {
-            Err(NotAccountOperator { account, caller }.into())
+            fail(NotAccountOperator::SELECTOR, &[uint256(account), address(caller)])
         }
     }
 
@@ -899,7 +886,7 @@ impl RiskEngine {
     fn check_can_add_risk(&self, account: U256, strict_price: bool) -> Result<(), Vec<u8>> {
         self.roles.when_not_paused()?;
         if !strict_price {
-            return fail(PriceNotStrict { account });
+            return fail(PriceNotStrict::SELECTOR, &[uint256(account)]);
         }
         Ok(())
     }
@@ -908,31 +895,26 @@ impl RiskEngine {
     fn only_market(&self, market: Address) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
         if market.is_zero() || caller != market {
-            return fail(NotWiredMarket { caller });
+            return fail(NotWiredMarket::SELECTOR, &[address(caller)]);
         }
         Ok(())
     }
 
+    /// Stores the parameters in the book's words (two per word).
     fn store_params(&mut self, params: &RiskParams) {
-        let values = params.to_values();
-        for (i, pair) in values.chunks(2).enumerate() {
-            #[allow(clippy::cast_possible_truncation)]
-            // Six words.
-            let key = i as u8;
-            self.params.setter(key).set(word(pair[0], pair.get(1).copied().unwrap_or(0)));
+        for (key, (low, high)) in (0u8..).zip(book::params_to_words(params)) {
+            self.params.setter(key).set(word(low, high));
         }
     }
 
+    /// The stored parameters.
     fn load_params(&self) -> RiskParams {
-        let mut values = [0u128; margin::PARAM_COUNT + 1];
-        for i in 0..values.len() / 2 {
-            #[allow(clippy::cast_possible_truncation)]
-            let (low, high) = split(self.params.get(i as u8));
-            values[2 * i] = low;
-            values[2 * i + 1] = high;
+        let mut words = [(0, 0); book::PARAM_WORDS];
+        for (key, word) in (0u8..).zip(&mut words) {
+            *word = split(self.params.get(key));
         }
         // Stored values passed the bounds when set.
-        RiskParams::from_values(&values).unwrap_or(RiskParams::DEFAULT)
+        book::params_from_words(&words).unwrap_or(RiskParams::DEFAULT)
     }
 
     /// The quote token and its decimals (zero until [`Self::cache_quote`]).
@@ -953,7 +935,7 @@ impl RiskEngine {
         let data = calldata(vault::COLLATERAL_CONFIG, &[address(quote)]);
         let mut config = calls::view(self.vm(), vault, &data)?;
         let (_, decimals) = (config.read::<bool>()?, config.read::<u8>()?);
-        self.quote.set(U256::from_be_slice(quote.as_slice()) | (U256::from(decimals) << 160));
+        self.quote.set(U256::from_be_bytes(address(quote)) | (U256::from(decimals) << 160));
         Ok((quote, decimals))
     }
 
@@ -988,7 +970,7 @@ impl RiskEngine {
         delta: i128,
         funding: i128,
     ) -> Result<(), Vec<u8>> {
-        let range = || Error::from(ValueOutOfRange { account });
+        let range = || out_of_range(account);
         self.perps
             .setter(account)
             .setter(market_id)
@@ -1040,7 +1022,10 @@ impl RiskEngine {
                 return Ok(());
             }
             if slot >= MAX_OPTIONS {
-                return fail(TooManyOptions { account, max: U256::from(MAX_OPTIONS) });
+                return fail(
+                    TooManyOptions::SELECTOR,
+                    &[uint256(account), uint(u128::from(MAX_OPTIONS))],
+                );
             }
             self.headers.setter(account).set(word(mask, count + 1));
         }
@@ -1071,172 +1056,173 @@ impl RiskEngine {
         self.headers.setter(account).set(word(mask, u128::from(count)));
     }
 
-    fn log_change(&mut self, account: U256, key: B256, before: i128, after: i128, cash: i128) {
-        log(
+    /// Emits [`PositionChanged`].
+    fn log_change(&self, account: U256, key: B256, before: i128, after: i128, cash: i128) {
+        evm::emit(
             self.vm(),
-            PositionChanged {
-                account,
-                key,
-                sizeBefore: i256(before),
-                sizeAfter: i256(after),
-                cash: i256(cash),
-            },
+            PositionChanged::SIGNATURE_HASH,
+            &[uint256(account), bytes32(key)],
+            &[evm::int(before), evm::int(after), evm::int(cash)],
         );
     }
 
-    /// Loads `account`'s positions, collateral and prices. `usage` is the
-    /// oracle usage; `fresh_funding` asks PerpMarket for funding indexes
-    /// accrued to now (never while PerpMarket is on the stack); `withdrawal`
-    /// removes a token amount from the collateral first.
-    // Positions, collateral, prices, funding and volatility in call order.
-    #[allow(clippy::too_many_lines)]
-    fn load(
-        &self,
-        account: U256,
-        usage: u8,
-        fresh_funding: bool,
-        withdrawal: Option<(Address, U256)>,
-    ) -> Result<Loaded, Vec<u8>> {
-        let range = || Error::from(ValueOutOfRange { account });
+    /// Emits [`Configured`] with `values` (a dynamic `uint256[]`).
+    fn configured(&self, kind: u8, key: B256, values: &[evm::Word]) {
+        let mut data = Vec::with_capacity(2 + values.len());
+        // The array's offset (one head word) and length.
+        data.extend_from_slice(&[uint(32), uint(values.len() as u128)]);
+        data.extend_from_slice(values);
+        evm::emit(
+            self.vm(),
+            Configured::SIGNATURE_HASH,
+            &[uint(u128::from(kind)), bytes32(key)],
+            &data,
+        );
+    }
+
+    /// `account`'s positions as stored, and the book MarginEngine reads.
+    fn positions(&self, account: U256) -> Positions {
         let (mask, count) = split(self.headers.get(account));
-        let mut feeds: Vec<u32> = Vec::new();
-        let mut markets = Vec::new();
-        let mut perps = Vec::new();
+        let mut positions = Positions {
+            book: Vec::new(),
+            markets: Vec::new(),
+            perps: Vec::new(),
+            options: Vec::new(),
+        };
+        let mut perp_words = Vec::new();
         for market_id in 0..MAX_MARKETS {
             if mask >> market_id & 1 == 0 {
                 continue;
             }
-            let (size, basis) = split(self.perps.getter(account).get(market_id));
-            let market = position::unpack_market(
-                split(self.markets.get(market_id * 4)),
-                split(self.markets.get(market_id * 4 + 1)),
-            );
-            let (skew, funding) = split(self.markets.get(market_id * 4 + 2));
-            add_feed(&mut feeds, market.feed);
-            markets.push(market_id);
-            perps.push(PerpLeg {
-                market,
-                size: position::to_signed_bits(size),
-                basis: position::to_signed_bits(basis),
-                funding_index: position::to_signed_bits(funding),
-                skew: position::to_signed_bits(skew),
+            let held = self.perps.getter(account).get(market_id);
+            let (size, basis) = split(held);
+            let base = market_id * 4;
+            perp_words.extend_from_slice(&[
+                U256::from(market_id),
+                self.markets.get(base),
+                self.markets.get(base + 1),
+                self.markets.get(base + 2),
+                held,
+            ]);
+            positions.markets.push(market_id);
+            positions.perps.push((position::to_signed_bits(size), position::to_signed_bits(basis)));
+        }
+        let mut option_words = Vec::new();
+        #[allow(clippy::cast_possible_truncation)]
+        // The option count is at most MAX_OPTIONS.
+        for slot in 0..count as u32 {
+            let held = self.options.getter(account).get(slot);
+            let (amount, series) = split(held);
+            #[allow(clippy::cast_possible_truncation)]
+            // Series indexes are u32 when stored.
+            let series = series as u32;
+            let terms = self.series.get(series);
+            option_words.extend_from_slice(&[terms, held]);
+            positions.options.push(OptionSlot {
+                slot,
+                series,
+                amount: position::to_signed_bits(amount),
+                feed: position::unpack_series(split(terms)).feed,
             });
         }
-        let mut slots = Vec::new();
-        let mut options = Vec::new();
-        #[allow(clippy::cast_possible_truncation)]
-        for slot in 0..count as u32 {
-            let (amount, series_index) = split(self.options.getter(account).get(slot));
-            #[allow(clippy::cast_possible_truncation)]
-            let series_index = series_index as u32;
-            let mut leg = position::unpack_series(split(self.series.get(series_index)));
-            leg.amount = position::to_signed_bits(amount);
-            add_feed(&mut feeds, leg.feed);
-            slots.push((slot, series_index));
-            options.push(leg);
+        let (perp_count, option_count) = (positions.perps.len(), positions.options.len());
+        positions.book.push(word(perp_count as u128, option_count as u128));
+        for key in (0u8..).take(book::PARAM_WORDS) {
+            positions.book.push(self.params.get(key));
         }
-        let data = calldata(vault::ACCOUNT_SNAPSHOT, &[uint256(account)]);
-        let words: Vec<U256> = calls::view(self.vm(), self.vault.get(), &data)?.read()?;
-        let mut cash =
-            words.first().map_or(0, |w| i128::try_from(I256::from_raw(*w)).unwrap_or(i128::MIN));
-        let (quote, decimals) = self.quote_token();
-        let mut collateral = Vec::new();
-        for entry in words.get(1..).unwrap_or_default().chunks_exact(3) {
-            let bytes = entry[0].to_be_bytes::<32>();
-            let token = Address::from_slice(&bytes[12..]);
-            let feed = u32::from_be_bytes([bytes[7], bytes[8], bytes[9], bytes[10]]);
-            let mut balance = u128::try_from(entry[1]).map_err(|_| range())?;
-            if let Some((withdrawn, amount)) = withdrawal {
-                if withdrawn == token {
-                    let units = u128::try_from(amount).map_err(|_| range())?;
-                    balance = balance.saturating_sub(position::to_wad(units, bytes[11]));
-                }
-            }
-            add_feed(&mut feeds, feed);
-            collateral.push((feed, balance, u128::try_from(entry[2]).map_err(|_| range())?));
-        }
-        if let Some((withdrawn, amount)) = withdrawal {
-            if withdrawn == quote {
-                let units = u128::try_from(amount).map_err(|_| range())?;
-                cash = cash.saturating_sub(margin::to_signed(position::to_wad(units, decimals)));
-            }
-        }
-        let oracle = self.oracle.get();
-        let prices = if feeds.is_empty() {
-            Vec::new()
-        } else {
-            let ids: Vec<evm::Word> = feeds.iter().map(|f| uint(u128::from(*f))).collect();
-            let data = calldata_with_array(oracle::PRICES, &ids, &[uint(u128::from(usage))]);
-            calls::view(self.vm(), oracle, &data)?.read::<Vec<U256>>()?
-        };
-        let spot_prices: Vec<(u32, u128)> = feeds
-            .iter()
-            .zip(prices.iter())
-            .map(|(f, p)| (*f, u128::try_from(*p).unwrap_or(u128::MAX)))
-            .collect();
-        let spot_of =
-            |feed: u32| spot_prices.iter().find(|(f, _)| *f == feed).map_or(0, |(_, p)| *p);
-        let mut value = cash;
-        for (feed, balance, haircut) in &collateral {
-            let worth = bulwark_math::mul_div(
-                *balance,
-                spot_of(*feed),
-                bulwark_math::WAD,
-                bulwark_math::Rounding::Down,
-            )
-            .and_then(|w| {
-                bulwark_math::mul_div(w, *haircut, bulwark_math::WAD, bulwark_math::Rounding::Down)
-            })
-            .map_err(|_| range())?;
-            value = value.checked_add(margin::to_signed(worth)).ok_or_else(range)?;
-        }
-        let hooks = self.perp_market.get();
-        if fresh_funding && !markets.is_empty() && !hooks.is_zero() {
-            let ids: Vec<evm::Word> = markets.iter().map(|m| uint(u128::from(*m))).collect();
-            let data = calldata_with_array(perp_market::FUNDING_INDEXES, &ids, &[]);
-            let indexes: Vec<I256> = calls::view(self.vm(), hooks, &data)?.read()?;
-            for (perp, index) in perps.iter_mut().zip(indexes.iter()) {
-                perp.funding_index = i128::try_from(*index).map_err(|_| range())?;
-            }
-        }
-        let now = self.vm().block_timestamp();
-        for leg in &mut options {
-            if leg.expiry > now {
-                let data = calldata(
-                    oracle::VOLATILITY,
-                    &[
-                        uint(u128::from(leg.feed)),
-                        uint(u128::from(leg.expiry)),
-                        uint(leg.strike),
-                        uint(u128::from(usage)),
-                    ],
-                );
-                let volatility: U256 = calls::view(self.vm(), oracle, &data)?.read()?;
-                leg.volatility = u128::try_from(volatility).map_err(|_| range())?;
-            }
-        }
-        Ok(Loaded {
-            portfolio: Portfolio { collateral: value, spots: spot_prices, perps, options },
-            markets,
-            slots,
-            cash,
-            other_collateral: !collateral.is_empty(),
-        })
+        positions.book.append(&mut perp_words);
+        positions.book.append(&mut option_words);
+        positions
     }
 
-    /// Loads and evaluates `account`.
-    fn evaluation(
+    /// Equity and requirements of `account` from MarginEngine. `usage` is
+    /// the oracle usage; `fresh_funding` has PerpMarket's funding accrued to
+    /// now (never while PerpMarket is on the stack); `withdrawal` removes a
+    /// token amount from the collateral first.
+    fn health(
         &self,
         account: U256,
         usage: u8,
         fresh_funding: bool,
         withdrawal: Option<(Address, U256)>,
-    ) -> Result<(Loaded, Evaluation), Vec<u8>> {
-        let loaded = self.load(account, usage, fresh_funding, withdrawal)?;
-        let now = self.vm().block_timestamp();
-        let evaluation = evaluate(&loaded.portfolio, &self.load_params(), now)
-            .or_else(|_| fail(ValueOutOfRange { account }))?;
-        Ok((loaded, evaluation))
+    ) -> Result<Health, Vec<u8>> {
+        let positions = self.positions(account);
+        let (token, amount) = withdrawal.unwrap_or((Address::ZERO, U256::ZERO));
+        let data = calldata_ending_with_array(
+            margin_engine::MARGIN,
+            &[
+                uint256(account),
+                address(self.vault.get()),
+                address(self.oracle.get()),
+                address(self.funding_source(fresh_funding)),
+                uint(u128::from(usage)),
+                uint256(self.quote.get()),
+                address(token),
+                uint256(amount),
+            ],
+            &words(&positions.book),
+        );
+        let mut reply = calls::view(self.vm(), self.margin_engine.get(), &data)?;
+        let range = || out_of_range(account);
+        let equity = to_i128(reply.read::<I256>()?).ok_or_else(range)?;
+        let initial = to_u128(reply.read::<U256>()?).ok_or_else(range)?;
+        let maintenance = to_u128(reply.read::<U256>()?).ok_or_else(range)?;
+        Ok(Health { equity, initial, maintenance })
+    }
+
+    /// PerpMarket when funding accrued to now is wanted, else zero.
+    fn funding_source(&self, fresh_funding: bool) -> Address {
+        if fresh_funding {
+            self.perp_market.get()
+        } else {
+            Address::ZERO
+        }
+    }
+
+    /// MarginEngine's liquidation plan for `account`, or [`NotLiquidatable`].
+    fn plan(&self, account: U256, positions: &Positions) -> Result<Plan, Vec<u8>> {
+        let data = calldata_ending_with_array(
+            margin_engine::LIQUIDATION_PLAN,
+            &[
+                uint256(account),
+                address(self.vault.get()),
+                address(self.oracle.get()),
+                address(self.perp_market.get()),
+            ],
+            &words(&positions.book),
+        );
+        let engine = self.margin_engine.get();
+        let reply: Vec<U256> = calls::view(self.vm(), engine, &data)?.read()?;
+        let legs = positions.perps.len() + positions.options.len();
+        let failed = || calls::call_failed(engine);
+        let head = reply.get(..PLAN_HEAD).ok_or_else(failed)?;
+        let signed = |w: U256| to_i128(I256::from_raw(w)).ok_or_else(failed);
+        let unsigned = |w: U256| to_u128(w).ok_or_else(failed);
+        let equity = signed(head[1])?;
+        let maintenance = unsigned(head[2])?;
+        if head[0].is_zero() {
+            return fail(
+                NotLiquidatable::SELECTOR,
+                &[uint256(account), evm::int(equity), uint(maintenance)],
+            );
+        }
+        if reply.len() != PLAN_HEAD + PLAN_LEG * legs {
+            return Err(failed());
+        }
+        let mut plan = Plan {
+            equity,
+            maintenance: (maintenance, unsigned(head[3])?),
+            to_liquidator: unsigned(head[4])?,
+            to_insurance: unsigned(head[5])?,
+            cash: signed(head[6])?,
+            other_collateral: !head[7].is_zero(),
+            closed_all: !head[8].is_zero(),
+            legs: Vec::with_capacity(legs),
+        };
+        for leg in reply[PLAN_HEAD..].chunks_exact(PLAN_LEG) {
+            plan.legs.push((signed(leg[0])?, signed(leg[1])?, unsigned(leg[2])?, signed(leg[3])?));
+        }
+        Ok(plan)
     }
 
     /// Fails unless `account` meets its initial margin at strict prices.
@@ -1246,26 +1232,21 @@ impl RiskEngine {
         fresh_funding: bool,
         withdrawal: Option<(Address, U256)>,
     ) -> Result<(), Vec<u8>> {
-        let health = self
-            .evaluation(account, STRICT, fresh_funding, withdrawal)?
-            .1
-            .health()
-            .or_else(|_| fail(ValueOutOfRange { account }))?;
+        let health = self.health(account, STRICT, fresh_funding, withdrawal)?;
         if health.equity < margin::to_signed(health.initial) {
-            return fail(InsufficientMargin {
-                account,
-                equity: i256(health.equity),
-                required: U256::from(health.initial),
-            });
+            return fail(
+                InsufficientMargin::SELECTOR,
+                &[uint256(account), evm::int(health.equity), uint(health.initial)],
+            );
         }
         Ok(())
     }
 
     /// The event key of leg `index`: market id or series id.
-    fn leg_key(&self, loaded: &Loaded, index: usize) -> B256 {
-        match loaded.markets.get(index) {
+    fn leg_key(&self, positions: &Positions, index: usize) -> B256 {
+        match positions.markets.get(index) {
             Some(market_id) => B256::from(U256::from(*market_id)),
-            None => self.series_ids.get(loaded.slots[index - loaded.markets.len()].1),
+            None => self.series_ids.get(positions.options[index - positions.markets.len()].series),
         }
     }
 
@@ -1282,19 +1263,19 @@ impl RiskEngine {
             (self.bad_debt.get(key) + absorbed, self.bad_debt.get(TOTAL_BAD_DEBT) + absorbed);
         self.bad_debt.setter(key).set(for_key);
         self.bad_debt.setter(TOTAL_BAD_DEBT).set(total);
-        log(
+        evm::emit(
             self.vm(),
-            BadDebtRecorded { account, key, fromInsurance: from_insurance, fromPool: from_pool },
+            BadDebtRecorded::SIGNATURE_HASH,
+            &[uint256(account), uint(u128::from(key))],
+            &[uint256(from_insurance), uint256(from_pool)],
         );
         Ok(())
     }
 }
 
-/// Adds `feed` to `feeds` once.
-fn add_feed(feeds: &mut Vec<u32>, feed: u32) {
-    if !feeds.contains(&feed) {
-        feeds.push(feed);
-    }
+/// Storage words as ABI words.
+fn words(book: &[U256]) -> Vec<evm::Word> {
+    book.iter().map(|w| uint256(*w)).collect()
 }
 
 /// The WASM dispatcher serves exactly the interface `export-abi` prints.

@@ -21,6 +21,7 @@ use stylus_sdk::{
 };
 
 use super::*;
+use bulwark_margin_engine::MarginEngine;
 
 const W: u128 = bulwark_math::WAD;
 /// Revert data of the oracle double when no strict price is usable.
@@ -187,8 +188,8 @@ fn u(units: u128) -> U256 {
     U256::from(units * W)
 }
 
-fn err(e: impl Into<Error>) -> Vec<u8> {
-    e.into().into()
+fn err(e: impl alloy_sol_types::SolError) -> Vec<u8> {
+    e.abi_encode()
 }
 
 struct World<'a> {
@@ -196,6 +197,8 @@ struct World<'a> {
     vault: &'a Contract<MockVault>,
     oracle: &'a Contract<MockOracle>,
     perp: &'a Contract<MockPerp>,
+    /// The real MarginEngine, which values the books.
+    _margin: Contract<MarginEngine>,
     admin: Address,
 }
 
@@ -218,7 +221,11 @@ fn setup_with<'a>(
     options: Address,
     admin: Address,
 ) -> World<'a> {
-    engine.sender(admin).constructor(admin, vault.address(), oracle.address()).motsu_unwrap();
+    let margin = Contract::<MarginEngine>::new();
+    engine
+        .sender(admin)
+        .constructor(admin, vault.address(), oracle.address(), margin.address())
+        .motsu_unwrap();
     engine.sender(admin).set_markets(perp.address(), options).motsu_unwrap();
     engine
         .sender(perp.address())
@@ -232,7 +239,7 @@ fn setup_with<'a>(
         )
         .motsu_unwrap();
     oracle.sender(admin).set(u(2_000), false);
-    World { engine, vault, oracle, perp, admin }
+    World { engine, vault, oracle, perp, _margin: margin, admin }
 }
 
 impl World<'_> {
@@ -259,9 +266,9 @@ impl World<'_> {
 
 #[test]
 fn storage_root_fits_its_fields() {
-    // The roles struct (4 slots) + 17 single-slot fields.
+    // The roles struct (4 slots) + 18 single-slot fields.
     assert_eq!(<Roles as StorageType>::REQUIRED_SLOTS, 4);
-    assert_eq!(<RiskEngine as StorageType>::REQUIRED_SLOTS, 4 + 17);
+    assert_eq!(<RiskEngine as StorageType>::REQUIRED_SLOTS, 4 + 18);
 }
 
 #[motsu::test]

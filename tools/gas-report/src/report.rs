@@ -8,9 +8,10 @@ use bulwark_sandbox::GasBreakdown;
 use serde::Serialize;
 
 /// Artifacts whose sizes the report lists, in order.
-pub(crate) const ARTIFACTS: [&str; 8] = [
+pub(crate) const ARTIFACTS: [&str; 9] = [
     "OracleAdapter",
     "Vault",
+    "MarginEngine",
     "RiskEngine",
     "PerpMarket",
     "OptionsMarket",

@@ -91,6 +91,8 @@ pub(crate) struct TxState {
     pub(crate) console: Vec<String>,
     /// Why a frame trapped, one line per trap (see [`crate::Receipt::traps`]).
     pub(crate) traps: Vec<String>,
+    /// Programs entered while already on the stack (see [`crate::Receipt::reentries`]).
+    pub(crate) reentries: Vec<Address>,
 }
 
 /// All accounts plus the block.

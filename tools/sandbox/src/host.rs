@@ -932,6 +932,9 @@ pub(crate) fn execute(
 
     *ch.tx.active.entry(m.address).or_default() += 1;
     let reentrant = ch.tx.active.get(&m.address).copied().unwrap_or(0) > 1;
+    if reentrant {
+        ch.tx.reentries.push(m.address);
+    }
     ch.tx.depth += 1;
     let pages_before = ch.tx.pages_open;
     let (mut ch, result) = run_program(ch, rt, m, &program, cached, reentrant);

@@ -117,6 +117,11 @@ pub struct Receipt {
     /// chain a trap is only an empty revert; this says which contract
     /// trapped and why.
     pub traps: Vec<String>,
+    /// Every program entered while it was already on the call stack, in
+    /// order. The entry is refused as on Nitro (an SDK contract without the
+    /// `reentrant` feature reverts), so a non-empty list means something
+    /// tried to re-enter (DESIGN.md invariant 7).
+    pub reentries: Vec<Address>,
     /// Slots and contracts the transaction touched.
     pub footprint: Footprint,
 }

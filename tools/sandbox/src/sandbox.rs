@@ -521,6 +521,7 @@ impl Sandbox {
             contract_address: None,
             console: std::mem::take(&mut ch.tx.console),
             traps: std::mem::take(&mut ch.tx.traps),
+            reentries: std::mem::take(&mut ch.tx.reentries),
             footprint,
         };
         ch.tx.journal.clear();

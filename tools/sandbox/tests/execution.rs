@@ -140,11 +140,14 @@ fn nested_call_returns_data_and_reentry_reverts() {
     let r = sb.call_raw(ALICE, a, forward(b, &forward(counter, &[]))).unwrap();
     assert_eq!(r.outcome, Outcome::Success);
     assert_eq!(sb.storage(counter, U256::ZERO), U256::from(2));
+    assert!(r.reentries.is_empty());
 
     // A -> B -> A: A is re-entered and reverts; everything rolls back.
     let r = sb.call_raw(ALICE, a, forward(b, &forward(a, &forward(counter, &[])))).unwrap();
     assert_eq!(r.outcome, Outcome::Revert);
     assert_eq!(sb.storage(counter, U256::ZERO), U256::from(2));
+    // The receipt names the program that was entered twice.
+    assert_eq!(r.reentries, vec![a]);
 
     // A -> counter where counter reverts after writing: A reverts with the
     // counter's revert data.

@@ -89,6 +89,7 @@ fn every_built_artifact_activates_in_the_sandbox() {
     for name in [
         "OracleAdapter",
         "Vault",
+        "MarginEngine",
         "RiskEngine",
         "PerpMarket",
         "OptionsMarket",

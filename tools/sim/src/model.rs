@@ -797,6 +797,8 @@ impl Protocol for ModelProtocol {
                     .collect(),
             ),
             settlement_prices: Some(core.settlement.clone()),
+            // The model keeps sizes in micro-units exactly.
+            open_interest_exact: None,
         })
     }
 }

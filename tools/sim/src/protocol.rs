@@ -323,6 +323,12 @@ pub struct ProtocolState {
     pub markets: Option<Vec<MarketState>>,
     /// Settlement price per series (`None` inside until settled).
     pub settlement_prices: Option<Vec<Option<Amount>>>,
+    /// Per market, the sum of every account's perp size and long − short
+    /// open interest, exactly as the contracts hold them (decimal WAD
+    /// strings); when present, invariant 5 compares these instead of the
+    /// micro-unit amounts, which truncate each account's size separately.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_interest_exact: Option<Vec<(String, String)>>,
 }
 
 /// A clearinghouse the simulation can drive.

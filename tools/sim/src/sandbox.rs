@@ -76,14 +76,16 @@ sol! {
     contract VaultCtor { constructor(address admin, address quote, uint256 quote_cap); }
     #[allow(missing_docs)]
     contract WiredCtor { constructor(address admin, address a, address b); }
+    contract RiskCtor { constructor(address admin, address vault, address oracle, address margin_engine); }
 }
 
 /// Artifacts the sandbox deploys.
-pub const ARTIFACTS: [&str; 7] = [
+pub const ARTIFACTS: [&str; 8] = [
     "MockERC20",
     "MockAggregator",
     "OracleAdapter",
     "Vault",
+    "MarginEngine",
     "RiskEngine",
     "PerpMarket",
     "OptionsMarket",
@@ -222,6 +224,8 @@ pub struct SandboxProtocol {
     /// Perp sizes per account and market read from the RiskEngine,
     /// refreshed for `dirty` accounts.
     positions: Vec<Vec<Amount>>,
+    /// The same sizes exactly as RiskEngine holds them (WAD).
+    positions_wad: Vec<Vec<I256>>,
     dirty: std::collections::BTreeSet<AccountId>,
     /// Timestamps of each primary feed's rounds (round id = index + 1).
     rounds: Vec<Vec<u64>>,
@@ -261,6 +265,28 @@ pub fn ensure_artifacts(build: bool) -> Result<PathBuf, ProtocolError> {
 }
 
 impl SandboxProtocol {
+    /// Notional closed by a liquidation (micro-units): every position change
+    /// it logged, at the underlying's spot.
+    fn closed_notional(&self, r: &Receipt) -> Amount {
+        let changes = r.events::<abi::risk::IRiskEngine::PositionChanged>();
+        let total: f64 = changes
+            .iter()
+            .filter_map(|c| {
+                let key = U256::from_be_bytes(c.key.0);
+                let underlying = if key < U256::from(1u64 << 32) {
+                    usize::try_from(key).ok()?.checked_sub(1)?
+                } else {
+                    let s = self.series_ids.iter().position(|id| *id == c.key)?;
+                    self.series[s].underlying
+                };
+                let closed = (c.sizeBefore - c.sizeAfter).unsigned_abs();
+                let micro = Amount::try_from(closed / U256::from(1_000_000_000_000u64)).ok()?;
+                Some(crate::protocol::to_f64(micro) * self.spots.get(underlying).copied()?)
+            })
+            .sum();
+        crate::protocol::amount(total)
+    }
+
     /// Loads the artifacts (building them first when `build` and any is
     /// missing); `size_limits` false accepts artifacts above the deployed
     /// code limits (an unoptimised build).
@@ -284,6 +310,7 @@ impl SandboxProtocol {
             approved: Vec::new(),
             balances: Vec::new(),
             positions: Vec::new(),
+            positions_wad: Vec::new(),
             dirty: std::collections::BTreeSet::new(),
             rounds: Vec::new(),
             series: Vec::new(),
@@ -306,12 +333,22 @@ impl SandboxProtocol {
         name: &str,
         ctor: &C,
     ) -> Result<(Address, Exec), ProtocolError> {
+        self.deploy_args(name, Some(&ctor.abi_encode()))
+    }
+
+    /// Deploys a contract without state (no constructor).
+    fn deploy_stateless(&mut self, name: &str) -> Result<(Address, Exec), ProtocolError> {
+        self.deploy_args(name, None)
+    }
+
+    fn deploy_args(
+        &mut self,
+        name: &str,
+        args: Option<&[u8]>,
+    ) -> Result<(Address, Exec), ProtocolError> {
         let code = self.code(name)?;
-        let args = ctor.abi_encode();
-        let (address, receipt) = self
-            .sandbox
-            .deploy(self.admin, &code, Some(&args), U256::ZERO)
-            .map_err(|e| match e {
+        let (address, receipt) =
+            self.sandbox.deploy(self.admin, &code, args, U256::ZERO).map_err(|e| match e {
                 bulwark_sandbox::SandboxError::ConstructorFailed(r) => chain(format!(
                     "deploying {name}: constructor reverted with {}",
                     revert_reason(&r)
@@ -501,8 +538,10 @@ impl Protocol for SandboxProtocol {
             .deploy("Vault", &VaultCtor::constructorCall { admin, quote: token, quote_cap: cap })?;
         execs.push(e);
         self.d.vault = vault;
-        let (risk, e) =
-            self.deploy("RiskEngine", &WiredCtor::constructorCall { admin, a: vault, b: oracle })?;
+        let (margin_engine, e) = self.deploy_stateless("MarginEngine")?;
+        execs.push(e);
+        let ctor = RiskCtor::constructorCall { admin, vault, oracle, margin_engine };
+        let (risk, e) = self.deploy("RiskEngine", &ctor)?;
         execs.push(e);
         self.d.risk_engine = risk;
         let call = abi::vault::IVault::setRiskEngineCall { risk_engine: risk };
@@ -575,6 +614,7 @@ impl Protocol for SandboxProtocol {
         self.approved = vec![false; setup.accounts];
         self.balances = vec![0; setup.accounts];
         self.positions = vec![vec![0; setup.underlyings.len()]; setup.accounts];
+        self.positions_wad = vec![vec![I256::ZERO; setup.underlyings.len()]; setup.accounts];
         self.rounds = vec![vec![setup.start_time]; setup.underlyings.len()];
         self.series.clone_from(&setup.series);
         self.recorded = vec![false; setup.series.len()];
@@ -797,7 +837,7 @@ impl Protocol for SandboxProtocol {
             let after = self.health_view(account);
             let before = before.unwrap_or_default();
             exec.liquidation = Some(crate::protocol::LiquidationOutcome {
-                closed_notional: 0,
+                closed_notional: self.closed_notional(&r),
                 bonus,
                 bad_debt: self.total_bad_debt().unwrap_or(0) - debt_before,
                 equity_before: before.equity,
@@ -862,6 +902,7 @@ impl Protocol for SandboxProtocol {
                 if let Ok(p) = self.sandbox.view(self.d.risk_engine, &call) {
                     let scale = I256::try_from(1_000_000_000_000i64).unwrap_or(I256::ONE);
                     self.positions[a][m] = i128::try_from(p._0 / scale).unwrap_or(0);
+                    self.positions_wad[a][m] = p._0;
                 }
             }
             let call = abi::vault::IVault::balanceOfCall { account: Self::account_id(a), token };
@@ -874,6 +915,29 @@ impl Protocol for SandboxProtocol {
             .view(self.d.vault, &abi::vault::IVault::poolStateCall {})
             .map_err(chain)?;
         let micro = |v: U256| Amount::try_from(v).unwrap_or(Amount::MAX);
+        let to_micro = |v: U256| micro(v / U256::from(1_000_000_000_000u64));
+        // Open interest and funding per market; invariant 5 compares the
+        // sizes in WAD, as the contracts hold them (micro-units would
+        // truncate each account's size differently from the total).
+        let mut market_states = Vec::with_capacity(markets);
+        let mut exact = Vec::with_capacity(markets);
+        for m in 0..markets {
+            let call =
+                abi::perp::IPerpMarket::quoteCall { market_id: feed_id(m), size_delta: I256::ZERO };
+            let Ok(q) = self.sandbox.view(self.d.perp_market, &call) else {
+                continue;
+            };
+            let per_day =
+                i128::try_from(q._3 / I256::try_from(1_000_000_000_000i64).unwrap_or(I256::ONE));
+            market_states.push(crate::protocol::MarketState {
+                long_open_interest: to_micro(q._5),
+                short_open_interest: to_micro(q._6),
+                funding_rate: per_day.unwrap_or(0),
+            });
+            let sizes = self.positions_wad.iter().fold(I256::ZERO, |sum, p| sum + p[m]);
+            let net = I256::from_raw(q._5) - I256::from_raw(q._6);
+            exact.push((sizes.to_string(), net.to_string()));
+        }
         let mut settlement_prices = Vec::with_capacity(self.series.len());
         for (s, spec) in self.series.iter().enumerate() {
             settlement_prices.push(if self.recorded[s] {
@@ -909,7 +973,8 @@ impl Protocol for SandboxProtocol {
             bad_debt: self.total_bad_debt(),
             pool_absorbed: Some(micro(pool._6)),
             settlement_prices: Some(settlement_prices),
-            ..ProtocolState::default()
+            markets: (market_states.len() == markets).then_some(market_states),
+            open_interest_exact: (exact.len() == markets).then_some(exact),
         })
     }
 }

@@ -14,7 +14,7 @@ use alloc::{vec, vec::Vec};
 
 use bulwark_math::{mul_div, Rounding, WAD};
 
-use crate::margin::{to_signed, Evaluation, MarginError};
+use crate::margin::{to_signed, Evaluation, MarginError, RiskParams};
 
 /// What liquidating an account closes and pays (modelled at oracle prices
 /// with the modelled closing costs).
@@ -56,13 +56,12 @@ fn part(value: u128, rate: u128) -> u128 {
 /// falling below the ratio before (`equity_after - ratio_before *
 /// maintenance_after`), and by `equity_after` itself.
 pub fn penalty(
-    evaluation: &Evaluation,
+    params: &RiskParams,
     equity_before: i128,
     maintenance_before: u128,
     equity_after: i128,
     maintenance_after: u128,
 ) -> (u128, u128) {
-    let params = &evaluation.params;
     let released = maintenance_before.saturating_sub(maintenance_after);
     let rate_part = part(released, params.bonus_rate);
     let insurance = part(rate_part, params.insurance_share);
@@ -98,7 +97,7 @@ impl Evaluation {
         let (_, maintenance) = self.requirements(remaining)?;
         let equity = equity_before.saturating_sub(to_signed(cost));
         let (liquidator, insurance) =
-            penalty(self, equity_before, maintenance_before, equity, maintenance);
+            penalty(&self.params, equity_before, maintenance_before, equity, maintenance);
         Ok(Outcome { equity, maintenance, liquidator, insurance })
     }
 

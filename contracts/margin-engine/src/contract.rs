@@ -1,0 +1,298 @@
+//! The deployable MarginEngine: no state, no roles. It loads what a book
+//! needs from the Vault, the OracleAdapter and PerpMarket (views only), runs
+//! [`evaluate`] and, for a liquidation, [`liquidation::plan`], and returns
+//! the numbers. Anyone may call it; it changes nothing, so a caller can only
+//! learn numbers about accounts whose state is public anyway.
+
+use alloc::vec::Vec;
+
+use alloy_primitives::{Address, I256, U256};
+use alloy_sol_types::SolError;
+use bulwark_common::{
+    calls::{self, calldata, calldata_with_array},
+    evm::{self, revert, uint, uint256},
+    interfaces::{oracle, oracle_usage, perp_market, vault},
+    units::i256,
+};
+use stylus_sdk::prelude::*;
+
+use crate::{
+    book::{Book, Halves, PLAN_HEAD, PLAN_LEG},
+    liquidation,
+    margin::{evaluate, to_signed, Evaluation, Portfolio},
+    position,
+};
+
+#[allow(missing_docs)]
+mod sol {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        "src/margin.sol"
+    );
+}
+pub use sol::*;
+
+/// The MarginEngine has no state.
+#[cfg_attr(not(target_arch = "wasm32"), entrypoint)]
+#[storage]
+pub struct MarginEngine {}
+
+bulwark_common::dispatch! {
+    MarginEngine;
+    "margin(uint256,address,address,address,uint8,uint256,address,uint256,uint256[])" => margin(account, vault, oracle, perp_market, usage, quote, withdraw_token, withdraw_amount, book);
+    "liquidationPlan(uint256,address,address,address,uint256[])" => liquidation_plan(account, vault, oracle, perp_market, book);
+}
+
+/// An account's book valued: the portfolio and what the Vault reported.
+struct Loaded {
+    portfolio: Portfolio,
+    /// Quote cash, WAD.
+    cash: i128,
+    /// Whether the account holds collateral other than quote cash.
+    other_collateral: bool,
+}
+
+/// The contracts a valuation reads, and how.
+struct Sources {
+    account: U256,
+    vault: Address,
+    oracle: Address,
+    /// PerpMarket for funding accrued to now; zero to use the book's indexes.
+    perp_market: Address,
+    /// Oracle usage ([`oracle_usage`]).
+    usage: u8,
+}
+
+#[public]
+impl MarginEngine {
+    /// `(equity, initialMargin, maintenanceMargin)` of `account`'s `book`
+    /// (quote WAD): collateral from `vault` after haircuts, prices and
+    /// volatilities from `oracle` with `usage`, funding accrued to now from
+    /// `perpMarket` (zero: the book's funding indexes), and `withdrawAmount`
+    /// of `withdrawToken` (token units) removed from the collateral first.
+    /// `quote` is the Vault's quote token with its decimals in bits 160..168.
+    ///
+    /// # Errors
+    /// [`InvalidBook`]; [`ValueOutOfRange`]; the oracle's and Vault's errors.
+    pub fn margin(
+        &self,
+        account: U256,
+        vault: Address,
+        oracle: Address,
+        perp_market: Address,
+        usage: u8,
+        quote: U256,
+        withdraw_token: Address,
+        withdraw_amount: U256,
+        book: Vec<U256>,
+    ) -> Result<(I256, U256, U256), Vec<u8>> {
+        let sources = Sources { account, vault, oracle, perp_market, usage };
+        let withdrawal = (!withdraw_amount.is_zero()).then_some((withdraw_token, withdraw_amount));
+        let (_, evaluation) = self.evaluation(&sources, book, quote, withdrawal)?;
+        let health = evaluation.health().map_err(|_| out_of_range(account))?;
+        Ok((i256(health.equity), U256::from(health.initial), U256::from(health.maintenance)))
+    }
+
+    /// What liquidating `account`'s `book` now would do, at lenient-low
+    /// prices and funding accrued to now (`perpMarket`, or zero for the
+    /// book's indexes), as one array:
+    ///
+    /// - `[0]` 1 if liquidatable, else 0 (and nothing is closed);
+    /// - `[1]` equity (`int256`), `[2]` maintenance margin, `[3]` maintenance
+    ///   margin after the closes, `[4]` to the liquidator, `[5]` to the
+    ///   insurance fund, `[6]` the account's quote cash (`int256`), `[7]` 1 if
+    ///   it holds other collateral, `[8]` 1 if every closable position is
+    ///   closed;
+    /// - then per leg, perps first in book order: the size to close
+    ///   (`int256`, same sign as the position), its value (`int256`), its spot
+    ///   price, and for perps the funding index it was valued with.
+    ///
+    /// # Errors
+    /// [`InvalidBook`]; [`ValueOutOfRange`]; the oracle's and Vault's errors.
+    pub fn liquidation_plan(
+        &self,
+        account: U256,
+        vault: Address,
+        oracle: Address,
+        perp_market: Address,
+        book: Vec<U256>,
+    ) -> Result<Vec<U256>, Vec<u8>> {
+        let usage = oracle_usage::REDUCE_RISK_LOW;
+        let sources = Sources { account, vault, oracle, perp_market, usage };
+        let (loaded, evaluation) = self.evaluation(&sources, book, U256::ZERO, None)?;
+        let range = || out_of_range(account);
+        let health = evaluation.health().map_err(|_| range())?;
+        let planned = liquidation::plan(&evaluation).map_err(|_| range())?;
+        let word = |x: i128| i256(x).into_raw();
+        let flag = |b: bool| U256::from(u8::from(b));
+        let mut out = Vec::with_capacity(PLAN_HEAD + PLAN_LEG * evaluation.legs.len());
+        out.resize(PLAN_HEAD, U256::ZERO);
+        out[1] = word(health.equity);
+        out[2] = U256::from(health.maintenance);
+        out[6] = word(loaded.cash);
+        out[7] = flag(loaded.other_collateral);
+        let Some(plan) = planned else {
+            return Ok(out);
+        };
+        out[0] = flag(true);
+        out[3] = U256::from(plan.maintenance_after);
+        out[4] = U256::from(plan.to_liquidator);
+        out[5] = U256::from(plan.to_insurance);
+        out[8] = flag(
+            plan.remaining.iter().zip(&evaluation.legs).all(|(r, leg)| *r == 0 || !leg.closable),
+        );
+        let perps = &loaded.portfolio.perps;
+        for (index, remaining) in plan.remaining.iter().enumerate() {
+            let leg = &evaluation.legs[index];
+            let closed = leg.size - evaluation.remaining_size(index, *remaining);
+            let funding = perps.get(index).map_or(0, |p| p.funding_index);
+            out.extend_from_slice(&[
+                word(closed),
+                word(leg.value),
+                U256::from(leg.spot),
+                word(funding),
+            ]);
+        }
+        Ok(out)
+    }
+}
+
+/// [`ValueOutOfRange`] as revert data.
+fn out_of_range(account: U256) -> Vec<u8> {
+    revert(ValueOutOfRange::SELECTOR, &[uint256(account)])
+}
+
+impl MarginEngine {
+    /// Loads and evaluates a book.
+    fn evaluation(
+        &self,
+        sources: &Sources,
+        book: Vec<U256>,
+        quote: U256,
+        withdrawal: Option<(Address, U256)>,
+    ) -> Result<(Loaded, Evaluation), Vec<u8>> {
+        let words: Vec<Halves> =
+            book.into_iter().map(|w| position::halves(*w.as_limbs())).collect();
+        let book = Book::decode(&words)
+            .ok_or_else(|| revert(InvalidBook::SELECTOR, &[uint(words.len() as u128)]))?;
+        let loaded =
+            self.load(sources, book.perps, book.options, &book.market_ids, quote, withdrawal)?;
+        let now = self.vm().block_timestamp();
+        let evaluation = evaluate(&loaded.portfolio, &book.params, now)
+            .map_err(|_| out_of_range(sources.account))?;
+        Ok((loaded, evaluation))
+    }
+
+    /// Collateral, prices, funding and volatilities for the legs of a book.
+    // Collateral, prices, funding and volatility in call order.
+    #[allow(clippy::too_many_lines)]
+    fn load(
+        &self,
+        sources: &Sources,
+        mut perps: Vec<crate::margin::PerpLeg>,
+        mut options: Vec<crate::margin::OptionLeg>,
+        market_ids: &[u32],
+        quote: U256,
+        withdrawal: Option<(Address, U256)>,
+    ) -> Result<Loaded, Vec<u8>> {
+        let account = sources.account;
+        let range = || out_of_range(account);
+        let mut feeds: Vec<u32> = Vec::new();
+        for perp in &perps {
+            add_feed(&mut feeds, perp.market.feed);
+        }
+        for leg in &options {
+            add_feed(&mut feeds, leg.feed);
+        }
+        let data = calldata(vault::ACCOUNT_SNAPSHOT, &[uint256(account)]);
+        let words: Vec<U256> = calls::view(self.vm(), sources.vault, &data)?.read()?;
+        let mut cash =
+            words.first().map_or(0, |w| i128::try_from(I256::from_raw(*w)).unwrap_or(i128::MIN));
+        let mut collateral = Vec::new();
+        for entry in words.get(1..).unwrap_or_default().chunks_exact(3) {
+            let bytes = entry[0].to_be_bytes::<32>();
+            let token = Address::from_slice(&bytes[12..]);
+            let feed = u32::from_be_bytes([bytes[7], bytes[8], bytes[9], bytes[10]]);
+            let mut balance = u128::try_from(entry[1]).map_err(|_| range())?;
+            if let Some((withdrawn, amount)) = withdrawal {
+                if withdrawn == token {
+                    let units = u128::try_from(amount).map_err(|_| range())?;
+                    balance = balance.saturating_sub(position::to_wad(units, bytes[11]));
+                }
+            }
+            add_feed(&mut feeds, feed);
+            collateral.push((feed, balance, u128::try_from(entry[2]).map_err(|_| range())?));
+        }
+        if let Some((withdrawn, amount)) = withdrawal {
+            let bytes = quote.to_be_bytes::<32>();
+            if withdrawn == Address::from_slice(&bytes[12..]) {
+                let units = u128::try_from(amount).map_err(|_| range())?;
+                cash = cash.saturating_sub(to_signed(position::to_wad(units, bytes[11])));
+            }
+        }
+        let prices = if feeds.is_empty() {
+            Vec::new()
+        } else {
+            let ids: Vec<evm::Word> = feeds.iter().map(|f| uint(u128::from(*f))).collect();
+            let data =
+                calldata_with_array(oracle::PRICES, &ids, &[uint(u128::from(sources.usage))]);
+            calls::view(self.vm(), sources.oracle, &data)?.read::<Vec<U256>>()?
+        };
+        let spots: Vec<(u32, u128)> = feeds
+            .iter()
+            .zip(prices.iter())
+            .map(|(f, p)| (*f, u128::try_from(*p).unwrap_or(u128::MAX)))
+            .collect();
+        let spot_of = |feed: u32| spots.iter().find(|(f, _)| *f == feed).map_or(0, |(_, p)| *p);
+        let mut value = cash;
+        for (feed, balance, haircut) in &collateral {
+            let worth = bulwark_math::mul_div(
+                *balance,
+                spot_of(*feed),
+                bulwark_math::WAD,
+                bulwark_math::Rounding::Down,
+            )
+            .and_then(|w| {
+                bulwark_math::mul_div(w, *haircut, bulwark_math::WAD, bulwark_math::Rounding::Down)
+            })
+            .map_err(|_| range())?;
+            value = value.checked_add(to_signed(worth)).ok_or_else(range)?;
+        }
+        if !perps.is_empty() && !sources.perp_market.is_zero() {
+            let ids: Vec<evm::Word> = market_ids.iter().map(|m| uint(u128::from(*m))).collect();
+            let data = calldata_with_array(perp_market::FUNDING_INDEXES, &ids, &[]);
+            let indexes: Vec<I256> = calls::view(self.vm(), sources.perp_market, &data)?.read()?;
+            for (perp, index) in perps.iter_mut().zip(indexes.iter()) {
+                perp.funding_index = i128::try_from(*index).map_err(|_| range())?;
+            }
+        }
+        let now = self.vm().block_timestamp();
+        for leg in &mut options {
+            if leg.expiry > now {
+                let data = calldata(
+                    oracle::VOLATILITY,
+                    &[
+                        uint(u128::from(leg.feed)),
+                        uint(u128::from(leg.expiry)),
+                        uint(leg.strike),
+                        uint(u128::from(sources.usage)),
+                    ],
+                );
+                let volatility: U256 = calls::view(self.vm(), sources.oracle, &data)?.read()?;
+                leg.volatility = u128::try_from(volatility).map_err(|_| range())?;
+            }
+        }
+        Ok(Loaded {
+            portfolio: Portfolio { collateral: value, spots, perps, options },
+            cash,
+            other_collateral: !collateral.is_empty(),
+        })
+    }
+}
+
+/// Adds `feed` to `feeds` once.
+fn add_feed(feeds: &mut Vec<u32>, feed: u32) {
+    if !feeds.contains(&feed) {
+        feeds.push(feed);
+    }
+}
