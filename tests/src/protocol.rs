@@ -38,6 +38,14 @@ pub const WAD_PER_UNIT: u128 = 1_000_000_000_000;
 pub const FEED_DECIMALS: u8 = 8;
 /// Oracle feed id (and option underlying) of ETH.
 pub const ETH: u32 = 1;
+/// Feed id of BTC, the fixture's second underlying.
+pub const BTC: u32 = 2;
+/// The BTC perp market id (the second market listed).
+pub const BTC_MARKET: u32 = 2;
+/// BTC's price at the start, dollars.
+pub const BTC_START_PRICE: u128 = 40_000;
+/// Distance between listed BTC strikes (WAD).
+pub const BTC_STRIKE_STEP: u128 = 1_000 * WAD;
 /// Id of the ETH perp market (the first market PerpMarket creates).
 pub const ETH_MARKET: u32 = 1;
 /// ETH price at the start, whole dollars.
@@ -271,6 +279,10 @@ pub struct Protocol {
     pub eth_primary: Address,
     /// The ETH secondary feed.
     pub eth_secondary: Address,
+    /// The BTC primary feed.
+    pub btc_primary: Address,
+    /// The BTC secondary feed.
+    pub btc_secondary: Address,
     /// The L2 sequencer uptime feed.
     pub sequencer: Address,
     /// OracleAdapter.
@@ -294,6 +306,8 @@ pub struct Protocol {
     rounds: Vec<u64>,
     /// The last price pushed, WAD.
     price: U256,
+    /// The last BTC price pushed, WAD.
+    btc_price: U256,
 }
 
 impl Default for Protocol {
@@ -337,6 +351,12 @@ impl Protocol {
         for f in [eth_primary, eth_secondary] {
             chain.ok(ADMIN, f, &MockAggregator::pushAnswerCall { answer: feed_answer(price) });
         }
+        let btc_primary = chain.deploy("MockAggregator", &feed);
+        let btc_secondary = chain.deploy("MockAggregator", &feed);
+        let btc_price = U256::from(BTC_START_PRICE * WAD);
+        for f in [btc_primary, btc_secondary] {
+            chain.ok(ADMIN, f, &MockAggregator::pushAnswerCall { answer: feed_answer(btc_price) });
+        }
         let sequencer =
             chain.deploy("MockAggregator", &ctor::MockAggregator::constructorCall { decimals: 0 });
         let up_since = U256::from(now - 2 * 86_400);
@@ -353,20 +373,24 @@ impl Protocol {
         );
         let oracle =
             chain.deploy("OracleAdapter", &ctor::OracleAdapter::constructorCall { admin: ADMIN });
-        chain.ok(
-            ADMIN,
-            oracle,
-            &IOracleAdapter::setFeedCall {
-                feed_id: ETH,
-                primary: eth_primary,
-                secondary: eth_secondary,
-                max_age: MAX_AGE,
-                max_age_lenient: MAX_AGE_LENIENT,
-                max_deviation_bps: MAX_DEVIATION_BPS,
-                min_price: U256::from(MIN_PRICE),
-                max_price: U256::from(MAX_PRICE),
-            },
-        );
+        for (feed_id, primary, secondary) in
+            [(ETH, eth_primary, eth_secondary), (BTC, btc_primary, btc_secondary)]
+        {
+            chain.ok(
+                ADMIN,
+                oracle,
+                &IOracleAdapter::setFeedCall {
+                    feed_id,
+                    primary,
+                    secondary,
+                    max_age: MAX_AGE,
+                    max_age_lenient: MAX_AGE_LENIENT,
+                    max_deviation_bps: MAX_DEVIATION_BPS,
+                    min_price: U256::from(MIN_PRICE),
+                    max_price: U256::from(MAX_PRICE),
+                },
+            );
+        }
         chain.ok(
             ADMIN,
             oracle,
@@ -423,6 +447,12 @@ impl Protocol {
             &IPerpMarket::setMarketParamsCall { market_id: 0, feed_id: ETH, params: perp_params() },
         );
         assert_eq!(market._0, ETH_MARKET, "the first market gets id 1");
+        let market = chain.ok(
+            ADMIN,
+            perp,
+            &IPerpMarket::setMarketParamsCall { market_id: 0, feed_id: BTC, params: perp_params() },
+        );
+        assert_eq!(market._0, BTC_MARKET, "the second market gets id 2");
         chain.ok(
             ADMIN,
             options,
@@ -441,6 +471,17 @@ impl Protocol {
             &IOptionsMarket::configureUnderlyingCall {
                 underlying: ETH,
                 strike_step: U256::from(STRIKE_STEP),
+                strikes_per_side: 4,
+                delta_limit: U256::from(DELTA_LIMIT),
+                vega_limit: U256::from(VEGA_LIMIT),
+            },
+        );
+        chain.ok(
+            ADMIN,
+            options,
+            &IOptionsMarket::configureUnderlyingCall {
+                underlying: BTC,
+                strike_step: U256::from(BTC_STRIKE_STEP),
                 strikes_per_side: 4,
                 delta_limit: U256::from(DELTA_LIMIT),
                 vega_limit: U256::from(VEGA_LIMIT),
@@ -486,6 +527,8 @@ impl Protocol {
             token,
             eth_primary,
             eth_secondary,
+            btc_primary,
+            btc_secondary,
             sequencer,
             oracle,
             vault,
@@ -497,6 +540,7 @@ impl Protocol {
             accounts: BTreeSet::new(),
             rounds: vec![now],
             price,
+            btc_price,
         }
     }
 
@@ -676,18 +720,72 @@ impl Protocol {
         self.price
     }
 
-    /// Moves the clock forward by `seconds` and pushes the last price again,
-    /// so prices stay fresh.
+    /// Pushes `price` (WAD) as a new round on both BTC feeds, stamped now.
+    pub fn set_btc_price(&mut self, price: U256) -> [Receipt; 2] {
+        self.btc_price = price;
+        let call = MockAggregator::pushAnswerCall { answer: feed_answer(price) };
+        let first = self.chain.send(ADMIN, self.btc_primary, &call);
+        [first, self.chain.send(ADMIN, self.btc_secondary, &call)]
+    }
+
+    /// The last BTC price pushed, WAD.
+    pub fn btc_price(&self) -> U256 {
+        self.btc_price
+    }
+
+    /// Moves the clock forward by `seconds` and pushes the last ETH and BTC
+    /// prices again, so prices stay fresh.
     pub fn advance(&mut self, seconds: u64) {
         self.chain.advance(seconds);
-        let price = self.price;
+        let (price, btc) = (self.price, self.btc_price);
         self.set_price(price);
+        self.set_btc_price(btc);
+    }
+
+    /// Lists another perp market on `feed` with the fixture's parameters
+    /// and returns its id.
+    ///
+    /// # Panics
+    /// When the listing reverts.
+    pub fn add_perp_market(&mut self, feed: u32) -> u32 {
+        let call =
+            IPerpMarket::setMarketParamsCall { market_id: 0, feed_id: feed, params: perp_params() };
+        self.chain.ok(ADMIN, self.perp, &call)._0
+    }
+
+    /// Lists an option series on `feed` and returns it.
+    ///
+    /// # Panics
+    /// When the listing reverts.
+    pub fn list_series(&mut self, feed: u32, strike: U256, expiry: u64, is_call: bool) -> Series {
+        let call = IOptionsMarket::listSeriesCall { underlying: feed, strike, expiry, is_call };
+        let id = self.chain.ok(ADMIN, self.options, &call)._0;
+        Series { id, strike, expiry, is_call }
+    }
+
+    /// `owner` trades `size_delta` of perp market `market` on its
+    /// subaccount 0 at any price.
+    pub fn trade_perp_in(&mut self, owner: Address, market: u32, size_delta: I256) -> Receipt {
+        let account = Self::account(owner);
+        self.accounts.insert(account);
+        let acceptable_price = if size_delta.is_negative() { U256::ZERO } else { U256::MAX };
+        let call =
+            IPerpMarket::tradeCall { account, market_id: market, size_delta, acceptable_price };
+        self.chain.send(owner, self.perp, &call)
     }
 
     /// Pushes a flat volatility surface at `volatility` (WAD) for `expiry`,
     /// centred on the last price, from the volatility updater.
     pub fn push_volatility(&mut self, expiry: u64, volatility: u128) -> Receipt {
         let call = flat_surface(expiry, self.chain.now(), self.price, volatility);
+        self.chain.send(VOL_UPDATER, self.oracle, &call)
+    }
+
+    /// Pushes a flat BTC volatility surface at `volatility` (WAD) for
+    /// `expiry`, centred on the last BTC price.
+    pub fn push_btc_volatility(&mut self, expiry: u64, volatility: u128) -> Receipt {
+        let mut call = flat_surface(expiry, self.chain.now(), self.btc_price, volatility);
+        call.feed_id = BTC;
         self.chain.send(VOL_UPDATER, self.oracle, &call)
     }
 
@@ -747,7 +845,15 @@ impl Protocol {
     /// # Panics
     /// When the view reverts.
     pub fn perp_position(&mut self, account: U256) -> (I256, I256) {
-        let call = IRiskEngine::perpPositionCall { account, market_id: ETH_MARKET };
+        self.perp_position_in(account, ETH_MARKET)
+    }
+
+    /// `(size, basis)` of `account`'s perp in `market`, WAD.
+    ///
+    /// # Panics
+    /// When the view reverts.
+    pub fn perp_position_in(&mut self, account: U256, market: u32) -> (I256, I256) {
+        let call = IRiskEngine::perpPositionCall { account, market_id: market };
         let p = self.chain.view(self.risk, &call).expect("perpPosition");
         (p._0, p._1)
     }
@@ -764,7 +870,16 @@ impl Protocol {
     /// `PerpMarket.quote(ETH_MARKET, size_delta)`: fill price, fee, oracle
     /// price, funding rate, funding index, long and short open interest.
     pub fn perp_quote(&mut self, size_delta: I256) -> Result<IPerpMarket::quoteReturn, Vec<u8>> {
-        self.chain.view(self.perp, &IPerpMarket::quoteCall { market_id: ETH_MARKET, size_delta })
+        self.perp_quote_in(ETH_MARKET, size_delta)
+    }
+
+    /// `PerpMarket.quote(market, size_delta)`, as [`Self::perp_quote`].
+    pub fn perp_quote_in(
+        &mut self,
+        market: u32,
+        size_delta: I256,
+    ) -> Result<IPerpMarket::quoteReturn, Vec<u8>> {
+        self.chain.view(self.perp, &IPerpMarket::quoteCall { market_id: market, size_delta })
     }
 
     /// `Vault.poolState()`.

@@ -15,8 +15,8 @@ use bulwark_tests::model::{
     units_wad,
 };
 use bulwark_tests::protocol::{
-    swad, usd, Protocol, Series, BASE_SPREAD, ETH, ETH_MARKET, EXPIRY_DELAY, LP_SEED, STRANGER,
-    TRADERS,
+    swad, usd, Protocol, Series, BASE_SPREAD, BTC_MARKET, ETH, ETH_MARKET, EXPIRY_DELAY, LP_SEED,
+    STRANGER, TRADERS,
 };
 use bulwark_tests::{assert_error, success, wad, WAD};
 
@@ -579,4 +579,40 @@ fn funding_index_views_accrue_without_trading() {
     let fill = fill_price(s(wad(2_000)), I256::ZERO, swad(100));
     let value = realised(swad(100), fill, s(wad(2_000)), quoted);
     assert_eq!(health.equity, cash + value);
+}
+
+#[test]
+fn one_account_margins_eth_and_btc_perps_together() {
+    let mut p = Protocol::new();
+    let (both, eth_only, btc_only) = (TRADERS[0], TRADERS[1], TRADERS[2]);
+    for t in [both, eth_only, btc_only] {
+        p.trader_with(t, 20_000, 0);
+    }
+    let half = swad(1) / I256::try_from(2).unwrap();
+    success(&p.open_perp(both, swad(10)), "ETH long");
+    success(&p.trade_perp_in(both, BTC_MARKET, -half), "BTC short");
+    success(&p.open_perp(eth_only, swad(10)), "ETH long alone");
+    success(&p.trade_perp_in(btc_only, BTC_MARKET, -half), "BTC short alone");
+    // Each market keeps its own open interest.
+    assert_eq!(p.perp_quote_in(ETH_MARKET, I256::ZERO).unwrap()._5, wad(20));
+    assert_eq!(p.perp_quote_in(BTC_MARKET, I256::ZERO).unwrap()._6, wad(1));
+    // Cross margin: the account's requirements are the two markets' added
+    // (one gas reserve for the liquidator, not two).
+    let h = p.health(Protocol::account(both)).unwrap();
+    let e = p.health(Protocol::account(eth_only)).unwrap();
+    let b = p.health(Protocol::account(btc_only)).unwrap();
+    let reserve = U256::from(bulwark_tests::protocol::GAS_RESERVE);
+    assert_eq!(h.initial, e.initial + b.initial - reserve);
+    assert_eq!(h.maintenance, e.maintenance + b.maintenance - reserve);
+    // Both rise 10%: the ETH long gains what the BTC short loses, so equity
+    // moves by the difference of the two PnLs only.
+    let equity = h.equity;
+    p.set_price(wad(2_200));
+    p.set_btc_price(wad(44_000));
+    let after = p.health(Protocol::account(both)).unwrap();
+    let eth_gain = p.health(Protocol::account(eth_only)).unwrap().equity - e.equity;
+    let btc_loss = p.health(Protocol::account(btc_only)).unwrap().equity - b.equity;
+    assert!(eth_gain > I256::ZERO && btc_loss < I256::ZERO);
+    assert_eq!(after.equity - equity, eth_gain + btc_loss);
+    assert_balanced(&mut p, "two markets");
 }

@@ -11,7 +11,13 @@
 //!    leaves it with negative equity after paying the liquidator;
 //! 4. bad debt only grows, only through liquidations, and every unit the
 //!    Vault absorbed is recorded by RiskEngine once;
-//! 5. the sum of perp sizes equals long minus short open interest.
+//! 5. in each of the two perp markets (ETH and BTC), the sum of perp sizes
+//!    equals long minus short open interest;
+//! 6. once the series have expired and settled, neither the oracle's
+//!    settlement price nor a series' settlement changes again;
+//! 7. no transaction entered a contract that was already on its call stack
+//!    (the sandbox records every attempt; the protocol's call graph makes
+//!    none).
 //!
 //! Each case restores one deployed protocol from a snapshot, so a case costs
 //! only its actions. A failure prints the shrunk action list and the broken
@@ -26,9 +32,11 @@ use std::cell::RefCell;
 
 use alloy_primitives::{I256, U256};
 use bulwark_sandbox::Receipt;
-use bulwark_tests::bindings::risk::IRiskEngine;
+use bulwark_tests::bindings::{options::IOptionsMarket, oracle::IOracleAdapter, risk::IRiskEngine};
 use bulwark_tests::model::s;
-use bulwark_tests::protocol::{swad, usd, Health, Protocol, KEEPER, LP, TRADERS, WAD_PER_UNIT};
+use bulwark_tests::protocol::{
+    swad, usd, Health, Protocol, BTC_MARKET, ETH, ETH_MARKET, KEEPER, LP, TRADERS, WAD_PER_UNIT,
+};
 use bulwark_tests::wad;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
@@ -40,14 +48,21 @@ enum Action {
     Deposit { trader: usize, dollars: u32 },
     /// Trader withdraws whole dollars.
     Withdraw { trader: usize, dollars: u32 },
-    /// Trader trades the perp: centi-ETH, long > 0.
+    /// Trader trades the ETH perp: centi-ETH, long > 0.
     Perp { trader: usize, centi: i32 },
-    /// Trader closes its perp.
+    /// Trader trades the BTC perp: milli-BTC, long > 0.
+    BtcPerp { trader: usize, milli: i32 },
+    /// Trader closes its perps in both markets.
     Close { trader: usize },
     /// Trader trades option series `series`: tenths of a contract.
     Option { trader: usize, series: usize, tenths: i32 },
     /// The price moves by `bps` basis points (both feeds).
     Price { bps: i32 },
+    /// The BTC price moves by `bps` basis points.
+    BtcPrice { bps: i32 },
+    /// Time runs past the series' expiry; the keeper records the settlement
+    /// price, settles every series and every trader's options.
+    Expire,
     /// Time passes (the price is pushed again).
     Wait { seconds: u32 },
     /// The keeper liquidates a trader, whatever its health.
@@ -64,10 +79,13 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (trader.clone(), 1u32..5_000).prop_map(|(trader, dollars)| Action::Deposit { trader, dollars }),
         1 => (trader.clone(), 1u32..5_000).prop_map(|(trader, dollars)| Action::Withdraw { trader, dollars }),
         4 => (trader.clone(), -2_500i32..2_500).prop_map(|(trader, centi)| Action::Perp { trader, centi }),
+        2 => (trader.clone(), -1_250i32..1_250).prop_map(|(trader, milli)| Action::BtcPerp { trader, milli }),
         1 => trader.clone().prop_map(|trader| Action::Close { trader }),
         1 => (trader.clone(), 0usize..4, -50i32..50)
             .prop_map(|(trader, series, tenths)| Action::Option { trader, series, tenths }),
         3 => (-2_000i32..2_000).prop_map(|bps| Action::Price { bps }),
+        2 => (-2_000i32..2_000).prop_map(|bps| Action::BtcPrice { bps }),
+        1 => Just(Action::Expire),
         1 => (1u32..7_200).prop_map(|seconds| Action::Wait { seconds }),
         1 => trader.clone().prop_map(|trader| Action::Liquidate { trader }),
         3 => Just(Action::Sweep),
@@ -85,6 +103,10 @@ struct Seen {
     liquidations: usize,
     /// Liquidations that ended in absorbed bad debt.
     bad_debts: usize,
+    /// The settlement price recorded for the fixture's expiry, once recorded.
+    settlement: Option<U256>,
+    /// Series settlements seen (invariant 6 checks they never change).
+    settlements: usize,
 }
 
 fn check(condition: bool, message: impl FnOnce() -> String) -> Result<(), TestCaseError> {
@@ -114,21 +136,27 @@ struct Outcome {
     added_risk: Option<U256>,
     /// Successful liquidations: account, health before, receipt.
     liquidations: Vec<(U256, Option<Health>, Receipt)>,
+    /// Every transaction the action sent.
+    receipts: Vec<Receipt>,
 }
 
 /// Runs `action`.
+// One arm per action, in the order of the enum.
+#[allow(clippy::too_many_lines)]
 fn apply(p: &mut Protocol, action: &Action) -> Result<Outcome, TestCaseError> {
     let mut added_risk = None;
     let mut liquidations = Vec::new();
+    let mut receipts = Vec::new();
     match *action {
         Action::Deposit { trader, dollars } => {
-            p.deposit(TRADERS[trader], usd(u128::from(dollars)));
+            receipts.push(p.deposit(TRADERS[trader], usd(u128::from(dollars))));
         }
         Action::Withdraw { trader, dollars } => {
             let r = p.withdraw(TRADERS[trader], usd(u128::from(dollars)));
             if r.success() {
                 added_risk = Some(account_of(trader));
             }
+            receipts.push(r);
         }
         Action::Perp { trader, centi } => {
             let account = account_of(trader);
@@ -138,9 +166,22 @@ fn apply(p: &mut Protocol, action: &Action) -> Result<Outcome, TestCaseError> {
             if r.success() && adds_risk(before, before + delta) {
                 added_risk = Some(account);
             }
+            receipts.push(r);
+        }
+        Action::BtcPerp { trader, milli } => {
+            let account = account_of(trader);
+            let before = p.perp_position_in(account, BTC_MARKET).0;
+            let delta = swad(i128::from(milli)) / I256::try_from(1_000).unwrap();
+            let r = p.trade_perp_in(TRADERS[trader], BTC_MARKET, delta);
+            if r.success() && adds_risk(before, before + delta) {
+                added_risk = Some(account);
+            }
+            receipts.push(r);
         }
         Action::Close { trader } => {
-            p.close_perp(TRADERS[trader]);
+            receipts.push(p.close_perp(TRADERS[trader]));
+            let size = p.perp_position_in(account_of(trader), BTC_MARKET).0;
+            receipts.push(p.trade_perp_in(TRADERS[trader], BTC_MARKET, -size));
         }
         Action::Option { trader, series, tenths } => {
             let account = account_of(trader);
@@ -151,19 +192,41 @@ fn apply(p: &mut Protocol, action: &Action) -> Result<Outcome, TestCaseError> {
             if r.success() && adds_risk(before, before + amount) {
                 added_risk = Some(account);
             }
+            receipts.push(r);
         }
         Action::Price { bps } => {
-            let factor = u64::try_from(10_000 + i64::from(bps)).expect("bps above -10,000");
-            let moved = p.price() * U256::from(factor) / U256::from(10_000u64);
-            p.set_price(moved.clamp(wad(500), wad(8_000)));
+            let moved = p.price() * factor(bps) / U256::from(10_000u64);
+            receipts.extend(p.set_price(moved.clamp(wad(500), wad(8_000))));
+        }
+        Action::BtcPrice { bps } => {
+            let moved = p.btc_price() * factor(bps) / U256::from(10_000u64);
+            receipts.extend(p.set_btc_price(moved.clamp(wad(10_000), wad(160_000))));
         }
         Action::Wait { seconds } => p.advance(u64::from(seconds)),
+        Action::Expire => {
+            let expiry = p.series[0].expiry;
+            let now = p.chain.now();
+            if now <= expiry {
+                p.advance(expiry + 60 - now);
+            }
+            receipts.push(p.record_settlement(KEEPER, expiry));
+            let ids: Vec<_> = p.series.iter().map(|s| s.id).collect();
+            for id in ids {
+                let call = IOptionsMarket::settleSeriesCall { series_id: id };
+                receipts.push(p.chain.send(KEEPER, p.options, &call));
+            }
+            for trader in 0..TRADERS.len() {
+                receipts.push(p.settle_options(KEEPER, account_of(trader)));
+            }
+        }
         Action::Liquidate { trader } => {
             let account = account_of(trader);
             let before = p.health(account).ok();
             let r = p.liquidate(KEEPER, account);
             if r.success() {
                 liquidations.push((account, before, r));
+            } else {
+                receipts.push(r);
             }
         }
         Action::Sweep => {
@@ -183,16 +246,21 @@ fn apply(p: &mut Protocol, action: &Action) -> Result<Outcome, TestCaseError> {
             }
         }
         Action::LpDeposit { dollars } => {
-            p.lp_deposit(LP, usd(u128::from(dollars)));
+            receipts.push(p.lp_deposit(LP, usd(u128::from(dollars))));
         }
     }
 
-    Ok(Outcome { added_risk, liquidations })
+    Ok(Outcome { added_risk, liquidations, receipts })
+}
+
+/// `10,000 + bps` as a multiplier over 10,000.
+fn factor(bps: i32) -> U256 {
+    U256::from(u64::try_from(10_000 + i64::from(bps)).expect("bps above -10,000"))
 }
 
 /// Runs `action` and checks every invariant after it.
 fn step(p: &mut Protocol, action: &Action, seen: &mut Seen) -> Result<(), TestCaseError> {
-    let Outcome { added_risk, liquidations } = apply(p, action)?;
+    let Outcome { added_risk, liquidations, receipts } = apply(p, action)?;
 
     // 1. The Vault's ledger, to the wei.
     let ledger = p.ledger();
@@ -245,13 +313,45 @@ fn step(p: &mut Protocol, action: &Action, seen: &mut Seen) -> Result<(), TestCa
     }
     seen.bad_debt = recorded;
 
-    // 5. Open interest.
-    let sizes =
-        (0..TRADERS.len()).fold(I256::ZERO, |sum, t| sum + p.perp_position(account_of(t)).0);
-    let quote = p.perp_quote(I256::ZERO);
-    if let Ok(oi) = quote {
-        check(sizes == s(oi._5) - s(oi._6), || {
-            format!("invariant 5: sizes {sizes}, open interest {} long {} short", oi._5, oi._6)
+    // 5. Open interest, per market.
+    for market in [ETH_MARKET, BTC_MARKET] {
+        let sizes = (0..TRADERS.len())
+            .fold(I256::ZERO, |sum, t| sum + p.perp_position_in(account_of(t), market).0);
+        if let Ok(oi) = p.perp_quote_in(market, I256::ZERO) {
+            check(sizes == s(oi._5) - s(oi._6), || {
+                format!(
+                    "invariant 5, market {market}: sizes {sizes}, open interest {} long {} short",
+                    oi._5, oi._6
+                )
+            })?;
+        }
+    }
+
+    // 6. Settlement prices, once recorded, never change.
+    let expiry = p.series[0].expiry;
+    let call = IOracleAdapter::settlementPriceCall { feed_id: ETH, expiry };
+    if let Ok(price) = p.chain.view(p.oracle, &call).map(|r| r._0) {
+        check(seen.settlement.is_none_or(|first| first == price), || {
+            format!("invariant 6: settlement price {price}, was {:?} ({action:?})", seen.settlement)
+        })?;
+        seen.settlement = Some(price);
+        let ids: Vec<_> = p.series.iter().map(|s| s.id).collect();
+        for id in ids {
+            // Settling again (as a read) answers the first settlement.
+            let call = IOptionsMarket::settleSeriesCall { series_id: id };
+            if let Ok(settled) = p.chain.view(p.options, &call) {
+                seen.settlements += 1;
+                check(settled._0 == price, || {
+                    format!("invariant 6: series {id} settles at {}, not {price}", settled._0)
+                })?;
+            }
+        }
+    }
+
+    // 7. No contract was entered twice.
+    for r in receipts.iter().chain(liquidations.iter().map(|(_, _, r)| r)) {
+        check(r.reentries.is_empty(), || {
+            format!("invariant 7: {action:?} re-entered {:?}", r.reentries)
         })?;
     }
     Ok(())
@@ -289,6 +389,7 @@ fn invariants_hold_under_random_action_sequences() {
         totals.risk_added += seen.risk_added;
         totals.liquidations += seen.liquidations;
         totals.bad_debts += seen.bad_debts;
+        totals.settlements += seen.settlements;
         Ok(())
     });
     match result {
@@ -300,10 +401,11 @@ fn invariants_hold_under_random_action_sequences() {
     }
     let totals = totals.into_inner();
     eprintln!(
-        "{cases} cases: {} risk-adding actions, {} liquidations, {} with bad debt",
-        totals.risk_added, totals.liquidations, totals.bad_debts
+        "{cases} cases: {} risk-adding actions, {} liquidations, {} with bad debt, {} settlement checks",
+        totals.risk_added, totals.liquidations, totals.bad_debts, totals.settlements
     );
     // The sequences must reach the states the invariants are about.
     assert!(totals.risk_added >= cases as usize, "too few risk-adding actions succeeded");
     assert!(totals.liquidations > 0, "no liquidation succeeded");
+    assert!(totals.settlements > 0, "no case reached a settled series");
 }

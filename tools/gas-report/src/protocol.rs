@@ -10,7 +10,10 @@
 use alloy_primitives::{Address, I256, U256};
 use bulwark_sandbox::{Footprint, Receipt, Sandbox};
 use bulwark_tests::bindings::{oracle::IOracleAdapter, risk::IRiskEngine};
-use bulwark_tests::protocol::{swad, usd, Protocol, ETH, KEEPER, TRADERS};
+use bulwark_tests::protocol::{
+    swad, usd, Protocol, BTC, BTC_MARKET, BTC_STRIKE_STEP, ETH, ETH_MARKET, KEEPER, TRADERS,
+    VOLATILITY,
+};
 
 use crate::report::Measurement;
 
@@ -87,9 +90,12 @@ fn story(cached: bool) -> Result<Vec<(Measurement, Footprint)>, String> {
             p.token,
             p.eth_primary,
             p.eth_secondary,
+            p.btc_primary,
+            p.btc_secondary,
             p.sequencer,
             p.oracle,
             p.vault,
+            p.margin_engine,
             p.risk,
             p.perp,
             p.options,
@@ -153,5 +159,104 @@ fn story(cached: bool) -> Result<Vec<(Measurement, Footprint)>, String> {
         return Err("the liquidation step's account is not liquidatable after the drop".into());
     }
     step(rows, "RiskEngine.liquidate (one perp position)", &p.liquidate(KEEPER, bob_id))?;
+    portfolio(&mut p, rows)?;
     Ok(measured)
+}
+
+/// RiskEngine's targets: a full margin check of an account with 32 options
+/// and 4 perps on 2 underlyings, and liquidating an account with 4
+/// positions.
+fn portfolio(p: &mut Protocol, rows: &mut Vec<(Measurement, Footprint)>) -> Result<(), String> {
+    use alloy_sol_types::SolCall;
+    let (carol, dave) = (TRADERS[2], TRADERS[3]);
+    let markets = [ETH_MARKET, BTC_MARKET, p.add_perp_market(ETH), p.add_perp_market(BTC)];
+    // 16 series per underlying on a second expiry: 8 strikes around spot,
+    // calls and puts.
+    let expiry = p.chain.now() + 14 * 86_400;
+    let eth_step = U256::from(100u64) * U256::from(10u64).pow(U256::from(18u64));
+    let eth_atm = p.price() / eth_step * eth_step;
+    let btc_step = U256::from(BTC_STRIKE_STEP);
+    let btc_atm = p.btc_price() / btc_step * btc_step;
+    let mut series = Vec::new();
+    for (feed, atm, step) in [(ETH, eth_atm, eth_step), (BTC, btc_atm, btc_step)] {
+        for k in 0..8u64 {
+            let strike = atm - step * U256::from(3u64) + step * U256::from(k);
+            for is_call in [true, false] {
+                series.push(p.list_series(feed, strike, expiry, is_call).id);
+            }
+        }
+    }
+    let surfaces =
+        [p.push_volatility(expiry, VOLATILITY), p.push_btc_volatility(expiry, VOLATILITY)];
+    if let Some(r) = surfaces.iter().find(|r| !r.success()) {
+        return Err(format!(
+            "pushing the surfaces: 0x{}",
+            alloy_primitives::hex::encode(&r.output)
+        ));
+    }
+    let carol_id = p.trader_with(carol, 200_000, 0);
+    let tenth = swad(1) / I256::try_from(10).unwrap_or(I256::ONE);
+    let sizes = [
+        swad(1),
+        -swad(1),
+        tenth / I256::try_from(4).unwrap_or(I256::ONE),
+        -tenth / I256::try_from(4).unwrap_or(I256::ONE),
+    ];
+    for (market, size) in markets.iter().zip(sizes) {
+        let r = p.trade_perp_in(carol, *market, size);
+        if !r.success() {
+            return Err(format!("perp {market}: 0x{}", alloy_primitives::hex::encode(&r.output)));
+        }
+    }
+    let last = series.len() - 1;
+    for (i, id) in series.iter().enumerate() {
+        let amount = if i % 2 == 0 { tenth } else { -tenth };
+        let r = p.trade_option(carol, *id, amount, I256::MAX);
+        if i == last {
+            step(rows, "OptionsMarket.trade: 32nd option (checks 32 options + 4 perps)", &r)?;
+        } else if !r.success() {
+            return Err(format!("option {i}: 0x{}", alloy_primitives::hex::encode(&r.output)));
+        }
+    }
+    let health = view(
+        &mut p.chain.sandbox,
+        p.risk,
+        IRiskEngine::accountHealthCall { account: carol_id }.abi_encode(),
+    )?;
+    step(rows, "RiskEngine.accountHealth (view, 32 options + 4 perps, 2 underlyings)", &health)?;
+
+    // Dave: two perps and two options at about 6x.
+    let dave_id = p.trader_with(dave, 4_000, 0);
+    for (market, size) in
+        [(ETH_MARKET, swad(6)), (BTC_MARKET, tenth * I256::try_from(3).unwrap_or(I256::ONE))]
+    {
+        let r = p.trade_perp_in(dave, market, size);
+        if !r.success() {
+            return Err(format!("dave's perp: 0x{}", alloy_primitives::hex::encode(&r.output)));
+        }
+    }
+    for id in [series[0], series[17]] {
+        let r = p.trade_option(dave, id, swad(1), I256::MAX);
+        if !r.success() {
+            return Err(format!("dave's option: 0x{}", alloy_primitives::hex::encode(&r.output)));
+        }
+    }
+    // Both prices fall 2% at a time until the account is liquidatable.
+    for _ in 0..15 {
+        if p.is_liquidatable(dave_id) {
+            break;
+        }
+        let fall = |x: U256| x * U256::from(98) / U256::from(100);
+        let (eth, btc) = (fall(p.price()), fall(p.btc_price()));
+        p.set_price(eth);
+        p.set_btc_price(btc);
+    }
+    if !p.is_liquidatable(dave_id) {
+        return Err("the four-position account is not liquidatable after a 26% fall".into());
+    }
+    step(
+        rows,
+        "RiskEngine.liquidate (4 positions: 2 perps, 2 options)",
+        &p.liquidate(KEEPER, dave_id),
+    )
 }

@@ -136,8 +136,12 @@ impl Report {
         md.push_str("\n## Protocol operations\n\n");
         md.push_str(
             "One fixed story on the deployed protocol (the cross-contract suite's fixture): deposits,\n\
-             a perp opened, grown and closed, an option bought and sold back, a withdrawal, and a\n\
-             liquidation after a 10% drop. `Uncached` is every program outside Arbitrum's program\n\
+             a perp opened, grown and closed, an option bought and sold back, a withdrawal, a\n\
+             liquidation after a 10% drop; then RiskEngine's targets: an account with 32 options\n\
+             and 4 perps on ETH and BTC (the last option trade and `accountHealth` each value the\n\
+             whole book: target 1,000,000 gas), and the liquidation of an account with two perps\n\
+             and two options after both prices fall (target 150,000 gas). `Uncached` is every\n\
+             program outside Arbitrum's program\n\
              cache (each call pays the full program entry), `Cached` inside it; the breakdown is\n\
              the uncached run's. `Floor` is the EVM-side gas of the operation's footprint\n\
              (intrinsic, storage, calls, logs, less the refund): what any implementation with\n\
