@@ -64,6 +64,8 @@ interface IOracleAdapter is IRoles  {
 
     function volatility(uint32 feed_id, uint64 expiry, uint256 strike, uint8 usage) external view returns (uint256);
 
+    function volatilities(uint256[] memory queries, uint8 usage) external view returns (uint256[] memory);
+
     /// A configuration value is outside its hard bounds. `feedId` is 0 for global settings.
     /// `parameter`: 1 primary, 2 secondary, 3 maxAge, 4 maxAgeLenient, 5 maxDeviationBps,
     /// 6 price bounds, 7 feed decimals, 8 sequencer grace period, 9 settlement window, 10 surface config (volatility-surface feature).

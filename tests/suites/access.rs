@@ -348,6 +348,7 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
                 IOracleAdapter::recordSettlementPriceCall::SELECTOR,
                 IOracleAdapter::settlementPriceCall::SELECTOR,
                 IOracleAdapter::volatilityCall::SELECTOR,
+                IOracleAdapter::volatilitiesCall::SELECTOR,
             ]),
         ),
         (

@@ -271,3 +271,40 @@ fn every_admin_function_refuses_a_stranger() {
         &unauthorized,
     );
 }
+
+#[test]
+fn volatilities_answer_each_query_as_volatility_does_and_fail_on_the_first_bad_one() {
+    use bulwark_tests::protocol::{flat_surface, Protocol, BTC};
+    let mut p = Protocol::new();
+    let expiry = p.series[0].expiry;
+    // A skewed ETH slice, so that each strike has its own volatility.
+    let mut slice = flat_surface(expiry, p.chain.now(), p.price(), 800_000_000_000_000_000);
+    slice.b = I256::try_from(50_000_000_000_000_000i64).unwrap();
+    slice.rho = I256::try_from(-300_000_000_000_000_000i64).unwrap();
+    assert!(p.chain.send(bulwark_tests::protocol::VOL_UPDATER, p.oracle, &slice).success());
+    let query = |feed: u32, expiry: u64, strike: U256| {
+        (strike << 96) | (U256::from(expiry) << 32) | U256::from(feed)
+    };
+    let strikes: Vec<U256> = [1_600u128, 2_000, 2_400].iter().map(|k| wad(*k)).collect();
+    let queries: Vec<U256> = strikes.iter().map(|k| query(ETH, expiry, *k)).collect();
+    let batched = p
+        .chain
+        .view(p.oracle, &Oracle::volatilitiesCall { queries: queries.clone(), usage: 0 })
+        .unwrap()
+        ._0;
+    let single: Vec<U256> = strikes
+        .iter()
+        .map(|k| {
+            let call = Oracle::volatilityCall { feed_id: ETH, expiry, strike: *k, usage: 0 };
+            p.chain.view(p.oracle, &call).unwrap()._0
+        })
+        .collect();
+    assert_eq!(batched, single);
+    assert!(single[0] != single[2], "the skewed slice prices strikes differently");
+    // BTC has no slice at this expiry: the batch fails with that query's error.
+    let mut bad = queries;
+    bad.insert(1, query(BTC, expiry, wad(40_000)));
+    let err =
+        p.chain.view(p.oracle, &Oracle::volatilitiesCall { queries: bad, usage: 0 }).unwrap_err();
+    assert_error(&err, &Oracle::SurfaceNotSet { feedId: BTC, expiry });
+}

@@ -77,6 +77,7 @@ functions! {
         SETTLEMENT_PRICE = "settlementPrice(uint32,uint64)";
         RECORD_SETTLEMENT_PRICE = "recordSettlementPrice(uint32,uint64,uint80)";
         VOLATILITY = "volatility(uint32,uint64,uint256,uint8)";
+        VOLATILITIES = "volatilities(uint256[],uint8)";
     }
 
     /// RiskEngine as the markets and bots call it. The markets compute the

@@ -266,20 +266,31 @@ impl MarginEngine {
                 perp.funding_index = i128::try_from(*index).map_err(|_| range())?;
             }
         }
+        // One batched view for every option not yet expired (expired ones
+        // are valued at intrinsic value): strike << 96 | expiry << 32 | feed.
         let now = self.vm().block_timestamp();
-        for leg in &mut options {
-            if leg.expiry > now {
-                let data = calldata(
-                    oracle::VOLATILITY,
-                    &[
-                        uint(u128::from(leg.feed)),
-                        uint(u128::from(leg.expiry)),
-                        uint(leg.strike),
-                        uint(u128::from(sources.usage)),
-                    ],
-                );
-                let volatility: U256 = calls::view(self.vm(), sources.oracle, &data)?.read()?;
-                leg.volatility = u128::try_from(volatility).map_err(|_| range())?;
+        let live: Vec<usize> = (0..options.len()).filter(|i| options[*i].expiry > now).collect();
+        if !live.is_empty() {
+            let queries: Vec<evm::Word> = live
+                .iter()
+                .map(|i| {
+                    let leg = &options[*i];
+                    let low = u128::from(leg.feed) | u128::from(leg.expiry) << 32;
+                    let query = U256::from(leg.strike) << 96 | U256::from(low);
+                    uint256(query)
+                })
+                .collect();
+            let data = calldata_with_array(
+                oracle::VOLATILITIES,
+                &queries,
+                &[uint(u128::from(sources.usage))],
+            );
+            let volatilities: Vec<U256> = calls::view(self.vm(), sources.oracle, &data)?.read()?;
+            if volatilities.len() != live.len() {
+                return Err(calls::call_failed(sources.oracle));
+            }
+            for (i, volatility) in live.iter().zip(volatilities) {
+                options[*i].volatility = u128::try_from(volatility).map_err(|_| range())?;
             }
         }
         Ok(Loaded {

@@ -224,6 +224,7 @@ bulwark_common::dispatch! {
     "setSurfaceConfig(int256,int256,uint8,uint256,uint256,uint32)" => set_surface_config(min_log_moneyness, max_log_moneyness, points, min_volatility, max_volatility, max_age);
     "setVolatilitySurface(uint32,uint64,uint256,int256,int256,int256,int256,int256)" => set_volatility_surface(feed_id, expiry, forward, a, b, rho, m, sigma);
     "volatility(uint32,uint64,uint256,uint8)" => volatility(feed_id, expiry, strike, usage);
+    "volatilities(uint256[],uint8)" => volatilities(queries, usage);
 }
 
 #[public]
@@ -650,6 +651,26 @@ impl OracleAdapter {
             .and_then(|strike| logic::volatility_at(&slice, &config, strike).ok())
             .map(U256::from)
             .ok_or_else(|| revert(VolatilityUnavailable::SELECTOR, &[id, at, strike.to_be_bytes()]))
+    }
+
+    /// [`Self::volatility`] of several options in one call, one query word
+    /// each: `strike << 96 | expiry << 32 | feedId` (strike in WAD, below
+    /// 2^128). Returns the volatilities in query order.
+    ///
+    /// # Errors
+    /// As [`Self::volatility`], for the first query that fails.
+    // The ABI hands arrays over by value.
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn volatilities(&self, queries: Vec<U256>, usage: u8) -> Result<Vec<U256>, Vec<u8>> {
+        let mut out = Vec::with_capacity(queries.len());
+        for query in &queries {
+            let [low, high, ..] = *query.as_limbs();
+            // Bits 0..32 are the feed, 32..96 the expiry: truncation is the point.
+            #[allow(clippy::cast_possible_truncation)]
+            let (feed_id, expiry) = (low as u32, (low >> 32) | (high << 32));
+            out.push(self.volatility(feed_id, expiry, *query >> 96, usage)?);
+        }
+        Ok(out)
     }
 }
 

@@ -121,8 +121,8 @@ impl MockOracle {
         Ok(feed_ids.iter().map(|_| self.price.get()).collect())
     }
 
-    pub fn volatility(&self, _feed_id: u32, _expiry: u64, _strike: U256, _usage: u8) -> U256 {
-        U256::from(8 * W / 10)
+    pub fn volatilities(&self, queries: Vec<U256>, _usage: u8) -> Vec<U256> {
+        queries.iter().map(|_| U256::from(8 * W / 10)).collect()
     }
 }
 

@@ -342,6 +342,9 @@ fn print_receipt(r: &Receipt, function: Option<&Function>) {
     for trap in &r.traps {
         println!("  trap: {trap}");
     }
+    for program in &r.reentries {
+        println!("  re-entry refused: {program} was already on the call stack");
+    }
 }
 
 fn show(v: &DynSolValue) -> String {
