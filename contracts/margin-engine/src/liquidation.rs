@@ -248,6 +248,16 @@ mod tests {
         (plan.equity_after - paid, plan.maintenance_after)
     }
 
+    /// 100 ETH long from 2,000 and 2,000 of feed 2 long; the price has
+    /// fallen 4%.
+    fn two_market_book() -> Portfolio {
+        book(
+            20_000 * ONE,
+            SPOT * 96 / 100,
+            vec![perp(1, 100 * ONE, SPOT), perp(2, 2_000 * ONE, SPOT / 20)],
+        )
+    }
+
     #[test]
     fn healthy_account_is_not_liquidated() {
         let eval = evaluation(&book(3_000 * ONE, SPOT, vec![perp(1, 10 * ONE, SPOT)]));
@@ -256,13 +266,7 @@ mod tests {
 
     #[test]
     fn partial_close_reaches_the_target_and_stops() {
-        // 100 ETH long from 2,000 and 2,000 of feed 2 long; price falls 4%.
-        let portfolio = book(
-            20_000 * ONE,
-            SPOT * 96 / 100,
-            vec![perp(1, 100 * ONE, SPOT), perp(2, 2_000 * ONE, SPOT / 20)],
-        );
-        let eval = evaluation(&portfolio);
+        let eval = evaluation(&two_market_book());
         let health = eval.health().unwrap();
         assert!(health.liquidatable());
         let plan = plan(&eval).unwrap().unwrap();
@@ -285,12 +289,7 @@ mod tests {
 
     #[test]
     fn largest_release_is_closed_first() {
-        let portfolio = book(
-            20_000 * ONE,
-            SPOT * 96 / 100,
-            vec![perp(1, 100 * ONE, SPOT), perp(2, 2_000 * ONE, SPOT / 20)],
-        );
-        let eval = evaluation(&portfolio);
+        let eval = evaluation(&two_market_book());
         let plan = plan(&eval).unwrap().unwrap();
         // Feed 2's leg (200,000 notional at a rate grown by 2%) releases more
         // than the ETH leg (192,000 at +0.1%): it goes first and whole, then

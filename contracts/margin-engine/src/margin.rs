@@ -731,6 +731,18 @@ mod tests {
         Portfolio { collateral: 0, spots: alloc::vec![(1, SPOT)], perps, options }
     }
 
+    /// The pricer of the test calls: struck at spot, 30 days out.
+    fn atm_call_pricer() -> OptionPricer {
+        OptionPricer::new(
+            Model::BlackScholes,
+            OptionKind::Call,
+            Wad::from_raw(SPOT),
+            30 * DAY_S,
+            SignedWad::ZERO,
+        )
+        .unwrap()
+    }
+
     fn no_costs() -> RiskParams {
         RiskParams { gas_reserve: 0, option_close_spread: 0, ..RiskParams::DEFAULT }
     }
@@ -782,14 +794,7 @@ mod tests {
         let eval = evaluate(&portfolio(alloc::vec![], alloc::vec![leg]), &params, 0).unwrap();
         let h = eval.health().unwrap();
         // Hand computation: worst loss = value at spot 1.18x, vol up, minus mark.
-        let pricer = OptionPricer::new(
-            Model::BlackScholes,
-            OptionKind::Call,
-            Wad::from_raw(SPOT),
-            30 * DAY_S,
-            SignedWad::ZERO,
-        )
-        .unwrap();
+        let pricer = atm_call_pricer();
         let mark = pricer.price(Wad::from_raw(SPOT), Wad::from_raw(WAD * 8 / 10)).unwrap().raw();
         // m = 1 at 30 days: up = 1.5.
         let shocked = pricer
@@ -809,14 +814,7 @@ mod tests {
         let params = no_costs();
         let eval =
             evaluate(&portfolio(alloc::vec![], alloc::vec![call(ONE, SPOT)]), &params, 0).unwrap();
-        let pricer = OptionPricer::new(
-            Model::BlackScholes,
-            OptionKind::Call,
-            Wad::from_raw(SPOT),
-            30 * DAY_S,
-            SignedWad::ZERO,
-        )
-        .unwrap();
+        let pricer = atm_call_pricer();
         let mark = to_signed(
             pricer.price(Wad::from_raw(SPOT), Wad::from_raw(WAD * 8 / 10)).unwrap().raw(),
         );
@@ -827,14 +825,7 @@ mod tests {
     fn delta_hedged_book_needs_forty_percent_less_than_its_legs() {
         let params = RiskParams::DEFAULT;
         let option = call(10 * ONE, SPOT);
-        let pricer = OptionPricer::new(
-            Model::BlackScholes,
-            OptionKind::Call,
-            Wad::from_raw(SPOT),
-            30 * DAY_S,
-            SignedWad::ZERO,
-        )
-        .unwrap();
+        let pricer = atm_call_pricer();
         let delta =
             pricer.greeks(Wad::from_raw(SPOT), Wad::from_raw(WAD * 8 / 10)).unwrap().delta.raw();
         let hedge = perp(-wmul_signed(10 * ONE, delta).unwrap());

@@ -456,13 +456,7 @@ impl RiskEngine {
         if adding {
             self.require_initial(account, false, None)?;
         }
-        self.log_change(
-            account,
-            B256::from(U256::from(market_id)),
-            size,
-            traded.size,
-            traded.realised,
-        );
+        self.log_perp(account, market_id, size, &traded);
         Ok(i256(size))
     }
 
@@ -693,13 +687,7 @@ impl RiskEngine {
                 let traded = position::apply_perp_trade(size, basis, -closed, fill, filled_at)
                     .map_err(|_| range())?;
                 self.store_perp(account, market_id, traded.size, traded.basis, -closed, filled_at)?;
-                self.log_change(
-                    account,
-                    B256::from(U256::from(market_id)),
-                    size,
-                    traded.size,
-                    traded.realised,
-                );
+                self.log_perp(account, market_id, size, &traded);
                 // Equity moves by what the fill gives up against the oracle
                 // price, and by funding accrued since the valuation.
                 let fill_gap = margin::to_signed(fill) - margin::to_signed(spot);
@@ -1054,6 +1042,12 @@ impl RiskEngine {
             }
         }
         self.headers.setter(account).set(word(mask, u128::from(count)));
+    }
+
+    /// Emits [`PositionChanged`] for a perp trade from `before` to `traded`.
+    fn log_perp(&self, account: U256, market_id: u32, before: i128, traded: &position::PerpFill) {
+        let key = B256::from(U256::from(market_id));
+        self.log_change(account, key, before, traded.size, traded.realised);
     }
 
     /// Emits [`PositionChanged`].

@@ -77,6 +77,12 @@ fn step(
     Ok(())
 }
 
+/// `RiskEngine.accountHealth(account)` as a read-only call.
+fn account_health(p: &mut Protocol, account: U256) -> Result<Receipt, String> {
+    use alloy_sol_types::SolCall;
+    view(&mut p.chain.sandbox, p.risk, IRiskEngine::accountHealthCall { account }.abi_encode())
+}
+
 /// A read-only call's receipt, as a dApp's `eth_call` would run it.
 fn view(sandbox: &mut Sandbox, to: Address, data: Vec<u8>) -> Result<Receipt, String> {
     sandbox.static_call_raw(Address::ZERO, to, data).map_err(|e| e.to_string())
@@ -122,11 +128,7 @@ fn story(cached: bool) -> Result<Vec<(Measurement, Footprint)>, String> {
 
     step(rows, "PerpMarket.trade: open 1 ETH long", &p.open_perp(alice, swad(1)))?;
     step(rows, "PerpMarket.trade: add 1 ETH", &p.open_perp(alice, swad(1)))?;
-    let health = view(
-        &mut p.chain.sandbox,
-        p.risk,
-        IRiskEngine::accountHealthCall { account: alice_id }.abi_encode(),
-    )?;
+    let health = account_health(&mut p, alice_id)?;
     step(rows, "RiskEngine.accountHealth (view, one perp)", &health)?;
 
     let series = p.series[0].id;
@@ -135,11 +137,7 @@ fn story(cached: bool) -> Result<Vec<(Measurement, Footprint)>, String> {
         "OptionsMarket.trade: buy 1 call",
         &p.trade_option(alice, series, swad(1), I256::MAX),
     )?;
-    let health = view(
-        &mut p.chain.sandbox,
-        p.risk,
-        IRiskEngine::accountHealthCall { account: alice_id }.abi_encode(),
-    )?;
+    let health = account_health(&mut p, alice_id)?;
     step(rows, "RiskEngine.accountHealth (view, perp + option)", &health)?;
     step(
         rows,
@@ -167,7 +165,6 @@ fn story(cached: bool) -> Result<Vec<(Measurement, Footprint)>, String> {
 /// and 4 perps on 2 underlyings, and liquidating an account with 4
 /// positions.
 fn portfolio(p: &mut Protocol, rows: &mut Vec<(Measurement, Footprint)>) -> Result<(), String> {
-    use alloy_sol_types::SolCall;
     let (carol, dave) = (TRADERS[2], TRADERS[3]);
     let markets = [ETH_MARKET, BTC_MARKET, p.add_perp_market(ETH), p.add_perp_market(BTC)];
     // 16 series per underlying on a second expiry: 8 strikes around spot,
@@ -218,11 +215,7 @@ fn portfolio(p: &mut Protocol, rows: &mut Vec<(Measurement, Footprint)>) -> Resu
             return Err(format!("option {i}: 0x{}", alloy_primitives::hex::encode(&r.output)));
         }
     }
-    let health = view(
-        &mut p.chain.sandbox,
-        p.risk,
-        IRiskEngine::accountHealthCall { account: carol_id }.abi_encode(),
-    )?;
+    let health = account_health(p, carol_id)?;
     step(rows, "RiskEngine.accountHealth (view, 32 options + 4 perps, 2 underlyings)", &health)?;
 
     // Dave: two perps and two options at about 6x.
