@@ -267,6 +267,7 @@ pub struct Snapshot {
     accounts: BTreeSet<U256>,
     rounds: Vec<u64>,
     price: U256,
+    btc_price: U256,
 }
 
 /// The deployed, wired and funded protocol.
@@ -551,6 +552,7 @@ impl Protocol {
             accounts: self.accounts.clone(),
             rounds: self.rounds.clone(),
             price: self.price,
+            btc_price: self.btc_price,
         }
     }
 
@@ -563,6 +565,7 @@ impl Protocol {
         self.accounts.clone_from(&snapshot.accounts);
         self.rounds.clone_from(&snapshot.rounds);
         self.price = snapshot.price;
+        self.btc_price = snapshot.btc_price;
     }
 
     // ---- accounts -------------------------------------------------------

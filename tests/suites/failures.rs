@@ -13,8 +13,8 @@ use bulwark_tests::bindings::{
 };
 use bulwark_tests::model::{fee_units, fill_price, perp_margin, perp_value, s, units_wad};
 use bulwark_tests::protocol::{
-    perp_params, swad, usd, Protocol, ETH, ETH_MARKET, GRACE_PERIOD, MAX_AGE, MAX_AGE_LENIENT,
-    MAX_DEVIATION_BPS, MAX_PRICE, MIN_PRICE, OPTION_CUTOFF, STRANGER, TRADERS,
+    perp_params, swad, usd, Protocol, BTC_MARKET, ETH, ETH_MARKET, GRACE_PERIOD, MAX_AGE,
+    MAX_AGE_LENIENT, MAX_DEVIATION_BPS, MAX_PRICE, MIN_PRICE, OPTION_CUTOFF, STRANGER, TRADERS,
 };
 use bulwark_tests::{assert_error, success, wad, ADMIN, WAD};
 
@@ -777,4 +777,37 @@ fn an_account_holds_at_most_32_option_series() {
     // Closing one frees a slot.
     success(&p.trade_option(a, ids[0], -small, I256::MAX), "close one");
     success(&p.trade_option(a, ids[32], small, I256::MAX), "the 32nd again");
+}
+
+/// The long invariants run's counterexample (contracts/risk-engine/README.md,
+/// "Known defect"): a BTC trade's margin check values the ETH perp with the
+/// funding index stored at the last ETH trade, a week old, so the largest BTC
+/// trade it accepts leaves the account below initial margin once the ETH
+/// funding owed is counted. Un-ignore when PerpMarket passes every held
+/// market's index.
+#[test]
+#[ignore = "known defect: a perp trade's margin check uses other markets' stored funding index"]
+fn a_perp_trade_counts_the_funding_owed_in_the_accounts_other_markets() {
+    let mut p = Protocol::new();
+    let t = TRADERS[3];
+    let account = p.trader_with(t, 5_000, 0);
+    success(&p.open_perp(t, -swad(14)), "ETH short");
+    p.advance(7 * 86_400);
+    let micro_btc = |m: u64| swad(i128::from(m)) / I256::try_from(1_000_000).unwrap();
+    // The largest BTC trade the margin check accepts, to a millionth of a BTC.
+    let start = p.snapshot();
+    let (mut accepted, mut refused) = (0u64, 2_000_000u64);
+    while refused - accepted > 1 {
+        let mid = (accepted + refused) / 2;
+        let ok = p.trade_perp_in(t, BTC_MARKET, micro_btc(mid)).success();
+        p.restore(&start);
+        if ok {
+            accepted = mid;
+        } else {
+            refused = mid;
+        }
+    }
+    success(&p.trade_perp_in(t, BTC_MARKET, micro_btc(accepted)), "the largest accepted trade");
+    let h = p.health(account).unwrap();
+    assert!(h.equity >= s(h.initial), "accepted below initial margin: {h:?}");
 }
