@@ -798,7 +798,7 @@ fn a_perp_trade_counts_the_funding_owed_in_the_accounts_other_markets() {
     let start = p.snapshot();
     let (mut accepted, mut refused) = (0u64, 2_000_000u64);
     while refused - accepted > 1 {
-        let mid = (accepted + refused) / 2;
+        let mid = u64::midpoint(accepted, refused);
         let ok = p.trade_perp_in(t, BTC_MARKET, micro_btc(mid)).success();
         p.restore(&start);
         if ok {
