@@ -58,15 +58,13 @@ interface IRiskEngine is IRoles  {
 
     function riskParameters() external view returns (uint256[] memory);
 
-    function accountId(address owner, uint128 subaccount) external view returns (uint256);
-
     function setOperator(address operator, bool approved) external;
 
     function isAuthorized(uint256 account, address caller) external view returns (bool);
 
     function configurePerpMarket(uint32 market_id, uint32 feed_id, uint256 initial_margin_rate, uint256 maintenance_margin_rate, uint256 margin_rate_scale, uint256 skew_scale) external;
 
-    function applyPerpTrade(address caller, uint256 account, uint32 market_id, int256 size_delta, uint256 fill_price, uint256 fee, int256 funding_index, bool strict_price) external returns (int256);
+    function applyPerpTrade(address caller, uint256 account, uint32 market_id, int256 size_delta, uint256 fill_price, uint256 fee, int256[] memory funding_indexes, bool strict_price) external returns (int256);
 
     function registerSeries(bytes32 series_id, uint32 feed_id, uint256 strike, uint64 expiry, bool is_call) external;
 

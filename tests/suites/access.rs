@@ -230,7 +230,7 @@ fn table(p: &Protocol) -> Vec<Case> {
         size_delta: I256::try_from(1).unwrap(),
         fill_price: wad(2_000),
         fee: U256::ZERO,
-        funding_index: I256::ZERO,
+        funding_indexes: vec![I256::ZERO; 2],
         strict_price: true,
     };
     cases.push(perp_hook(case("RiskEngine", risk, &apply_perp, perp)));
@@ -385,7 +385,6 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
                 IRiskEngine::marginEngineCall::SELECTOR,
                 IRiskEngine::marketsCall::SELECTOR,
                 IRiskEngine::riskParametersCall::SELECTOR,
-                IRiskEngine::accountIdCall::SELECTOR,
                 IRiskEngine::setOperatorCall::SELECTOR,
                 IRiskEngine::isAuthorizedCall::SELECTOR,
                 IRiskEngine::accountHealthCall::SELECTOR,

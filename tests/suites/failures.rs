@@ -779,14 +779,12 @@ fn an_account_holds_at_most_32_option_series() {
     success(&p.trade_option(a, ids[32], small, I256::MAX), "the 32nd again");
 }
 
-/// The long invariants run's counterexample (contracts/risk-engine/README.md,
-/// "Known defect"): a BTC trade's margin check values the ETH perp with the
-/// funding index stored at the last ETH trade, a week old, so the largest BTC
-/// trade it accepts leaves the account below initial margin once the ETH
-/// funding owed is counted. Un-ignore when PerpMarket passes every held
-/// market's index.
+/// The long invariants run's counterexample: a BTC trade's margin check must
+/// count the funding the account owes on its ETH perp, whose market has not
+/// traded for a week (PerpMarket sends every market's index accrued to now).
+/// Before, the largest BTC trade accepted left the account 96 quote below
+/// initial margin.
 #[test]
-#[ignore = "known defect: a perp trade's margin check uses other markets' stored funding index"]
 fn a_perp_trade_counts_the_funding_owed_in_the_accounts_other_markets() {
     let mut p = Protocol::new();
     let t = TRADERS[3];

@@ -41,19 +41,25 @@ pub fn calldata(selector: u32, words: &[Word]) -> Vec<u8> {
 /// (`items`), followed by the static `rest`.
 #[must_use]
 pub fn calldata_with_array(selector: u32, items: &[Word], rest: &[Word]) -> Vec<u8> {
-    with_array(selector, &[], items, rest)
+    calldata_around_array(selector, &[], items, rest)
 }
 
 /// Calldata of a function whose static parameters `head` are followed by
 /// one array of words (`items`), its last parameter.
 #[must_use]
 pub fn calldata_ending_with_array(selector: u32, head: &[Word], items: &[Word]) -> Vec<u8> {
-    with_array(selector, head, items, &[])
+    calldata_around_array(selector, head, items, &[])
 }
 
-/// Calldata: static `before`, the offset of `items`, static `after`, then
-/// `items` with its length.
-fn with_array(selector: u32, before: &[Word], items: &[Word], after: &[Word]) -> Vec<u8> {
+/// Calldata of a function whose one array parameter (`items`) sits
+/// between the static words `before` and `after`.
+#[must_use]
+pub fn calldata_around_array(
+    selector: u32,
+    before: &[Word],
+    items: &[Word],
+    after: &[Word],
+) -> Vec<u8> {
     let head = before.len() + 1 + after.len();
     let mut words = Vec::with_capacity(head + 1 + items.len());
     words.extend_from_slice(before);
@@ -137,6 +143,8 @@ mod tests {
         assert_eq!(data[4..], (ids.to_vec(), U256::from(2)).abi_encode_params());
         let data = calldata_with_array(1, &words, &[]);
         assert_eq!(data[4..], (ids.to_vec(),).abi_encode_params());
+        let data = calldata_around_array(1, &[evm::uint(2)], &words, &[evm::boolean(true)]);
+        assert_eq!(data[4..], (U256::from(2), ids.to_vec(), true).abi_encode_params());
         let data = calldata_ending_with_array(1, &[evm::uint(2), evm::int(-4)], &words);
         assert_eq!(
             data[4..],

@@ -86,7 +86,7 @@ functions! {
     /// is the wired market.
     risk_engine {
         CONFIGURE_PERP_MARKET = "configurePerpMarket(uint32,uint32,uint256,uint256,uint256,uint256)";
-        APPLY_PERP_TRADE = "applyPerpTrade(address,uint256,uint32,int256,uint256,uint256,int256,bool)";
+        APPLY_PERP_TRADE = "applyPerpTrade(address,uint256,uint32,int256,uint256,uint256,int256[],bool)";
         REGISTER_SERIES = "registerSeries(bytes32,uint32,uint256,uint64,bool)";
         APPLY_OPTION_TRADE = "applyOptionTrade(address,uint256,bytes32,int256,int256,uint256,bool)";
     }

@@ -18,8 +18,8 @@ use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, Uint, I256, U256};
 use bulwark_common::{
-    calls::{self, calldata},
-    evm::{address, boolean, uint, uint256},
+    calls::{self, calldata, calldata_around_array},
+    evm::{address, boolean, int, uint, uint256, Word},
     interfaces::{oracle, oracle_usage, risk_engine},
     roles::Roles,
     units::{i256, to_i128},
@@ -196,7 +196,22 @@ impl PerpMarket {
             self.prepare(market_id, delta)?;
         logic::check_acceptable_price(delta, quote.fill_price, narrow(acceptable_price))
             .map_err(fail)?;
-        let data = calldata(
+        // Every market's funding index accrued to now, by market id: RiskEngine
+        // cannot ask while this contract is on the stack, and the margin
+        // check must count the funding the account owes in its other
+        // markets. `int256.min` means "keep the stored index": for a market
+        // nobody holds (no open interest, so no funding owed; no price read)
+        // and for one without a usable price (the strict check fails anyway).
+        let keep = I256::MIN.to_be_bytes::<32>();
+        let indexes: Vec<Word> = (0..=self.market_count.get().to::<u32>())
+            .map(|m| match m {
+                0 => keep,
+                m if m == market_id => int(quote.funding.index),
+                m if self.state(m).0 == OpenInterest::default() => keep,
+                m => self.funding_now(m).map_or(keep, |f| int(f.index)),
+            })
+            .collect();
+        let data = calldata_around_array(
             risk_engine::APPLY_PERP_TRADE,
             &[
                 address(self.vm().msg_sender()),
@@ -205,9 +220,9 @@ impl PerpMarket {
                 bulwark_common::evm::int256(size_delta),
                 uint(quote.fill_price),
                 uint(quote.fee),
-                bulwark_common::evm::int(quote.funding.index),
-                boolean(strict),
             ],
+            &indexes,
+            &[boolean(strict)],
         );
         let size_before: I256 = calls::call(self.vm(), self.risk_engine.get(), &data)?.read()?;
         let size_before = to_i128(size_before).ok_or_else(|| fail(TradeError::Arithmetic))?;

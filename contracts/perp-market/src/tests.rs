@@ -103,18 +103,19 @@ impl MockRiskEngine {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]
     pub fn apply_perp_trade(
         &mut self,
         _caller: Address,
         account: U256,
-        _market_id: u32,
+        market_id: u32,
         size_delta: I256,
         fill_price: U256,
         fee: U256,
-        funding_index: I256,
+        funding_indexes: Vec<I256>,
         strict_price: bool,
     ) -> Result<I256, Vec<u8>> {
+        let funding_index = funding_indexes[usize::try_from(market_id).unwrap()];
         let before = self.sizes.get(account);
         let adds =
             logic::adds_risk(i128::try_from(before).unwrap(), i128::try_from(size_delta).unwrap());

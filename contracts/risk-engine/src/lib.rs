@@ -193,11 +193,10 @@ bulwark_common::dispatch! {
     "setMarkets(address,address)" => set_markets(perp_market, options_market);
     "setRiskParameters(uint256[])" => set_risk_parameters(values);
     "riskParameters()" => risk_parameters();
-    "accountId(address,uint128)" => account_id(owner, subaccount);
     "setOperator(address,bool)" => set_operator(operator, approved);
     "isAuthorized(uint256,address)" => is_authorized(account, caller);
     "configurePerpMarket(uint32,uint32,uint256,uint256,uint256,uint256)" => configure_perp_market(market_id, feed_id, initial_margin_rate, maintenance_margin_rate, margin_rate_scale, skew_scale);
-    "applyPerpTrade(address,uint256,uint32,int256,uint256,uint256,int256,bool)" => apply_perp_trade(caller, account, market_id, size_delta, fill_price, fee, funding_index, strict_price);
+    "applyPerpTrade(address,uint256,uint32,int256,uint256,uint256,int256[],bool)" => apply_perp_trade(caller, account, market_id, size_delta, fill_price, fee, funding_indexes, strict_price);
     "registerSeries(bytes32,uint32,uint256,uint64,bool)" => register_series(series_id, feed_id, strike, expiry, is_call);
     "applyOptionTrade(address,uint256,bytes32,int256,int256,uint256,bool)" => apply_option_trade(caller, account, series_id, amount_delta, premium, fee, strict_price);
     "withdraw(uint256,address,uint256,address)" => withdraw(account, token, amount, to);
@@ -308,11 +307,6 @@ impl RiskEngine {
         self.load_params().to_values().iter().map(|v| U256::from(*v)).collect()
     }
 
-    /// The id of `owner`'s subaccount `subaccount` (owner in the high 160 bits).
-    pub fn account_id(&self, owner: Address, subaccount: u128) -> U256 {
-        account::account_id(owner, subaccount)
-    }
-
     /// Lets `operator` trade and withdraw for every subaccount of the caller,
     /// or stops it.
     ///
@@ -420,6 +414,8 @@ impl RiskEngine {
     ///
     /// # Events
     /// [`PositionChanged`].
+    // The ABI hands arrays over by value.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn apply_perp_trade(
         &mut self,
         caller: Address,
@@ -428,7 +424,7 @@ impl RiskEngine {
         size_delta: I256,
         fill_price: U256,
         fee: U256,
-        funding_index: I256,
+        funding_indexes: Vec<I256>,
         strict_price: bool,
     ) -> Result<I256, Vec<u8>> {
         self.only_market(self.perp_market.get())?;
@@ -439,7 +435,9 @@ impl RiskEngine {
         let range = || out_of_range(account);
         let delta = to_i128(size_delta).ok_or_else(range)?;
         let fill = to_u128(fill_price).ok_or_else(range)?;
-        let index = to_i128(funding_index).ok_or_else(range)?;
+        let at =
+            |m: u32| funding_indexes.get(m as usize).and_then(|i| to_i128(*i)).ok_or_else(range);
+        let index = at(market_id)?;
         let (size, basis) = split(self.perps.getter(account).get(market_id));
         let (size, basis) = (position::to_signed_bits(size), position::to_signed_bits(basis));
         let traded =
@@ -454,6 +452,18 @@ impl RiskEngine {
         self.settle_cash(account, traded.realised, fee, false)?;
         self.store_perp(account, market_id, traded.size, traded.basis, delta, index)?;
         if adding {
+            // PerpMarket is on the stack and cannot be asked: the funding of
+            // the account's other markets, accrued to now, comes with the trade.
+            // A market PerpMarket could not price comes as a value outside
+            // i128 and keeps its stored index (its strict price fails the
+            // check anyway).
+            let (mask, _) = split(self.headers.get(account));
+            for held in (0..MAX_MARKETS).filter(|m| mask >> m & 1 == 1) {
+                if let Ok(fresh) = at(held) {
+                    let (skew, _) = split(self.markets.get(held * 4 + 2));
+                    self.markets.setter(held * 4 + 2).set(word(skew, position::from_signed(fresh)));
+                }
+            }
             self.require_initial(account, false, None)?;
         }
         self.log_perp(account, market_id, size, &traded);

@@ -258,7 +258,7 @@ impl World<'_> {
             wad(size),
             u(price),
             U256::ZERO,
-            I256::ZERO,
+            vec![I256::ZERO; 2],
             strict,
         )
     }
@@ -286,7 +286,16 @@ fn hooks_reject_callers_that_are_not_the_wired_market(
     assert_eq!(
         w.engine
             .sender(mallory)
-            .apply_perp_trade(mallory, account, 1, wad(1), u(2_000), U256::ZERO, I256::ZERO, true)
+            .apply_perp_trade(
+                mallory,
+                account,
+                1,
+                wad(1),
+                u(2_000),
+                U256::ZERO,
+                vec![I256::ZERO; 2],
+                true
+            )
             .motsu_unwrap_err(),
         refused
     );
@@ -328,7 +337,7 @@ fn only_owner_or_operator_trades(
         wad(1),
         u(2_000),
         U256::ZERO,
-        I256::ZERO,
+        vec![I256::ZERO; 2],
         true,
     );
     assert_eq!(by_bob.motsu_unwrap_err(), err(NotAccountOperator { account, caller: bob }));
@@ -340,7 +349,7 @@ fn only_owner_or_operator_trades(
         wad(1),
         u(2_000),
         U256::ZERO,
-        I256::ZERO,
+        vec![I256::ZERO; 2],
         true,
     );
     assert_eq!(again.motsu_unwrap(), I256::ZERO);
