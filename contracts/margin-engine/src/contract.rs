@@ -122,7 +122,7 @@ impl MarginEngine {
         let (loaded, evaluation) = self.evaluation(&sources, book, U256::ZERO, None)?;
         let range = || out_of_range(account);
         let health = evaluation.health().map_err(|_| range())?;
-        let planned = liquidation::plan(&evaluation).map_err(|_| range())?;
+        let planned = liquidation::plan_with(&evaluation, &health).map_err(|_| range())?;
         let word = |x: i128| i256(x).into_raw();
         let flag = |b: bool| U256::from(u8::from(b));
         let mut out = Vec::with_capacity(PLAN_HEAD + PLAN_LEG * evaluation.legs.len());

@@ -14,7 +14,7 @@ use alloc::{vec, vec::Vec};
 
 use bulwark_math::{mul_div, Rounding, WAD};
 
-use crate::margin::{to_signed, Evaluation, MarginError, RiskParams};
+use crate::margin::{to_signed, Evaluation, Health, MarginError, RiskParams};
 
 /// What liquidating an account closes and pays (modelled at oracle prices
 /// with the modelled closing costs).
@@ -123,7 +123,14 @@ impl Evaluation {
 /// # Errors
 /// [`MarginError::Math`] on overflow.
 pub fn plan(evaluation: &Evaluation) -> Result<Option<Plan>, MarginError> {
-    let health = evaluation.health()?;
+    plan_with(evaluation, &evaluation.health()?)
+}
+
+/// [`plan`], given the evaluation's [`Health`] already computed.
+///
+/// # Errors
+/// [`MarginError::Math`] on overflow.
+pub fn plan_with(evaluation: &Evaluation, health: &Health) -> Result<Option<Plan>, MarginError> {
     if !health.liquidatable() {
         return Ok(None);
     }

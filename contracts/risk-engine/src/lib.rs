@@ -1151,7 +1151,11 @@ impl RiskEngine {
         withdrawal: Option<(Address, U256)>,
     ) -> Result<Health, Vec<u8>> {
         let positions = self.positions(account);
-        let (token, amount) = withdrawal.unwrap_or((Address::ZERO, U256::ZERO));
+        // The quote token matters only for a withdrawal (one storage read saved).
+        let (token, amount, quote) = match withdrawal {
+            Some((token, amount)) => (token, amount, self.quote.get()),
+            None => (Address::ZERO, U256::ZERO, U256::ZERO),
+        };
         let data = calldata_ending_with_array(
             margin_engine::MARGIN,
             &[
@@ -1160,7 +1164,7 @@ impl RiskEngine {
                 address(self.oracle.get()),
                 address(self.funding_source(fresh_funding)),
                 uint(u128::from(usage)),
-                uint256(self.quote.get()),
+                uint256(quote),
                 address(token),
                 uint256(amount),
             ],
