@@ -712,10 +712,15 @@ impl Protocol {
     pub fn set_prices(&mut self, primary: U256, secondary: U256) -> [Receipt; 2] {
         self.price = primary;
         self.rounds.push(self.chain.now());
-        let call = MockAggregator::pushAnswerCall { answer: feed_answer(primary) };
-        let first = self.chain.send(ADMIN, self.eth_primary, &call);
-        let call = MockAggregator::pushAnswerCall { answer: feed_answer(secondary) };
-        [first, self.chain.send(ADMIN, self.eth_secondary, &call)]
+        self.push_answers([(self.eth_primary, primary), (self.eth_secondary, secondary)])
+    }
+
+    /// Pushes each price (WAD) as a new round on its feed.
+    fn push_answers(&mut self, rounds: [(Address, U256); 2]) -> [Receipt; 2] {
+        rounds.map(|(feed, price)| {
+            let call = MockAggregator::pushAnswerCall { answer: feed_answer(price) };
+            self.chain.send(ADMIN, feed, &call)
+        })
     }
 
     /// The last price pushed, WAD.
@@ -726,9 +731,7 @@ impl Protocol {
     /// Pushes `price` (WAD) as a new round on both BTC feeds, stamped now.
     pub fn set_btc_price(&mut self, price: U256) -> [Receipt; 2] {
         self.btc_price = price;
-        let call = MockAggregator::pushAnswerCall { answer: feed_answer(price) };
-        let first = self.chain.send(ADMIN, self.btc_primary, &call);
-        [first, self.chain.send(ADMIN, self.btc_secondary, &call)]
+        self.push_answers([(self.btc_primary, price), (self.btc_secondary, price)])
     }
 
     /// The last BTC price pushed, WAD.

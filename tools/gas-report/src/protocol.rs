@@ -11,8 +11,8 @@ use alloy_primitives::{Address, I256, U256};
 use bulwark_sandbox::{Footprint, Receipt, Sandbox};
 use bulwark_tests::bindings::{oracle::IOracleAdapter, risk::IRiskEngine};
 use bulwark_tests::protocol::{
-    swad, usd, Protocol, BTC, BTC_MARKET, BTC_STRIKE_STEP, ETH, ETH_MARKET, KEEPER, TRADERS,
-    VOLATILITY,
+    swad, usd, Protocol, BTC, BTC_MARKET, BTC_STRIKE_STEP, ETH, ETH_MARKET, KEEPER, STRIKE_STEP,
+    TRADERS, VOLATILITY,
 };
 
 use crate::report::Measurement;
@@ -61,18 +61,24 @@ pub(crate) fn measure() -> Result<Vec<Operation>, String> {
         .collect())
 }
 
+/// Fails unless `receipt`, of the step `name`, is a success.
+fn succeeded(name: &str, receipt: &Receipt) -> Result<(), String> {
+    if receipt.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{name}: reverted with 0x{} (the gas report measures successful operations)",
+        alloy_primitives::hex::encode(&receipt.output)
+    ))
+}
+
 /// One measured step: its name and receipt, which must be a success.
 fn step(
     rows: &mut Vec<(Measurement, Footprint)>,
     name: &str,
     receipt: &Receipt,
 ) -> Result<(), String> {
-    if !receipt.success() {
-        return Err(format!(
-            "{name}: reverted with 0x{} (the gas report measures successful operations)",
-            alloy_primitives::hex::encode(&receipt.output)
-        ));
-    }
+    succeeded(name, receipt)?;
     rows.push((Measurement::new(name, receipt.gas_used, &receipt.gas), receipt.footprint));
     Ok(())
 }
@@ -170,7 +176,7 @@ fn portfolio(p: &mut Protocol, rows: &mut Vec<(Measurement, Footprint)>) -> Resu
     // 16 series per underlying on a second expiry: 8 strikes around spot,
     // calls and puts.
     let expiry = p.chain.now() + 14 * 86_400;
-    let eth_step = U256::from(100u64) * U256::from(10u64).pow(U256::from(18u64));
+    let eth_step = U256::from(STRIKE_STEP);
     let eth_atm = p.price() / eth_step * eth_step;
     let btc_step = U256::from(BTC_STRIKE_STEP);
     let btc_atm = p.btc_price() / btc_step * btc_step;
@@ -183,14 +189,8 @@ fn portfolio(p: &mut Protocol, rows: &mut Vec<(Measurement, Footprint)>) -> Resu
             }
         }
     }
-    let surfaces =
-        [p.push_volatility(expiry, VOLATILITY), p.push_btc_volatility(expiry, VOLATILITY)];
-    if let Some(r) = surfaces.iter().find(|r| !r.success()) {
-        return Err(format!(
-            "pushing the surfaces: 0x{}",
-            alloy_primitives::hex::encode(&r.output)
-        ));
-    }
+    succeeded("the ETH surface", &p.push_volatility(expiry, VOLATILITY))?;
+    succeeded("the BTC surface", &p.push_btc_volatility(expiry, VOLATILITY))?;
     let carol_id = p.trader_with(carol, 200_000, 0);
     let tenth = swad(1) / I256::try_from(10).unwrap_or(I256::ONE);
     let sizes = [
@@ -200,10 +200,7 @@ fn portfolio(p: &mut Protocol, rows: &mut Vec<(Measurement, Footprint)>) -> Resu
         -tenth / I256::try_from(4).unwrap_or(I256::ONE),
     ];
     for (market, size) in markets.iter().zip(sizes) {
-        let r = p.trade_perp_in(carol, *market, size);
-        if !r.success() {
-            return Err(format!("perp {market}: 0x{}", alloy_primitives::hex::encode(&r.output)));
-        }
+        succeeded(&format!("perp {market}"), &p.trade_perp_in(carol, *market, size))?;
     }
     let last = series.len() - 1;
     for (i, id) in series.iter().enumerate() {
@@ -211,8 +208,8 @@ fn portfolio(p: &mut Protocol, rows: &mut Vec<(Measurement, Footprint)>) -> Resu
         let r = p.trade_option(carol, *id, amount, I256::MAX);
         if i == last {
             step(rows, "OptionsMarket.trade: 32nd option (checks 32 options + 4 perps)", &r)?;
-        } else if !r.success() {
-            return Err(format!("option {i}: 0x{}", alloy_primitives::hex::encode(&r.output)));
+        } else {
+            succeeded(&format!("option {i}"), &r)?;
         }
     }
     let health = account_health(p, carol_id)?;
@@ -223,16 +220,10 @@ fn portfolio(p: &mut Protocol, rows: &mut Vec<(Measurement, Footprint)>) -> Resu
     for (market, size) in
         [(ETH_MARKET, swad(6)), (BTC_MARKET, tenth * I256::try_from(3).unwrap_or(I256::ONE))]
     {
-        let r = p.trade_perp_in(dave, market, size);
-        if !r.success() {
-            return Err(format!("dave's perp: 0x{}", alloy_primitives::hex::encode(&r.output)));
-        }
+        succeeded("dave's perp", &p.trade_perp_in(dave, market, size))?;
     }
     for id in [series[0], series[17]] {
-        let r = p.trade_option(dave, id, swad(1), I256::MAX);
-        if !r.success() {
-            return Err(format!("dave's option: 0x{}", alloy_primitives::hex::encode(&r.output)));
-        }
+        succeeded("dave's option", &p.trade_option(dave, id, swad(1), I256::MAX))?;
     }
     // Both prices fall 2% at a time until the account is liquidatable.
     for _ in 0..15 {
