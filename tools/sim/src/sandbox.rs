@@ -108,6 +108,24 @@ fn wad(a: Amount) -> U256 {
     U256::from(a.unsigned_abs()) * U256::from(1_000_000_000_000u64)
 }
 
+/// [`Amount`] (micro-units) from a WAD value, truncated; `Amount::MAX` when
+/// it does not fit.
+fn micro(v: U256) -> Amount {
+    Amount::try_from(v / U256::from(1_000_000_000_000u64)).unwrap_or(Amount::MAX)
+}
+
+/// [`Amount`] from a signed WAD value, truncated toward zero; `None` when it
+/// does not fit.
+fn signed_micro(v: I256) -> Option<Amount> {
+    i128::try_from(v / I256::try_from(1_000_000_000_000i64).unwrap_or(I256::ONE)).ok()
+}
+
+/// Signed WAD from an [`Amount`].
+fn signed_wad_of(a: Amount) -> I256 {
+    I256::try_from(a).unwrap_or(I256::ZERO)
+        * I256::try_from(1_000_000_000_000i64).unwrap_or(I256::ONE)
+}
+
 /// WAD from a float.
 fn wad_f(x: f64) -> U256 {
     wad(crate::protocol::amount(x))
@@ -221,11 +239,9 @@ pub struct SandboxProtocol {
     approved: Vec<bool>,
     /// Collateral balances read from the Vault, refreshed for `dirty` accounts.
     balances: Vec<Amount>,
-    /// Perp sizes per account and market read from the RiskEngine,
-    /// refreshed for `dirty` accounts.
-    positions: Vec<Vec<Amount>>,
-    /// The same sizes exactly as RiskEngine holds them (WAD).
-    positions_wad: Vec<Vec<I256>>,
+    /// Perp sizes per account and market read from the RiskEngine, exactly
+    /// as it holds them (WAD), refreshed for `dirty` accounts.
+    positions: Vec<Vec<I256>>,
     dirty: std::collections::BTreeSet<AccountId>,
     /// Timestamps of each primary feed's rounds (round id = index + 1).
     rounds: Vec<Vec<u64>>,
@@ -280,8 +296,7 @@ impl SandboxProtocol {
                     self.series[s].underlying
                 };
                 let closed = (c.sizeBefore - c.sizeAfter).unsigned_abs();
-                let micro = Amount::try_from(closed / U256::from(1_000_000_000_000u64)).ok()?;
-                Some(crate::protocol::to_f64(micro) * self.spots.get(underlying).copied()?)
+                Some(crate::protocol::to_f64(micro(closed)) * self.spots.get(underlying).copied()?)
             })
             .sum();
         crate::protocol::amount(total)
@@ -310,7 +325,6 @@ impl SandboxProtocol {
             approved: Vec::new(),
             balances: Vec::new(),
             positions: Vec::new(),
-            positions_wad: Vec::new(),
             dirty: std::collections::BTreeSet::new(),
             rounds: Vec::new(),
             series: Vec::new(),
@@ -420,10 +434,7 @@ impl SandboxProtocol {
     fn health_view(&mut self, account: AccountId) -> Option<Health> {
         let call = abi::risk::IRiskEngine::accountHealthCall { account: Self::account_id(account) };
         let h = self.sandbox.view(self.d.risk_engine, &call).ok()?;
-        let scale = I256::try_from(1_000_000_000_000i64).ok()?;
-        let equity = i128::try_from(h._0 / scale).ok()?;
-        let micro =
-            |v: U256| Amount::try_from(v / U256::from(1_000_000_000_000u64)).unwrap_or(Amount::MAX);
+        let equity = signed_micro(h._0)?;
         let (initial_margin, maintenance_margin) = (micro(h._1), micro(h._2));
         Some(Health {
             equity,
@@ -438,7 +449,7 @@ impl SandboxProtocol {
     fn total_bad_debt(&mut self) -> Option<Amount> {
         let call = abi::risk::IRiskEngine::badDebtCall { key: u32::MAX };
         let v = self.sandbox.view(self.d.risk_engine, &call).ok()?._0;
-        Some(Amount::try_from(v / U256::from(1_000_000_000_000u64)).unwrap_or(Amount::MAX))
+        Some(micro(v))
     }
 }
 
@@ -533,7 +544,8 @@ impl Protocol for SandboxProtocol {
         execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
         let call = abi::oracle::IRoles::grantRoleCall { account: admin, role: 2 };
         execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
-        let cap = wad_f(setup.params.collateral_cap) / U256::from(1_000_000_000_000u64);
+        // The cap in token units (micro-units: the quote has 6 decimals).
+        let cap = U256::from(crate::protocol::amount(setup.params.collateral_cap).unsigned_abs());
         let (vault, e) = self
             .deploy("Vault", &VaultCtor::constructorCall { admin, quote: token, quote_cap: cap })?;
         execs.push(e);
@@ -613,8 +625,7 @@ impl Protocol for SandboxProtocol {
         self.accounts = setup.accounts;
         self.approved = vec![false; setup.accounts];
         self.balances = vec![0; setup.accounts];
-        self.positions = vec![vec![0; setup.underlyings.len()]; setup.accounts];
-        self.positions_wad = vec![vec![I256::ZERO; setup.underlyings.len()]; setup.accounts];
+        self.positions = vec![vec![I256::ZERO; setup.underlyings.len()]; setup.accounts];
         self.rounds = vec![vec![setup.start_time]; setup.underlyings.len()];
         self.series.clone_from(&setup.series);
         self.recorded = vec![false; setup.series.len()];
@@ -780,15 +791,14 @@ impl Protocol for SandboxProtocol {
         size_delta: Amount,
         acceptable_price: Amount,
     ) -> Result<Exec, ProtocolError> {
-        let held = self.positions[account][market];
+        let held = signed_micro(self.positions[account][market]).unwrap_or(0);
         let grows = (held + size_delta).abs() > held.abs()
             || (held + size_delta).signum() * held.signum() < 0;
         let op = if grows { OpKind::OpenPerp } else { OpKind::ClosePerp };
-        let scale = I256::try_from(1_000_000_000_000i64).unwrap_or(I256::ONE);
         let call = abi::perp::IPerpMarket::tradeCall {
             account: Self::account_id(account),
             market_id: feed_id(market),
-            size_delta: I256::try_from(size_delta).unwrap_or(I256::ZERO) * scale,
+            size_delta: signed_wad_of(size_delta),
             acceptable_price: wad(acceptable_price),
         };
         self.dirty.insert(account);
@@ -805,11 +815,10 @@ impl Protocol for SandboxProtocol {
         delta: Amount,
     ) -> Result<Exec, ProtocolError> {
         let op = if delta > 0 { OpKind::BuyOption } else { OpKind::SellOption };
-        let scale = I256::try_from(1_000_000_000_000i64).unwrap_or(I256::ONE);
         let call = abi::options::IOptionsMarket::tradeCall {
             account: Self::account_id(account),
             series_id: self.series_ids.get(series).copied().unwrap_or_default(),
-            amount: I256::try_from(delta).unwrap_or(I256::ZERO) * scale,
+            amount: signed_wad_of(delta),
             limit_premium: I256::MAX,
         };
         self.dirty.insert(account);
@@ -831,9 +840,9 @@ impl Protocol for SandboxProtocol {
         self.dirty.insert(account);
         self.dirty.insert(liquidator);
         if exec.success() {
-            let bonus = r.decode_return::<abi::risk::IRiskEngine::liquidateCall>().map_or(0, |v| {
-                Amount::try_from(v._0 / U256::from(1_000_000_000_000u64)).unwrap_or(Amount::MAX)
-            });
+            let bonus = r
+                .decode_return::<abi::risk::IRiskEngine::liquidateCall>()
+                .map_or(0, |v| micro(v._0));
             let after = self.health_view(account);
             let before = before.unwrap_or_default();
             exec.liquidation = Some(crate::protocol::LiquidationOutcome {
@@ -900,9 +909,7 @@ impl Protocol for SandboxProtocol {
                     market_id: feed_id(m),
                 };
                 if let Ok(p) = self.sandbox.view(self.d.risk_engine, &call) {
-                    let scale = I256::try_from(1_000_000_000_000i64).unwrap_or(I256::ONE);
-                    self.positions[a][m] = i128::try_from(p._0 / scale).unwrap_or(0);
-                    self.positions_wad[a][m] = p._0;
+                    self.positions[a][m] = p._0;
                 }
             }
             let call = abi::vault::IVault::balanceOfCall { account: Self::account_id(a), token };
@@ -914,8 +921,8 @@ impl Protocol for SandboxProtocol {
             .sandbox
             .view(self.d.vault, &abi::vault::IVault::poolStateCall {})
             .map_err(chain)?;
-        let micro = |v: U256| Amount::try_from(v).unwrap_or(Amount::MAX);
-        let to_micro = |v: U256| micro(v / U256::from(1_000_000_000_000u64));
+        // Token amounts are already micro-units (6 decimals).
+        let units = |v: U256| Amount::try_from(v).unwrap_or(Amount::MAX);
         // Open interest and funding per market; invariant 5 compares the
         // sizes in WAD, as the contracts hold them (micro-units would
         // truncate each account's size differently from the total).
@@ -927,14 +934,12 @@ impl Protocol for SandboxProtocol {
             let Ok(q) = self.sandbox.view(self.d.perp_market, &call) else {
                 continue;
             };
-            let per_day =
-                i128::try_from(q._3 / I256::try_from(1_000_000_000_000i64).unwrap_or(I256::ONE));
             market_states.push(crate::protocol::MarketState {
-                long_open_interest: to_micro(q._5),
-                short_open_interest: to_micro(q._6),
-                funding_rate: per_day.unwrap_or(0),
+                long_open_interest: micro(q._5),
+                short_open_interest: micro(q._6),
+                funding_rate: signed_micro(q._3).unwrap_or(0),
             });
-            let sizes = self.positions_wad.iter().fold(I256::ZERO, |sum, p| sum + p[m]);
+            let sizes = self.positions.iter().fold(I256::ZERO, |sum, p| sum + p[m]);
             let net = I256::from_raw(q._5) - I256::from_raw(q._6);
             exact.push((sizes.to_string(), net.to_string()));
         }
@@ -946,13 +951,13 @@ impl Protocol for SandboxProtocol {
                     expiry: spec.expiry,
                 };
                 let wad = self.sandbox.view(self.d.oracle, &call).map_err(chain)?._0;
-                Some(micro(wad / U256::from(1_000_000_000_000u64)))
+                Some(micro(wad))
             } else {
                 None
             });
         }
         Ok(ProtocolState {
-            vault_tokens: Some(micro(tokens)),
+            vault_tokens: Some(units(tokens)),
             total_collateral: Some(collateral),
             accounts: Some(
                 self.balances
@@ -960,18 +965,17 @@ impl Protocol for SandboxProtocol {
                     .zip(&self.positions)
                     .map(|(c, p)| crate::protocol::AccountState {
                         collateral: *c,
-                        perps: p.clone(),
+                        perps: p.iter().map(|w| signed_micro(*w).unwrap_or(0)).collect(),
                         options: vec![0; self.series.len()],
                     })
                     .collect(),
             ),
-            pool_assets: Some(micro(pool._0)),
-            lp_share_price: (!pool._1.is_zero())
-                .then(|| micro(pool._2 / U256::from(1_000_000_000_000u64))),
-            insurance_fund: Some(micro(pool._3)),
-            fees: Some(micro(pool._4)),
+            pool_assets: Some(units(pool._0)),
+            lp_share_price: (!pool._1.is_zero()).then(|| micro(pool._2)),
+            insurance_fund: Some(units(pool._3)),
+            fees: Some(units(pool._4)),
             bad_debt: self.total_bad_debt(),
-            pool_absorbed: Some(micro(pool._6)),
+            pool_absorbed: Some(units(pool._6)),
             settlement_prices: Some(settlement_prices),
             markets: (market_states.len() == markets).then_some(market_states),
             open_interest_exact: (exact.len() == markets).then_some(exact),
