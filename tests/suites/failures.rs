@@ -809,3 +809,42 @@ fn a_perp_trade_counts_the_funding_owed_in_the_accounts_other_markets() {
     let h = p.health(account).unwrap();
     assert!(h.equity >= s(h.initial), "accepted below initial margin: {h:?}");
 }
+
+/// MarginEngine answers anyone, with RiskEngine's numbers for a real book;
+/// words that do not have the book's layout are refused by name.
+#[test]
+fn margin_engine_refuses_a_malformed_book_and_agrees_with_risk_engine_on_a_real_one() {
+    use bulwark_tests::bindings::margin::IMarginEngine;
+    let mut p = Protocol::new();
+    let account = p.trader_with(TRADERS[0], 5_000, 0);
+    let call = |book: Vec<U256>| IMarginEngine::marginCall {
+        account,
+        vault: p.vault,
+        oracle: p.oracle,
+        perp_market: Address::ZERO,
+        usage: 1,
+        quote: U256::ZERO,
+        withdraw_token: Address::ZERO,
+        withdraw_amount: U256::ZERO,
+        book,
+    };
+    // A header announcing one perp, followed by nothing.
+    let malformed = call(vec![U256::from(1u8)]);
+    let err = p.chain.view(p.margin_engine, &malformed).unwrap_err();
+    assert_error(&err, &IMarginEngine::InvalidBook { length: U256::from(1u8) });
+    // An empty account: a header, then the six parameter words RiskEngine
+    // stores (read back through its view, two per word).
+    let params = p.chain.view(p.risk, &IRiskEngine::riskParametersCall {}).unwrap()._0;
+    let mut book = vec![U256::ZERO];
+    for pair in params.chunks(2) {
+        let high = pair.get(1).copied().unwrap_or_default();
+        book.push(pair[0] | (high << 128));
+    }
+    let answer = p.chain.view(p.margin_engine, &call(book)).unwrap();
+    let health = p.health(account).unwrap();
+    assert_eq!(
+        (answer._0, answer._1, answer._2),
+        (health.equity, health.initial, health.maintenance)
+    );
+    assert_eq!(answer._0, s(wad(5_000)));
+}
