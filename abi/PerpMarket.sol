@@ -54,6 +54,8 @@ interface IPerpMarket is IRoles  {
 
     function quote(uint32 market_id, int256 size_delta) external view returns (uint256, uint256, uint256, int256, int256, uint256, uint256);
 
+    function position(uint256 account, uint32 market_id) external view returns (int256, uint256, int256, int256, int256);
+
     function marketCount() external view returns (uint32);
 
     /// No market with this id.
@@ -80,7 +82,8 @@ interface IPerpMarket is IRoles  {
     event MarketParamsSet(uint32 indexed marketId, uint32 indexed feedId, uint256[11] params, int256 fundingRate, int256 fundingIndex);
     /// A position changed by `sizeDelta` from `sizeBefore` at `fillPrice`, paying `fee`. Funding was
     /// brought to now first (a funding update: `fundingRate` per day, positive = longs pay; `fundingIndex`)
-    /// and RiskEngine settled the position against `fundingIndex` (it paid sizeBefore * (fundingIndex -
-    /// its snapshot)). `liquidation`: a forced close by RiskEngine (no fee here; RiskEngine charges the penalty).
-    event PerpTraded(uint256 indexed account, uint32 indexed marketId, int256 sizeBefore, int256 sizeDelta, uint256 fillPrice, uint256 fee, int256 fundingRate, int256 fundingIndex, bool liquidation);
+    /// and the position settled its funding since its last change: `fundingPaid` = sizeBefore *
+    /// (fundingIndex - its snapshot), rounded up, positive = the position paid. `liquidation`: a forced
+    /// close by RiskEngine (no fee here; RiskEngine charges the penalty).
+    event PerpTraded(uint256 indexed account, uint32 indexed marketId, int256 sizeBefore, int256 sizeDelta, uint256 fillPrice, uint256 fee, int256 fundingPaid, int256 fundingRate, int256 fundingIndex, bool liquidation);
 }

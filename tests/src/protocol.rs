@@ -864,6 +864,16 @@ impl Protocol {
         (p._0, p._1)
     }
 
+    /// `PerpMarket.position(account, market)`: size, entry price, funding
+    /// snapshot, unrealised PnL and accrued funding (WAD).
+    ///
+    /// # Panics
+    /// When the view reverts.
+    pub fn perp_entry_in(&mut self, account: U256, market: u32) -> IPerpMarket::positionReturn {
+        let call = IPerpMarket::positionCall { account, market_id: market };
+        self.chain.view(self.perp, &call).expect("position")
+    }
+
     /// `account`'s amount of `series`, WAD.
     ///
     /// # Panics

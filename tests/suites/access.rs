@@ -402,6 +402,7 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
             with_roles(&[
                 IPerpMarket::fundingIndexesCall::SELECTOR,
                 IPerpMarket::quoteCall::SELECTOR,
+                IPerpMarket::positionCall::SELECTOR,
                 IPerpMarket::marketCountCall::SELECTOR,
             ]),
         ),

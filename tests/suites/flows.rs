@@ -64,6 +64,7 @@ fn perp_round_trip_settles_pnl_and_fees_to_the_wei() {
             sizeDelta: swad(10),
             fillPrice: fill,
             fee,
+            fundingPaid: I256::ZERO,
             fundingRate: I256::ZERO,
             fundingIndex: I256::ZERO,
             liquidation: false,
@@ -79,14 +80,13 @@ fn perp_round_trip_settles_pnl_and_fees_to_the_wei() {
             cash: I256::ZERO,
         }]
     );
-    assert!(r.gas.intrinsic_gas >= 21_000 && r.gas.storage_gas > 0, "{:?}", r.gas);
-    assert!(r.gas_used > r.gas.intrinsic_gas);
+    let gas = &r.gas;
+    assert!(gas.intrinsic_gas >= 21_000 && gas.storage_gas > 0 && r.gas_used > gas.intrinsic_gas);
     assert_eq!(p.cash(account), units(10_000_000_000 - 10_000_500));
     assert_eq!(p.perp_position(account), (swad(10), s(fill)));
     // The fee is split 20% insurance, 10% protocol, the rest to the pool.
     let pool = p.pool();
-    assert_eq!(pool.insurance, U256::from(2_000_100u64));
-    assert_eq!(pool.fees, U256::from(1_000_050u64));
+    assert_eq!((pool.insurance, pool.fees), (U256::from(2_000_100u64), U256::from(1_000_050u64)));
     assert_eq!(pool.assets, pool_before.assets + U256::from(7_000_350u64));
     assert_balanced(&mut p, "open");
 
@@ -213,11 +213,25 @@ fn funding_accrues_with_the_skew_and_is_settled_on_the_next_trade() {
     let index = s(U256::from(6u64) * U256::from(WAD / 10));
     assert_eq!((oi._3, oi._4), (rate, index));
 
+    // PerpMarket's view splits each position's value: price PnL since the
+    // entry (the fill) at the oracle price, and the funding accrued since.
+    let view_a = p.perp_entry_in(account_a, ETH_MARKET);
+    let entry_a = (view_a._0, s(view_a._1), view_a._2, view_a._3, view_a._4);
+    let pnl_a = realised(swad(100), fill_a, s(wad(2_000)), I256::ZERO);
+    assert_eq!(entry_a, (swad(100), fill_a, I256::ZERO, pnl_a, s(wad(60))));
+    let view_b = p.perp_entry_in(account_b, ETH_MARKET);
+    assert_eq!((view_b._0, s(view_b._1), view_b._4), (swad(-40), fill_b, -s(wad(24))));
+    // RiskEngine's basis is the entry less the snapshot.
+    assert_eq!(p.perp_position(account_a).1, fill_a - view_a._2);
+
     // A closes: its whole funding (100 * 0.6 = 60) is settled with its PnL.
     let r = p.close_perp(a);
     success(&r, "close long");
     let event = &r.events::<IPerpMarket::PerpTraded>()[0];
     assert_eq!((event.fundingRate, event.fundingIndex), (rate, index));
+    assert_eq!(event.fundingPaid, s(wad(60)));
+    let closed = p.perp_entry_in(account_a, ETH_MARKET);
+    assert_eq!((closed._0, closed._1, closed._2), (I256::ZERO, U256::ZERO, I256::ZERO));
     let close_a = fill_price(s(wad(2_000)), swad(60), swad(-100));
     let got_a = realised(swad(100), fill_a, close_a, index);
     assert_eq!(got_a, realised(swad(100), fill_a, close_a, I256::ZERO) - s(wad(60)), "pays 60");
@@ -228,7 +242,8 @@ fn funding_accrues_with_the_skew_and_is_settled_on_the_next_trade() {
     // B closes in the same block against the same index: it receives 40 * 0.6 = 24.
     let r = p.close_perp(b);
     success(&r, "close short");
-    assert_eq!(r.events::<IPerpMarket::PerpTraded>()[0].fundingIndex, index);
+    let event = &r.events::<IPerpMarket::PerpTraded>()[0];
+    assert_eq!((event.fundingIndex, event.fundingPaid), (index, -s(wad(24))));
     let close_b = fill_price(s(wad(2_000)), swad(-40), swad(40));
     let got_b = realised(swad(-40), fill_b, close_b, index);
     assert_eq!(got_b, realised(swad(-40), fill_b, close_b, I256::ZERO) + s(wad(24)));

@@ -12,7 +12,8 @@
 //! 4. bad debt only grows, only through liquidations, and every unit the
 //!    Vault absorbed is recorded by RiskEngine once;
 //! 5. in each of the two perp markets (ETH and BTC), the sum of perp sizes
-//!    equals long minus short open interest;
+//!    equals long minus short open interest, and PerpMarket's record of each
+//!    position's entry (price, funding snapshot) matches RiskEngine's basis;
 //! 6. once the series have expired and settled, neither the oracle's
 //!    settlement price nor a series' settlement changes again;
 //! 7. no transaction entered a contract that was already on its call stack
@@ -32,7 +33,9 @@ use std::cell::RefCell;
 
 use alloy_primitives::{I256, U256};
 use bulwark_sandbox::Receipt;
-use bulwark_tests::bindings::{options::IOptionsMarket, oracle::IOracleAdapter, risk::IRiskEngine};
+use bulwark_tests::bindings::{
+    options::IOptionsMarket, oracle::IOracleAdapter, perp::IPerpMarket, risk::IRiskEngine,
+};
 use bulwark_tests::model::s;
 use bulwark_tests::protocol::{
     swad, usd, Health, Protocol, BTC_MARKET, ETH, ETH_MARKET, KEEPER, LP, TRADERS, WAD_PER_UNIT,
@@ -313,10 +316,23 @@ fn step(p: &mut Protocol, action: &Action, seen: &mut Seen) -> Result<(), TestCa
     }
     seen.bad_debt = recorded;
 
-    // 5. Open interest, per market.
+    // 5. Open interest, per market; and each position's entry at PerpMarket
+    // agrees with RiskEngine's basis (basis = entry price - funding snapshot).
     for market in [ETH_MARKET, BTC_MARKET] {
-        let sizes = (0..TRADERS.len())
-            .fold(I256::ZERO, |sum, t| sum + p.perp_position_in(account_of(t), market).0);
+        let mut sizes = I256::ZERO;
+        for t in 0..TRADERS.len() {
+            let (size, basis) = p.perp_position_in(account_of(t), market);
+            sizes += size;
+            let call = IPerpMarket::positionCall { account: account_of(t), market_id: market };
+            // The view needs a price; without one there is nothing to compare.
+            if let Ok(entry) = p.chain.view(p.perp, &call) {
+                check(entry._0 == size && s(entry._1) - entry._2 == basis, || {
+                    format!(
+                        "trader {t}, market {market}: entry {entry:?}, size {size} basis {basis}"
+                    )
+                })?;
+            }
+        }
         if let Ok(oi) = p.perp_quote_in(market, I256::ZERO) {
             check(sizes == s(oi._5) - s(oi._6), || {
                 format!(

@@ -1,7 +1,8 @@
 //! The functions one Bulwark contract calls on another, by selector.
 //!
 //! Allowed calls (caller -> callee), and no others (DESIGN.md):
-//! - PerpMarket, OptionsMarket -> RiskEngine (apply a trade), OracleAdapter
+//! - PerpMarket, OptionsMarket -> RiskEngine (apply a trade; PerpMarket also
+//!   reads a position's size), OracleAdapter
 //! - RiskEngine -> Vault, OracleAdapter, MarginEngine; the markets only
 //!   through hooks that never call RiskEngine back
 //! - MarginEngine -> views of the Vault, OracleAdapter and PerpMarket
@@ -89,6 +90,7 @@ functions! {
         APPLY_PERP_TRADE = "applyPerpTrade(address,uint256,uint32,int256,uint256,uint256,int256[],bool)";
         REGISTER_SERIES = "registerSeries(bytes32,uint32,uint256,uint64,bool)";
         APPLY_OPTION_TRADE = "applyOptionTrade(address,uint256,bytes32,int256,int256,uint256,bool)";
+        PERP_POSITION = "perpPosition(uint256,uint32)";
     }
 
     /// MarginEngine as RiskEngine calls it (contracts/margin-engine/README.md):

@@ -24,7 +24,7 @@ use bulwark_common::{
     roles::Roles,
     units::{i256, to_i128},
 };
-use logic::{Funding, MarketParams, OpenInterest, ParamField, TradeError};
+use logic::{Entry, Funding, MarketParams, OpenInterest, ParamField, TradeError};
 use stylus_sdk::{
     prelude::*,
     storage::{StorageAddress, StorageMap, StorageU256, StorageU32},
@@ -87,6 +87,9 @@ pub struct PerpMarket {
     oracle: StorageAddress,
     markets: StorageMap<u32, Market>,
     market_count: StorageU32,
+    /// Per account and market, the position's [`Entry`] packed by
+    /// [`Entry::pack`]: `fundingSnapshot (int128) << 128 | entryPrice`.
+    entries: StorageMap<U256, StorageMap<u32, StorageU256>>,
 }
 
 bulwark_common::dispatch! {
@@ -97,6 +100,7 @@ bulwark_common::dispatch! {
     "onLiquidationClose(uint256,uint32,int256,int256,uint256)" => on_liquidation_close(account, market_id, size_before, size_delta, oracle_price);
     "fundingIndexes(uint32[])" => funding_indexes(market_ids);
     "quote(uint32,int256)" => quote(market_id, size_delta);
+    "position(uint256,uint32)" => position(account, market_id);
     "marketCount()" => market_count();
 }
 
@@ -318,6 +322,44 @@ impl PerpMarket {
         ))
     }
 
+    /// `account`'s position in market `market_id`: size (from RiskEngine,
+    /// which holds it), entry price (the last fill) and the funding index it
+    /// settled against then, its unrealised PnL `size * (price - entry)`
+    /// (rounded down) at the price closing it would use (strict, else
+    /// lenient against the position; before skew impact and fees), and the
+    /// funding accrued since, `size * (index now - snapshot)` (rounded up,
+    /// positive = the position owes). Closing at `price` would realise PnL
+    /// less funding, up to one wei (RiskEngine rounds the sum once).
+    ///
+    /// # Errors
+    /// [`MarketNotFound`], [`ValueOutOfRange`], the oracle's error when no
+    /// price is usable.
+    pub fn position(
+        &self,
+        account: U256,
+        market_id: u32,
+    ) -> Result<(I256, U256, I256, I256, I256), Vec<u8>> {
+        let data =
+            calldata(risk_engine::PERP_POSITION, &[uint256(account), uint(u128::from(market_id))]);
+        let size: I256 = calls::view(self.vm(), self.risk_engine.get(), &data)?.read()?;
+        let range = || -> Vec<u8> { Error::from(ValueOutOfRange { marketId: market_id }).into() };
+        let size = to_i128(size).ok_or_else(range)?;
+        let Prepared { price, quote, .. } =
+            self.prepare(market_id, size.checked_neg().ok_or_else(range)?)?;
+        let entry = self.entry(account, market_id);
+        let fail = |e| trade_error(market_id, e, 0, 0);
+        let pnl = logic::unrealised_pnl(size, entry.entry_price, price).map_err(fail)?;
+        let funding = logic::accrued_funding(size, quote.funding.index, entry.funding_snapshot)
+            .map_err(fail)?;
+        Ok((
+            i256(size),
+            U256::from(entry.entry_price),
+            i256(entry.funding_snapshot),
+            i256(pnl),
+            i256(funding),
+        ))
+    }
+
     /// Number of markets created.
     pub fn market_count(&self) -> u32 {
         self.market_count.get().to()
@@ -364,6 +406,11 @@ impl PerpMarket {
     fn state(&self, market_id: u32) -> (OpenInterest, Funding) {
         let m = self.markets.getter(market_id);
         logic::unpack_state(&[m.open_interest.get().into_limbs(), m.funding.get().into_limbs()])
+    }
+
+    /// `account`'s entry in `market_id` (zero when it holds no position).
+    fn entry(&self, account: U256, market_id: u32) -> Entry {
+        Entry::unpack(&self.entries.getter(account).get(market_id).into_limbs())
     }
 
     /// Writes open interest and funding (two words).
@@ -456,7 +503,8 @@ impl PerpMarket {
 
     /// Moves open interest for a position going from `size_before` by
     /// `size_delta` (capped on the growing side unless `liquidation`), stores
-    /// the hot state and logs the trade with the funding it settled against.
+    /// the hot state and the position's new entry, and logs the trade with
+    /// the funding the position settled.
     #[allow(clippy::too_many_arguments)]
     fn finish(
         &mut self,
@@ -474,6 +522,14 @@ impl PerpMarket {
             .apply(size_before, size_delta, cap)
             .map_err(|e| trade_error(market_id, e, size_delta, 0))?;
         self.store(market_id, open_interest, quote.funding);
+        let entry = self.entry(account, market_id);
+        let funding_paid =
+            logic::accrued_funding(size_before, quote.funding.index, entry.funding_snapshot)
+                .map_err(|e| trade_error(market_id, e, 0, 0))?;
+        // `apply` above checked that the new size is within the open interest.
+        let size_after = size_before.saturating_add(size_delta);
+        let entry = Entry::after(size_after, quote.fill_price, quote.funding.index);
+        self.entries.setter(account).setter(market_id).set(U256::from_limbs(entry.pack()));
         log(
             self.vm(),
             PerpTraded {
@@ -483,6 +539,7 @@ impl PerpMarket {
                 sizeDelta: i256(size_delta),
                 fillPrice: U256::from(quote.fill_price),
                 fee: U256::from(quote.fee),
+                fundingPaid: i256(funding_paid),
                 fundingRate: i256(quote.funding.rate),
                 fundingIndex: i256(quote.funding.index),
                 liquidation,

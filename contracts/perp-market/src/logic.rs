@@ -570,5 +570,50 @@ pub fn unpack_state(words: &[Word; 2]) -> (OpenInterest, Funding) {
     )
 }
 
+/// A position's entry as PerpMarket keeps it: the price of its last fill and
+/// the funding index it settled against then. RiskEngine keeps their
+/// difference (its basis), so `entry_price - funding_snapshot` always equals
+/// RiskEngine's basis for the same position.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Entry {
+    /// Fill price of the last change (WAD).
+    pub entry_price: u128,
+    /// Funding index at the last change (WAD).
+    pub funding_snapshot: i128,
+}
+
+impl Entry {
+    /// The entry a change of a position to `size_after` leaves: the fill
+    /// and index of the change, or nothing once the position is closed (the
+    /// slot is cleared, which refunds its storage).
+    pub fn after(size_after: i128, fill_price: u128, funding_index: i128) -> Self {
+        if size_after == 0 {
+            Self::default()
+        } else {
+            Self { entry_price: fill_price, funding_snapshot: funding_index }
+        }
+    }
+
+    /// Packs the entry into one word (as `uint256`, high to low):
+    /// `fundingSnapshot (int128) << 128 | entryPrice`.
+    #[allow(clippy::cast_sign_loss)]
+    pub fn pack(self) -> Word {
+        let (price_low, price_high) = limbs(self.entry_price);
+        // Two's complement reinterpretation, exact.
+        let (index_low, index_high) = limbs(self.funding_snapshot as u128);
+        [price_low, price_high, index_low, index_high]
+    }
+
+    /// Inverse of [`Entry::pack`].
+    #[allow(clippy::cast_possible_wrap)]
+    pub fn unpack(word: &Word) -> Self {
+        // Two's complement reinterpretation, exact.
+        Self {
+            entry_price: join(word[0], word[1]),
+            funding_snapshot: join(word[2], word[3]) as i128,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -23,6 +23,7 @@ error NotRiskEngine(address caller);
 event MarketParamsSet(uint32 indexed marketId, uint32 indexed feedId, uint256[11] params, int256 fundingRate, int256 fundingIndex);
 /// A position changed by `sizeDelta` from `sizeBefore` at `fillPrice`, paying `fee`. Funding was
 /// brought to now first (a funding update: `fundingRate` per day, positive = longs pay; `fundingIndex`)
-/// and RiskEngine settled the position against `fundingIndex` (it paid sizeBefore * (fundingIndex -
-/// its snapshot)). `liquidation`: a forced close by RiskEngine (no fee here; RiskEngine charges the penalty).
-event PerpTraded(uint256 indexed account, uint32 indexed marketId, int256 sizeBefore, int256 sizeDelta, uint256 fillPrice, uint256 fee, int256 fundingRate, int256 fundingIndex, bool liquidation);
+/// and the position settled its funding since its last change: `fundingPaid` = sizeBefore *
+/// (fundingIndex - its snapshot), rounded up, positive = the position paid. `liquidation`: a forced
+/// close by RiskEngine (no fee here; RiskEngine charges the penalty).
+event PerpTraded(uint256 indexed account, uint32 indexed marketId, int256 sizeBefore, int256 sizeDelta, uint256 fillPrice, uint256 fee, int256 fundingPaid, int256 fundingRate, int256 fundingIndex, bool liquidation);

@@ -129,6 +129,10 @@ impl MockRiskEngine {
         self.last_strict.set(strict_price);
         Ok(before)
     }
+
+    pub fn perp_position(&self, account: U256, _market_id: u32) -> (I256, I256) {
+        (self.sizes.get(account), I256::ZERO)
+    }
 }
 
 fn wad(units: i128) -> I256 {
@@ -308,6 +312,7 @@ fn opening_trade_fills_with_premium_and_updates_open_interest(
         sizeDelta: wad(100),
         fillPrice: fill,
         fee: U256::from(100 * W + 5 * W / 1000),
+        fundingPaid: I256::ZERO,
         fundingRate: I256::ZERO,
         fundingIndex: I256::ZERO,
         liquidation: false,
@@ -474,6 +479,7 @@ fn liquidation_close_is_risk_engine_only_and_moves_open_interest(
         sizeDelta: wad(-50),
         fillPrice: fill,
         fee: U256::ZERO,
+        fundingPaid: I256::ZERO,
         fundingRate: I256::ZERO,
         fundingIndex: I256::ZERO,
         liquidation: true,
@@ -516,6 +522,49 @@ fn zero_size_quote_is_the_mark_price_with_funding(
     );
     assert_eq!(
         perp.sender(admin).funding_indexes(vec![1, 2]).motsu_unwrap_err(),
+        err(Error::from(MarketNotFound { marketId: 2 }))
+    );
+}
+
+#[motsu::test]
+fn position_reports_the_entry_and_the_pnl_at_the_closing_price(
+    perp: Contract<PerpMarket>,
+    oracle: Contract<MockOracle>,
+    risk: Contract<MockRiskEngine>,
+    admin: Address,
+    alice: Address,
+) {
+    setup(&perp, &oracle, &risk, admin);
+    let account = U256::from(3);
+    let flat = (I256::ZERO, U256::ZERO, I256::ZERO, I256::ZERO, I256::ZERO);
+    assert_eq!(perp.sender(alice).position(account, 1).motsu_unwrap(), flat);
+    // Long 100 at 2000 * (1 + 100 / 2e6) = 2000.1.
+    let fill = U256::from(2000 * W + W / 10);
+    perp.sender(alice).trade(account, 1, wad(100), U256::MAX).motsu_unwrap();
+    // At the strict 2100: 100 * (2100 - 2000.1) = 9,990.
+    oracle.sender(admin).set(u(2100), u(2050), u(2150), true, true);
+    assert_eq!(
+        perp.sender(alice).position(account, 1).motsu_unwrap(),
+        (wad(100), fill, I256::ZERO, wad(9_990), I256::ZERO)
+    );
+    // Without a strict price a long is valued at the lower source (closing sells).
+    oracle.sender(admin).set(u(2100), u(2050), u(2150), false, true);
+    assert_eq!(perp.sender(alice).position(account, 1).motsu_unwrap().3, wad(4_990));
+    // Adding re-enters at the new fill (2050 * (1 + (100 + 200) / 2e6) = 2050.3075
+    // is the lenient high for a buy, refused by the double as RiskEngine would).
+    oracle.sender(admin).set(u(2000), u(1990), u(2010), true, true);
+    perp.sender(alice).trade(account, 1, wad(100), U256::MAX).motsu_unwrap();
+    // 2000 * (1 + (100 + 200) / 2e6) = 2000.3; 200 * (2000 - 2000.3) = -60.
+    let refill = U256::from(2000 * W + 3 * W / 10);
+    assert_eq!(
+        perp.sender(alice).position(account, 1).motsu_unwrap(),
+        (wad(200), refill, I256::ZERO, wad(-60), I256::ZERO)
+    );
+    // Closing clears the entry.
+    perp.sender(alice).trade(account, 1, wad(-200), U256::ZERO).motsu_unwrap();
+    assert_eq!(perp.sender(alice).position(account, 1).motsu_unwrap(), flat);
+    assert_eq!(
+        perp.sender(alice).position(account, 2).motsu_unwrap_err(),
         err(Error::from(MarketNotFound { marketId: 2 }))
     );
 }

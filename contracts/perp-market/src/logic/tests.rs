@@ -281,6 +281,18 @@ fn accrued_funding_and_pnl_round_for_the_protocol() {
     assert_eq!(unrealised_pnl(1, W + 1, W), Ok(-1));
 }
 
+#[test]
+fn an_entry_is_the_last_fill_until_the_position_closes() {
+    let open = Entry::after(wad(3), 2000 * W, wad(-7));
+    assert_eq!(open, Entry { entry_price: 2000 * W, funding_snapshot: wad(-7) });
+    assert_eq!(Entry::unpack(&open.pack()), open);
+    // A close clears the word (a zero slot, refunded).
+    assert_eq!(Entry::after(0, 2000 * W, wad(-7)), Entry::default());
+    assert_eq!(Entry::default().pack(), [0; 4]);
+    // The snapshot is the high half as two's complement.
+    assert_eq!(open.pack()[3], u64::MAX);
+}
+
 /// Exact `a * b` in 256 bits.
 fn wide(a: i128, b: i128) -> I256 {
     I256::try_from(a).unwrap() * I256::try_from(b).unwrap()
@@ -354,6 +366,28 @@ proptest! {
         let open_interest = OpenInterest { long: state.0, short: state.1 };
         let funding = Funding { index: state.2, rate: state.3, time: state.4 };
         prop_assert_eq!(unpack_state(&pack_state(open_interest, funding)), (open_interest, funding));
+        let entry = Entry { entry_price: sizes.0, funding_snapshot: state.2 };
+        prop_assert_eq!(Entry::unpack(&entry.pack()), entry);
+    }
+
+    /// The split PerpMarket reports (price PnL since the entry, funding since
+    /// the snapshot) adds up to the one amount RiskEngine settles against
+    /// its basis `entry - snapshot`, which rounds once: the two differ by at
+    /// most the one wei of the second rounding, in the protocol's favour.
+    #[test]
+    fn pnl_less_funding_is_what_risk_engine_settles(
+        size in -(1i128 << 80)..(1i128 << 80),
+        entry in 1u128..(1u128 << 80),
+        fill in 1u128..(1u128 << 80),
+        snapshot in -(1i128 << 80)..(1i128 << 80),
+        index in -(1i128 << 80)..(1i128 << 80),
+    ) {
+        let basis = i128::try_from(entry).unwrap() - snapshot;
+        let settled = bulwark_margin_engine::position::apply_perp_trade(size, basis, -size, fill, index)
+            .unwrap()
+            .realised;
+        let split = unrealised_pnl(size, entry, fill).unwrap() - accrued_funding(size, index, snapshot).unwrap();
+        prop_assert!(settled == split || settled == split + 1, "{settled} vs {split}");
     }
 
     /// One accrual against the exact 256-bit closed form: within the
