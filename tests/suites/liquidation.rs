@@ -2,18 +2,20 @@
 //! liquidates them in part (down to the buffer) or whole, is paid from the
 //! account's equity, and an account that ends in negative equity leaves bad
 //! debt absorbed by the insurance fund first, then the pool, recorded once
-//! (DESIGN.md invariants 3 and 4).
+//! (DESIGN.md invariants 3 and 4); an account posting ETH as collateral has
+//! it seized once it no longer backs the account's debt.
 
-use alloy_primitives::{B256, I256, U256};
+use alloy_primitives::{Address, B256, I256, U256};
 use bulwark_sandbox::Receipt;
 use bulwark_tests::bindings::{
-    options::IOptionsMarket, perp::IPerpMarket, risk::IRiskEngine, vault::IVault,
+    constructors as ctor, options::IOptionsMarket, perp::IPerpMarket, risk::IRiskEngine,
+    token::MockErc20, vault::IVault,
 };
 use bulwark_tests::model::{c, fill_price, pnl_units, realised, s, units_wad};
 use bulwark_tests::protocol::{
-    swad, usd, Protocol, ETH_MARKET, KEEPER, MAX_AGE, STRANGER, TRADERS, WAD_PER_UNIT,
+    swad, usd, Protocol, ETH, ETH_MARKET, KEEPER, MAX_AGE, STRANGER, TRADERS, WAD_PER_UNIT,
 };
-use bulwark_tests::{assert_error, success, wad, WAD};
+use bulwark_tests::{assert_error, success, wad, ADMIN, WAD};
 
 const TOTAL: u32 = u32::MAX;
 
@@ -379,4 +381,131 @@ fn a_liquidation_that_closes_everything_never_leaves_the_account_in_debt() {
     assert_eq!(p.perp_position(account).0, I256::ZERO);
     // Everything is closed and the account was solvent: it must not owe.
     assert!(p.cash(account) >= I256::ZERO, "cash {} after paying the penalty", p.cash(account));
+}
+
+/// Lists a mock 18-decimal ETH token as collateral (80% haircut, priced on
+/// the ETH feed) and deposits `units` whole tokens of it into `owner`'s
+/// account, as a trader who posts ETH instead of quote cash.
+fn post_eth_collateral(p: &mut Protocol, owner: Address, units: u128) -> Address {
+    let weth = p.chain.deploy(
+        "MockERC20",
+        &ctor::MockErc20::constructorCall {
+            name: "Mock ETH".into(),
+            symbol: "mETH".into(),
+            decimals: 18,
+        },
+    );
+    let cap = U256::from(1_000u64) * U256::from(WAD);
+    let listing = IVault::configureCollateralCall {
+        token: weth,
+        haircut: wad(1) * U256::from(8u8) / U256::from(10u8),
+        cap,
+        feed_id: ETH,
+    };
+    p.chain.ok(ADMIN, p.vault, &listing);
+    let amount = U256::from(units) * U256::from(WAD);
+    p.chain.ok(ADMIN, weth, &MockErc20::mintCall { to: owner, amount });
+    p.chain.ok(owner, weth, &MockErc20::approveCall { spender: p.vault, value: amount });
+    let deposit = IVault::depositCall { account: Protocol::account(owner), token: weth, amount };
+    success(&p.chain.send(owner, p.vault, &deposit), "deposit ETH collateral");
+    weth
+}
+
+/// The Vault's balance of `token` for `account` (token units).
+fn collateral(p: &mut Protocol, account: U256, token: Address) -> I256 {
+    let call = IVault::balanceOfCall { account, token };
+    p.chain.view(p.vault, &call).expect("balanceOf")._0
+}
+
+/// Checks that the Vault holds exactly the ETH collateral it tracks.
+fn assert_collateral_tracked(p: &mut Protocol, weth: Address) {
+    let held = p.chain.view(weth, &MockErc20::balanceOfCall { account: p.vault }).unwrap()._0;
+    let tracked = p.chain.view(p.vault, &IVault::trackedBalanceCall { token: weth }).unwrap()._0;
+    assert_eq!(s(held), tracked);
+}
+
+#[test]
+fn an_account_whose_collateral_no_longer_covers_its_debt_has_the_collateral_seized_then_the_rest_absorbed(
+) {
+    let mut p = Protocol::new();
+    let a = TRADERS[0];
+    let account = Protocol::account(a);
+    let weth = post_eth_collateral(&mut p, a, 1);
+    // 1 ETH at 80% margins a 5 ETH long (IM about 1,002 of 1,600); the fee
+    // leaves the quote cash slightly negative.
+    success(&p.open_perp(a, swad(5)), "open on ETH collateral");
+    assert!(p.cash(account) < I256::ZERO);
+
+    // At 1,650 the long lost about 1,750 and the collateral counts 1,320:
+    // equity is negative, so closing everything leaves a debt no collateral
+    // backs. The ETH goes to the protocol account, the reserves cover the rest.
+    p.set_price(wad(1_650));
+    let (size, basis) = p.perp_position(account);
+    let fill = fill_price(s(wad(1_650)), size, -size);
+    let deficit = -(p.cash(account) + pnl_units(realised(size, basis, fill, I256::ZERO)));
+    let r = p.liquidate(KEEPER, account);
+    success(&r, "liquidate");
+    assert!(liquidated(&r).closedAll);
+    let protocol = Protocol::account(ADMIN);
+    assert_eq!(
+        r.events::<IVault::CollateralSeized>(),
+        vec![IVault::CollateralSeized {
+            account,
+            token: weth,
+            toAccount: protocol,
+            amount: wad(1)
+        }]
+    );
+    let absorbed = r.events::<IVault::BadDebtAbsorbed>();
+    assert_eq!(absorbed.len(), 1);
+    assert_eq!(s(absorbed[0].fromInsurance + absorbed[0].fromPool), deficit);
+    assert_eq!(absorbed[0].remaining, U256::ZERO);
+    assert_eq!((p.cash(account), collateral(&mut p, account, weth)), (I256::ZERO, I256::ZERO));
+    assert_eq!(collateral(&mut p, protocol, weth), s(wad(1)));
+    assert_eq!(p.bad_debt(ETH_MARKET), units_wad(deficit).into_raw());
+    assert!(p.ledger().balanced());
+    assert_collateral_tracked(&mut p, weth);
+}
+
+#[test]
+fn a_debt_backed_by_collateral_stays_until_the_collateral_falls_below_it() {
+    let mut p = Protocol::new();
+    let b = TRADERS[1];
+    let account = Protocol::account(b);
+    let weth = post_eth_collateral(&mut p, b, 1);
+    success(&p.open_perp(b, swad(5)), "open on ETH collateral");
+    // At 1,800 B closes at a loss of about 1,000: it owes quote cash that its
+    // ETH (1,440 after the haircut) backs, so nothing is liquidatable.
+    p.set_price(wad(1_800));
+    success(&p.close_perp(b), "close at a loss");
+    let debt = p.cash(account);
+    assert!(debt < -s(usd(1_000)), "debt {debt}");
+    let health = p.health(account).unwrap();
+    assert!(health.equity > I256::ZERO && health.maintenance == U256::ZERO);
+    let r = p.liquidate(KEEPER, account);
+    assert_error(
+        &r.output,
+        &IRiskEngine::NotLiquidatable { account, equity: health.equity, maintenance: U256::ZERO },
+    );
+
+    // At 1,200 the ETH counts 960, less than the debt: the account is
+    // liquidatable with nothing to close, and the liquidation seizes the ETH
+    // and absorbs the debt (recorded under key 0: no position is left).
+    p.set_price(wad(1_200));
+    assert!(p.health(account).unwrap().equity < I256::ZERO);
+    let r = p.liquidate(KEEPER, account);
+    success(&r, "liquidate the collateral");
+    let event = liquidated(&r);
+    assert!(event.closedAll);
+    assert_eq!(event.toLiquidator, U256::ZERO);
+    let protocol = Protocol::account(ADMIN);
+    assert_eq!(r.events::<IVault::CollateralSeized>().len(), 1);
+    let absorbed = &r.events::<IVault::BadDebtAbsorbed>()[0];
+    assert_eq!(s(absorbed.fromInsurance + absorbed.fromPool), -debt);
+    assert_eq!((p.cash(account), collateral(&mut p, account, weth)), (I256::ZERO, I256::ZERO));
+    assert_eq!(collateral(&mut p, protocol, weth), s(wad(1)));
+    assert_eq!(p.bad_debt(0), units_wad(-debt).into_raw());
+    assert_eq!(p.bad_debt(TOTAL), p.bad_debt(0));
+    assert!(p.ledger().balanced());
+    assert_collateral_tracked(&mut p, weth);
 }

@@ -101,8 +101,10 @@ impl MarginEngine {
     /// - `[1]` equity (`int256`), `[2]` maintenance margin, `[3]` maintenance
     ///   margin after the closes, `[4]` to the liquidator, `[5]` to the
     ///   insurance fund, `[6]` the account's quote cash (`int256`), `[7]` 1 if
-    ///   it holds other collateral, `[8]` 1 if every closable position is
-    ///   closed;
+    ///   its debt stays backed: it holds other collateral and its equity
+    ///   after the closes is >= 0 (else a debt left once everything is closed
+    ///   is bad debt, and the Vault seizes that collateral), `[8]` 1 if every
+    ///   closable position is closed;
     /// - then per leg, perps first in book order: the size to close
     ///   (`int256`, same sign as the position), its value (`int256`), its spot
     ///   price, and for perps the funding index it was valued with.
@@ -130,7 +132,6 @@ impl MarginEngine {
         out[1] = word(health.equity);
         out[2] = U256::from(health.maintenance);
         out[6] = word(loaded.cash);
-        out[7] = flag(loaded.other_collateral);
         let Some(plan) = planned else {
             return Ok(out);
         };
@@ -138,6 +139,8 @@ impl MarginEngine {
         out[3] = U256::from(plan.maintenance_after);
         out[4] = U256::from(plan.to_liquidator);
         out[5] = U256::from(plan.to_insurance);
+        // Collateral backs the account's debt only while equity stays >= 0.
+        out[7] = flag(loaded.other_collateral && plan.equity_after >= 0);
         out[8] = flag(
             plan.remaining.iter().zip(&evaluation.legs).all(|(r, leg)| *r == 0 || !leg.closable),
         );

@@ -174,9 +174,10 @@ struct Plan {
     /// Modelled payouts to the liquidator and the insurance fund.
     to_liquidator: u128,
     to_insurance: u128,
-    /// The account's quote cash, and whether it holds other collateral.
+    /// The account's quote cash, and whether other collateral still backs
+    /// its debt (it holds some and equity after the closes is >= 0).
     cash: i128,
-    other_collateral: bool,
+    debt_backed: bool,
     /// Every closable position is closed.
     closed_all: bool,
     /// Per leg: `(size to close, value, spot, funding index)`.
@@ -779,11 +780,13 @@ impl RiskEngine {
                 boolean(closed_all),
             ],
         );
-        // An account left with nothing has any negative cash absorbed now. The
-        // test is the Vault's cash, not `equity` less what was paid: the Vault
-        // rounds each settlement against the account to whole token units, so
-        // an account whose WAD equity stays >= 0 can still owe one unit.
-        if closed_all && !plan.other_collateral && self.headers.get(account).is_zero() {
+        // An account left with no position and a debt its collateral does
+        // not back has the debt absorbed now (the Vault seizes the collateral
+        // first). Without other collateral the test is the Vault's cash, not
+        // `equity` less what was paid: the Vault rounds each settlement
+        // against the account to whole token units, so an account whose WAD
+        // equity stays >= 0 can still owe one unit.
+        if closed_all && !plan.debt_backed && self.headers.get(account).is_zero() {
             self.absorb(account, worst.1)?;
         }
         Ok(U256::from(paid))
@@ -847,7 +850,8 @@ impl RiskEngine {
     }
 
     /// Bad debt absorbed so far for `key` (perp market id, 2^31 + feed for
-    /// options, 2^32 - 1 for the total), quote WAD.
+    /// options, 0 for an account with no position left, 2^32 - 1 for the
+    /// total), quote WAD.
     pub fn bad_debt(&self, key: u32) -> U256 {
         self.bad_debt.get(key)
     }
@@ -1223,7 +1227,7 @@ impl RiskEngine {
             to_liquidator: unsigned(head[4])?,
             to_insurance: unsigned(head[5])?,
             cash: signed(head[6])?,
-            other_collateral: !head[7].is_zero(),
+            debt_backed: !head[7].is_zero(),
             closed_all: !head[8].is_zero(),
             legs: Vec::with_capacity(legs),
         };

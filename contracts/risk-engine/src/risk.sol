@@ -35,5 +35,5 @@ event PositionChanged(uint256 indexed account, bytes32 indexed key, int256 sizeB
 /// was charged as a penalty. `closedAll`: every closable position was closed.
 event Liquidated(uint256 indexed account, address indexed liquidator, int256 equityBefore, uint256 maintenanceBefore, uint256 toLiquidator, uint256 toInsurance, bool closedAll);
 /// A deficit of `account` was absorbed (quote WAD), recorded against market `key`
-/// (perp market id, or 2^31 + feed for options).
+/// (perp market id, 2^31 + feed for options, or 0 when no position was left).
 event BadDebtRecorded(uint256 indexed account, uint32 indexed key, uint256 fromInsurance, uint256 fromPool);

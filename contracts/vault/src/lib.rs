@@ -18,6 +18,7 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, B256, I256, U256};
 use alloy_sol_types::{SolError, SolEvent};
 use bulwark_common::{
+    account::account_id,
     calls::{self, calldata},
     evm,
     interfaces::erc20,
@@ -473,27 +474,42 @@ impl Vault {
         Ok(wide(change))
     }
 
-    /// Covers `account`'s negative quote cash once it holds no other
-    /// collateral: from the insurance fund first, then the pool (socialised
-    /// through the share price). Returns what each covered, in quote WAD; what
-    /// neither can cover stays on the account and is reported as `remaining`.
+    /// Covers `account`'s negative quote cash, which its collateral no longer
+    /// covers (RiskEngine's call): first the account's other collateral is
+    /// seized whole, to the protocol account (the admin's subaccount 0); then
+    /// the insurance fund pays, then the pool (socialised through the share
+    /// price). Returns what each reserve covered, in quote WAD; what neither
+    /// can cover stays on the account and is reported as `remaining`.
     ///
     /// # Errors
-    /// [`NotRiskEngine`]; [`CollateralRemaining`] while the account holds
-    /// another token.
+    /// [`NotRiskEngine`].
     ///
     /// # Events
-    /// [`BadDebtAbsorbed`] when there is a debt.
+    /// [`CollateralSeized`] per token seized; [`BadDebtAbsorbed`] when there
+    /// is a debt.
     pub fn absorb_bad_debt(&mut self, account: U256) -> Result<(U256, U256), Vec<u8>> {
         self.only_risk_engine()?;
         let cash = low_signed(self.cash.get(account));
         if cash >= 0 {
             return Ok((U256::ZERO, U256::ZERO));
         }
+        // The account's own collateral goes first: RiskEngine absorbs only a
+        // debt its collateral no longer covers, so the Vault seizes all of
+        // it for the protocol account (the admin's subaccount 0).
+        let protocol = account_id(self.roles.admin(), 0);
         for index in 1..self.tokens.len() {
             let token = self.tokens.get(index).unwrap_or_default();
-            if !self.balances.getter(account).get(token).is_zero() {
-                return fail(CollateralRemaining::SELECTOR, &[account, word(token)]);
+            let balance = self.balances.getter(account).get(token);
+            if !balance.is_zero() {
+                // Balances are below 2^127.
+                let units = low(balance).cast_signed();
+                self.adjust(account, token, -units, true)?;
+                self.adjust(protocol, token, units, false)?;
+                self.emit(
+                    CollateralSeized::SIGNATURE_HASH,
+                    4,
+                    &[account, word(token), protocol, balance],
+                );
             }
         }
         let insurance = low(self.insurance.get());

@@ -18,8 +18,6 @@ error TransferAmountMismatch(address token, uint256 expected, uint256 received);
 error InsufficientBalance(uint256 account, address token, int256 balance, uint256 needed);
 /// A reserve holds less than it must pay: `reserve` 0 is the pool, 1 the protocol fees.
 error InsufficientReserve(uint8 reserve, uint256 available, uint256 needed);
-/// Bad debt is absorbed only once the account holds no other collateral.
-error CollateralRemaining(uint256 account, address token);
 /// The LP holds or has requested fewer shares than it redeems.
 error InsufficientShares(address provider, uint256 available, uint256 needed);
 /// Redemption is outside the window that follows the LP's request.
@@ -37,6 +35,9 @@ event Deposited(uint256 indexed account, address indexed token, address indexed 
 event Withdrawn(uint256 indexed account, address indexed token, address indexed to, uint256 toAccount, uint256 amount);
 /// Quote cash moved between an account and the pool, the insurance fund and the protocol fees (token units; positive = the account received).
 event CashSettled(uint256 indexed account, int256 withPool, int256 withInsurance, int256 withProtocol);
+/// Bad debt: the account's `amount` of `token` (token units) was seized to the protocol account `toAccount`
+/// (the Vault admin's subaccount 0) before the insurance fund and the pool covered the rest.
+event CollateralSeized(uint256 indexed account, address indexed token, uint256 indexed toAccount, uint256 amount);
 /// Bad debt of an account was absorbed (token units); `remaining` is what neither the insurance fund nor the pool could cover.
 event BadDebtAbsorbed(uint256 indexed account, uint256 fromInsurance, uint256 fromPool, uint256 remaining);
 /// Pool liquidity changed: a deposit (`deposit` true) or a redemption, in quote token units and share units.

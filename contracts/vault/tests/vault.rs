@@ -9,7 +9,7 @@ use alloy_sol_types::{SolCall, SolError};
 use bulwark_common::roles::{ContractPaused, Roles, Unauthorized};
 use bulwark_mock_erc20::{MockErc20, MODE_NO_RETURN, MODE_RETURN_FALSE};
 use bulwark_vault::{
-    BadDebtAbsorbed, CashSettled, CollateralConfigured, CollateralRemaining, DepositCapExceeded,
+    BadDebtAbsorbed, CashSettled, CollateralConfigured, CollateralSeized, DepositCapExceeded,
     Deposited, InsufficientBalance, InsufficientReserve, InsufficientShares, InvalidAmount,
     InvalidCollateralConfig, InvalidParameters, LiquidityChanged, NotRiskEngine,
     ProtocolFeesClaimed, RedeemNotOpen, RedeemRequested, RiskEngineAlreadySet, TokenNotListed,
@@ -612,22 +612,26 @@ fn bad_debt_is_absorbed_insurance_first_then_pool(alice: Address, lp: Address) {
     s.vault.sender(s.engine).settle(other, I256::ZERO, wad(100), false).motsu_unwrap();
     assert_eq!(s.vault.sender(lp).pool_state().3, U256::from(20 * USDC));
 
-    // Alice holds 1 ETH and loses 150 USDC: the debt is backed by ETH first.
+    // Alice holds 1 ETH and loses 150 USDC, which RiskEngine found the ETH
+    // no longer backs: the ETH is seized to the protocol account first.
     s.fund(&s.weth, alice, wad(1));
     s.vault.sender(alice).deposit(acct, s.weth.address(), wad(1)).motsu_unwrap();
     s.vault
         .sender(s.engine)
         .settle(acct, I256::from_raw(wad(150)).wrapping_neg(), U256::ZERO, false)
         .motsu_unwrap();
-    let err = s.vault.sender(s.engine).absorb_bad_debt(acct).motsu_unwrap_err();
-    assert_eq!(err, CollateralRemaining { account: acct, token: s.weth.address() }.abi_encode());
-    // The liquidator takes the ETH; what is left is bad debt.
-    s.vault
-        .sender(s.engine)
-        .transfer_collateral(acct, other, s.weth.address(), wad(1))
-        .motsu_unwrap();
     let pool_before = s.vault.sender(lp).total_assets();
     let (from_insurance, from_pool) = s.vault.sender(s.engine).absorb_bad_debt(acct).motsu_unwrap();
+    let protocol = account(s.admin, 0);
+    assert!(s.vault.emitted(&CollateralSeized {
+        account: acct,
+        token: s.weth.address(),
+        toAccount: protocol,
+        amount: wad(1)
+    }));
+    assert_eq!(s.vault.sender(lp).balance_of(acct, s.weth.address()), I256::ZERO);
+    assert_eq!(s.vault.sender(lp).balance_of(protocol, s.weth.address()), I256::from_raw(wad(1)));
+    assert_eq!(s.vault.sender(lp).tracked_balance(s.weth.address()), I256::from_raw(wad(1)));
     assert_eq!((from_insurance, from_pool), (wad(20), wad(130)));
     assert!(s.vault.emitted(&BadDebtAbsorbed {
         account: acct,
