@@ -30,6 +30,54 @@ pub(crate) struct Operation {
     /// logs, less the refund. What any implementation with Bulwark's storage
     /// layout and call graph pays with free computation and program entry.
     pub(crate) floor: u64,
+    /// Distinct slots accessed per contract, in [`SLOT_COLUMNS`] order.
+    pub(crate) slots_by_contract: [usize; SLOT_COLUMNS.len()],
+}
+
+/// The contracts whose storage the slot table counts; "price feeds" are the
+/// four Chainlink-style feeds and the sequencer uptime feed.
+pub(crate) const SLOT_COLUMNS: [&str; 7] = [
+    "RiskEngine",
+    "PerpMarket",
+    "OptionsMarket",
+    "Vault",
+    "Quote token",
+    "OracleAdapter",
+    "Price feeds",
+];
+
+/// The column of each deployed contract (MarginEngine has no storage).
+fn slot_columns(p: &Protocol) -> Vec<(Address, usize)> {
+    vec![
+        (p.risk, 0),
+        (p.perp, 1),
+        (p.options, 2),
+        (p.vault, 3),
+        (p.token, 4),
+        (p.oracle, 5),
+        (p.eth_primary, 6),
+        (p.eth_secondary, 6),
+        (p.btc_primary, 6),
+        (p.btc_secondary, 6),
+        (p.sequencer, 6),
+    ]
+}
+
+/// `footprint`'s slots per column.
+fn slots_per_column(
+    footprint: &Footprint,
+    columns: &[(Address, usize)],
+) -> Result<[usize; SLOT_COLUMNS.len()], String> {
+    let mut counts = [0; SLOT_COLUMNS.len()];
+    for (address, slots) in &footprint.slots_by_contract {
+        let column = columns
+            .iter()
+            .find(|(a, _)| a == address)
+            .ok_or_else(|| format!("storage of an unknown contract {address}"))?
+            .1;
+        counts[column] += slots;
+    }
+    Ok(counts)
 }
 
 impl Operation {
@@ -41,24 +89,25 @@ impl Operation {
 
 /// Runs the story uncached and cached.
 pub(crate) fn measure() -> Result<Vec<Operation>, String> {
-    let uncached = story(false)?;
-    let cached = story(true)?;
-    Ok(uncached
+    let (uncached, columns) = story(false)?;
+    let (cached, _) = story(true)?;
+    uncached
         .into_iter()
         .zip(cached)
         .map(|((uncached, footprint), (cached, _))| {
             let floor = uncached.intrinsic + uncached.storage + uncached.calls + uncached.logs
                 - uncached.refund;
-            Operation {
+            Ok(Operation {
                 uncached,
                 cached,
                 slots_accessed: footprint.slots_accessed,
                 slots_changed: footprint.slots_changed,
                 contracts: footprint.contracts,
                 floor,
-            }
+                slots_by_contract: slots_per_column(&footprint, &columns)?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Fails unless `receipt`, of the step `name`, is a success.
@@ -79,7 +128,7 @@ fn step(
     receipt: &Receipt,
 ) -> Result<(), String> {
     succeeded(name, receipt)?;
-    rows.push((Measurement::new(name, receipt.gas_used, &receipt.gas), receipt.footprint));
+    rows.push((Measurement::new(name, receipt.gas_used, &receipt.gas), receipt.footprint.clone()));
     Ok(())
 }
 
@@ -94,7 +143,9 @@ fn view(sandbox: &mut Sandbox, to: Address, data: Vec<u8>) -> Result<Receipt, St
     sandbox.static_call_raw(Address::ZERO, to, data).map_err(|e| e.to_string())
 }
 
-fn story(cached: bool) -> Result<Vec<(Measurement, Footprint)>, String> {
+/// The story's rows, and the slot-table column of each contract it deployed.
+#[allow(clippy::type_complexity)]
+fn story(cached: bool) -> Result<(Vec<(Measurement, Footprint)>, Vec<(Address, usize)>), String> {
     use alloy_sol_types::SolCall;
     let mut p = Protocol::new();
     if cached {
@@ -164,7 +215,7 @@ fn story(cached: bool) -> Result<Vec<(Measurement, Footprint)>, String> {
     }
     step(rows, "RiskEngine.liquidate (one perp position)", &p.liquidate(KEEPER, bob_id))?;
     portfolio(&mut p, rows)?;
-    Ok(measured)
+    Ok((measured, slot_columns(&p)))
 }
 
 /// RiskEngine's targets: a full margin check of an account with 32 options
@@ -238,9 +289,6 @@ fn portfolio(p: &mut Protocol, rows: &mut Vec<(Measurement, Footprint)>) -> Resu
     if !p.is_liquidatable(dave_id) {
         return Err("the four-position account is not liquidatable after a 26% fall".into());
     }
-    step(
-        rows,
-        "RiskEngine.liquidate (4 positions: 2 perps, 2 options)",
-        &p.liquidate(KEEPER, dave_id),
-    )
+    let r = p.liquidate(KEEPER, dave_id);
+    step(rows, "RiskEngine.liquidate (4 positions: 2 perps, 2 options)", &r)
 }

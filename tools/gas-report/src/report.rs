@@ -150,6 +150,13 @@ impl Report {
              the programs that ran. All figures in gas.\n\n",
         );
         md.push_str(&operations_table(&self.operations));
+        md.push_str(
+            "\nWhere the slots are: distinct storage slots each operation accessed, per contract\n\
+             (MarginEngine has no storage; the price feeds are the four Chainlink-style feeds and\n\
+             the sequencer uptime feed). Each cold slot costs 2,100 gas before any computation,\n\
+             so the slots alone bound what an operation can cost from below.\n\n",
+        );
+        md.push_str(&slots_table(&self.operations));
         md.push_str("\n## Math library (MathBench)\n\n");
         md.push_str(
             "Each row is one transaction to the test-only MathBench contract. `net compute` is the\n\
@@ -209,6 +216,24 @@ fn operations_table(rows: &[crate::protocol::Operation]) -> String {
             row.slots_changed,
             row.contracts,
             m.breakdown_cells()
+        );
+    }
+    md
+}
+
+fn slots_table(rows: &[crate::protocol::Operation]) -> String {
+    use crate::protocol::SLOT_COLUMNS;
+    let mut md = format!("| Operation | {} | Total |\n|---|", SLOT_COLUMNS.join(" | "));
+    md.push_str(&"---:|".repeat(SLOT_COLUMNS.len() + 1));
+    md.push('\n');
+    for row in rows {
+        let cells: Vec<String> = row.slots_by_contract.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            row.uncached.operation,
+            cells.join(" | "),
+            row.slots_accessed
         );
     }
     md

@@ -85,10 +85,12 @@ impl GasBreakdown {
 
 /// What a transaction touched: the storage and contracts its EVM-side gas
 /// pays for (the floor any implementation with the same layout pays).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Footprint {
     /// Distinct storage slots accessed (read or written), all contracts.
     pub slots_accessed: usize,
+    /// The same, per contract, by address (ascending).
+    pub slots_by_contract: Vec<(Address, usize)>,
     /// Distinct slots whose value differs at the end from the start.
     pub slots_changed: usize,
     /// Distinct contracts (accounts with a program) that ran.

@@ -489,8 +489,13 @@ impl Sandbox {
         };
         used -= refund;
         // Measured before a static call's changes are rolled back.
+        let mut by_contract = std::collections::BTreeMap::<Address, usize>::new();
+        for (address, _) in &ch.tx.warm_slots {
+            *by_contract.entry(*address).or_default() += 1;
+        }
         let footprint = Footprint {
             slots_accessed: ch.tx.warm_slots.len(),
+            slots_by_contract: by_contract.into_iter().collect(),
             slots_changed: ch
                 .tx
                 .originals

@@ -94,17 +94,17 @@ fn the_footprint_counts_slots_and_contracts() {
     let mut sb = Sandbox::new();
     let counter = deploy(&mut sb, COUNTER);
     let r = sb.transact(&Tx::call(ALICE, counter, Bytes::new())).unwrap();
-    assert_eq!(
-        r.footprint,
-        bulwark_sandbox::Footprint { slots_accessed: 1, slots_changed: 1, contracts: 1 }
-    );
-    // Through a forwarder: two contracts, the same slot.
+    let footprint = |contracts| bulwark_sandbox::Footprint {
+        slots_accessed: 1,
+        slots_by_contract: vec![(counter, 1)],
+        slots_changed: 1,
+        contracts,
+    };
+    assert_eq!(r.footprint, footprint(1));
+    // Through a forwarder: two contracts, the same slot, all the counter's.
     let a = deploy(&mut sb, FORWARDER);
     let r = sb.transact(&Tx::call(ALICE, a, forward(counter, &[]))).unwrap();
-    assert_eq!(
-        r.footprint,
-        bulwark_sandbox::Footprint { slots_accessed: 1, slots_changed: 1, contracts: 2 }
-    );
+    assert_eq!(r.footprint, footprint(2));
     // A reverted write changes nothing.
     let r = sb.transact(&Tx::call(ALICE, counter, Bytes::from(vec![1u8]))).unwrap();
     assert_eq!(r.footprint.slots_changed, 0);
