@@ -550,8 +550,7 @@ fn position_reports_the_entry_and_the_pnl_at_the_closing_price(
     // Without a strict price a long is valued at the lower source (closing sells).
     oracle.sender(admin).set(u(2100), u(2050), u(2150), false, true);
     assert_eq!(perp.sender(alice).position(account, 1).motsu_unwrap().3, wad(4_990));
-    // Adding re-enters at the new fill (2050 * (1 + (100 + 200) / 2e6) = 2050.3075
-    // is the lenient high for a buy, refused by the double as RiskEngine would).
+    // Adding (at a strict price again) re-enters the whole position at the new fill.
     oracle.sender(admin).set(u(2000), u(1990), u(2010), true, true);
     perp.sender(alice).trade(account, 1, wad(100), U256::MAX).motsu_unwrap();
     // 2000 * (1 + (100 + 200) / 2e6) = 2000.3; 200 * (2000 - 2000.3) = -60.
