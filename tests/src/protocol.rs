@@ -594,6 +594,61 @@ impl Protocol {
         self.chain.send(from, self.vault, &call)
     }
 
+    /// Lists a mock 18-decimal ETH token as collateral (80% haircut, priced
+    /// on the ETH feed, cap 1,000 ETH) and returns it.
+    ///
+    /// # Panics
+    /// When the listing reverts.
+    pub fn list_eth_collateral(&mut self) -> Address {
+        let weth = self.chain.deploy(
+            "MockERC20",
+            &ctor::MockErc20::constructorCall {
+                name: "Mock ETH".into(),
+                symbol: "mETH".into(),
+                decimals: 18,
+            },
+        );
+        let listing = IVault::configureCollateralCall {
+            token: weth,
+            haircut: U256::from(WAD / 10 * 8),
+            cap: U256::from(1_000 * WAD),
+            feed_id: ETH,
+        };
+        self.chain.ok(ADMIN, self.vault, &listing);
+        weth
+    }
+
+    /// `owner` receives `amount` (token units) of the mock `token`, approves
+    /// the Vault and deposits it into its subaccount 0.
+    pub fn deposit_token(&mut self, owner: Address, token: Address, amount: U256) -> Receipt {
+        self.chain.ok(ADMIN, token, &MockErc20::mintCall { to: owner, amount });
+        self.chain.ok(owner, token, &MockErc20::approveCall { spender: self.vault, value: amount });
+        let account = Self::account(owner);
+        self.accounts.insert(account);
+        self.chain.send(owner, self.vault, &IVault::depositCall { account, token, amount })
+    }
+
+    /// The Vault's balance of `token` (not the quote token) for `account`,
+    /// token units.
+    ///
+    /// # Panics
+    /// When the view reverts.
+    pub fn collateral(&mut self, account: U256, token: Address) -> U256 {
+        let call = IVault::balanceOfCall { account, token };
+        self.chain.view(self.vault, &call).expect("balanceOf")._0.into_raw()
+    }
+
+    /// Whether the Vault holds exactly the `token` it tracks for accounts.
+    ///
+    /// # Panics
+    /// When a view reverts.
+    pub fn collateral_tracked(&mut self, token: Address) -> bool {
+        let held = self.wallet_of(token, self.vault);
+        let call = IVault::trackedBalanceCall { token };
+        let tracked = self.chain.view(self.vault, &call).expect("trackedBalance")._0;
+        tracked.into_raw() == held
+    }
+
     /// `owner` withdraws `amount` quote token units from its subaccount 0 to
     /// its wallet (through RiskEngine's margin check).
     pub fn withdraw(&mut self, owner: Address, amount: U256) -> Receipt {
@@ -920,10 +975,15 @@ impl Protocol {
     /// # Panics
     /// When the view reverts.
     pub fn wallet(&mut self, owner: Address) -> U256 {
-        self.chain
-            .view(self.token, &MockErc20::balanceOfCall { account: owner })
-            .expect("balanceOf")
-            ._0
+        self.wallet_of(self.token, owner)
+    }
+
+    /// `owner`'s balance of the mock `token`, token units.
+    ///
+    /// # Panics
+    /// When the view reverts.
+    pub fn wallet_of(&mut self, token: Address, owner: Address) -> U256 {
+        self.chain.view(token, &MockErc20::balanceOfCall { account: owner }).expect("balanceOf")._0
     }
 
     /// `RiskEngine.badDebt(key)`: bad debt recorded for `key` (perp market

@@ -4,13 +4,15 @@
 //! step the suite checks
 //!
 //! 1. the Vault's tokens equal account cash + pool + insurance + fees, to the
-//!    wei, and its own tracked balance agrees;
+//!    wei, and its own tracked balance agrees; likewise for the ETH traders
+//!    post as collateral;
 //! 2. an action that adds risk and succeeded leaves the account at or above
 //!    initial margin;
 //! 3. a liquidation does not lower the account's health ratio and never
 //!    leaves it with negative equity after paying the liquidator;
 //! 4. bad debt only grows, only through liquidations, and every unit the
-//!    Vault absorbed is recorded by RiskEngine once;
+//!    Vault absorbed is recorded by RiskEngine once, after the account's
+//!    collateral was seized;
 //! 5. in each of the two perp markets (ETH and BTC), the sum of perp sizes
 //!    equals long minus short open interest, and PerpMarket's record of each
 //!    position's entry (price, funding snapshot) matches RiskEngine's basis;
@@ -31,10 +33,11 @@
 
 use std::cell::RefCell;
 
-use alloy_primitives::{I256, U256};
+use alloy_primitives::{Address, I256, U256};
 use bulwark_sandbox::Receipt;
 use bulwark_tests::bindings::{
     options::IOptionsMarket, oracle::IOracleAdapter, perp::IPerpMarket, risk::IRiskEngine,
+    vault::IVault,
 };
 use bulwark_tests::model::s;
 use bulwark_tests::protocol::{
@@ -51,6 +54,10 @@ enum Action {
     Deposit { trader: usize, dollars: u32 },
     /// Trader withdraws whole dollars.
     Withdraw { trader: usize, dollars: u32 },
+    /// Trader posts ETH as collateral (centi-ETH) and, if `lever`, goes long
+    /// eight times as much ETH perp on it: a doubled exposure that a gap down can
+    /// turn into a debt the ETH no longer backs.
+    PostEth { trader: usize, centi: u32, lever: bool },
     /// Trader trades the ETH perp: centi-ETH, long > 0.
     Perp { trader: usize, centi: i32 },
     /// Trader trades the BTC perp: milli-BTC, long > 0.
@@ -81,6 +88,8 @@ fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
         1 => (trader.clone(), 1u32..5_000).prop_map(|(trader, dollars)| Action::Deposit { trader, dollars }),
         1 => (trader.clone(), 1u32..5_000).prop_map(|(trader, dollars)| Action::Withdraw { trader, dollars }),
+        2 => (trader.clone(), 1u32..500, any::<bool>())
+            .prop_map(|(trader, centi, lever)| Action::PostEth { trader, centi, lever }),
         4 => (trader.clone(), -2_500i32..2_500).prop_map(|(trader, centi)| Action::Perp { trader, centi }),
         2 => (trader.clone(), -1_250i32..1_250).prop_map(|(trader, milli)| Action::BtcPerp { trader, milli }),
         1 => trader.clone().prop_map(|trader| Action::Close { trader }),
@@ -106,6 +115,8 @@ struct Seen {
     liquidations: usize,
     /// Liquidations that ended in absorbed bad debt.
     bad_debts: usize,
+    /// Liquidations that seized ETH collateral.
+    seizures: usize,
     /// The settlement price recorded for the fixture's expiry, once recorded.
     settlement: Option<U256>,
     /// Series settlements seen (invariant 6 checks they never change).
@@ -146,7 +157,7 @@ struct Outcome {
 /// Runs `action`.
 // One arm per action, in the order of the enum.
 #[allow(clippy::too_many_lines)]
-fn apply(p: &mut Protocol, action: &Action) -> Result<Outcome, TestCaseError> {
+fn apply(p: &mut Protocol, weth: Address, action: &Action) -> Result<Outcome, TestCaseError> {
     let mut added_risk = None;
     let mut liquidations = Vec::new();
     let mut receipts = Vec::new();
@@ -160,6 +171,20 @@ fn apply(p: &mut Protocol, action: &Action) -> Result<Outcome, TestCaseError> {
                 added_risk = Some(account_of(trader));
             }
             receipts.push(r);
+        }
+        Action::PostEth { trader, centi, lever } => {
+            let amount = U256::from(centi) * wad(1) / U256::from(100u8);
+            receipts.push(p.deposit_token(TRADERS[trader], weth, amount));
+            if lever {
+                let account = account_of(trader);
+                let before = p.perp_position(account).0;
+                let delta = swad(i128::from(centi) * 8) / I256::try_from(100).unwrap();
+                let r = p.open_perp(TRADERS[trader], delta);
+                if r.success() && adds_risk(before, before + delta) {
+                    added_risk = Some(account);
+                }
+                receipts.push(r);
+            }
         }
         Action::Perp { trader, centi } => {
             let account = account_of(trader);
@@ -261,13 +286,51 @@ fn factor(bps: i32) -> U256 {
     U256::from(u64::try_from(10_000 + i64::from(bps)).expect("bps above -10,000"))
 }
 
-/// Runs `action` and checks every invariant after it.
-fn step(p: &mut Protocol, action: &Action, seen: &mut Seen) -> Result<(), TestCaseError> {
-    let Outcome { added_risk, liquidations, receipts } = apply(p, action)?;
+/// Invariant 5 in both perp markets: the sum of sizes equals long minus short
+/// open interest, and each position's entry at PerpMarket agrees with
+/// RiskEngine's basis.
+fn open_interest_and_entries(p: &mut Protocol) -> Result<(), TestCaseError> {
+    for market in [ETH_MARKET, BTC_MARKET] {
+        let mut sizes = I256::ZERO;
+        for t in 0..TRADERS.len() {
+            let (size, basis) = p.perp_position_in(account_of(t), market);
+            sizes += size;
+            let call = IPerpMarket::positionCall { account: account_of(t), market_id: market };
+            // The view needs a price; without one there is nothing to compare.
+            if let Ok(entry) = p.chain.view(p.perp, &call) {
+                check(entry._0 == size && s(entry._1) - entry._2 == basis, || {
+                    format!(
+                        "trader {t}, market {market}: entry {entry:?}, size {size} basis {basis}"
+                    )
+                })?;
+            }
+        }
+        if let Ok(oi) = p.perp_quote_in(market, I256::ZERO) {
+            check(sizes == s(oi._5) - s(oi._6), || {
+                format!(
+                    "invariant 5, market {market}: sizes {sizes}, open interest {} long {} short",
+                    oi._5, oi._6
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
 
-    // 1. The Vault's ledger, to the wei.
+/// Runs `action` and checks every invariant after it.
+fn step(
+    p: &mut Protocol,
+    weth: Address,
+    action: &Action,
+    seen: &mut Seen,
+) -> Result<(), TestCaseError> {
+    let Outcome { added_risk, liquidations, receipts } = apply(p, weth, action)?;
+
+    // 1. The Vault's ledger, to the wei, for the quote token and for the ETH
+    // posted as collateral.
     let ledger = p.ledger();
     check(ledger.balanced(), || format!("invariant 1 after {action:?}: {ledger:?}"))?;
+    check(p.collateral_tracked(weth), || format!("invariant 1 (ETH) after {action:?}"))?;
 
     // 2. Risk added only above initial margin.
     if let Some(account) = added_risk {
@@ -311,37 +374,24 @@ fn step(p: &mut Protocol, action: &Action, seen: &mut Seen) -> Result<(), TestCa
     check(recorded == seen.bad_debt || !liquidations.is_empty(), || {
         format!("invariant 4: bad debt grew outside a liquidation ({action:?})")
     })?;
+    // The account's own collateral goes first: none is left once a deficit
+    // is absorbed.
+    for (account, _, receipt) in &liquidations {
+        seen.seizures += usize::from(!receipt.events::<IVault::CollateralSeized>().is_empty());
+        if !receipt.events::<IVault::BadDebtAbsorbed>().is_empty() {
+            let left = p.collateral(*account, weth);
+            check(left.is_zero(), || {
+                format!("invariant 4: debt absorbed while {left} ETH remains ({action:?})")
+            })?;
+        }
+    }
     if recorded > seen.bad_debt {
         seen.bad_debts += 1;
     }
     seen.bad_debt = recorded;
 
-    // 5. Open interest, per market; and each position's entry at PerpMarket
-    // agrees with RiskEngine's basis (basis = entry price - funding snapshot).
-    for market in [ETH_MARKET, BTC_MARKET] {
-        let mut sizes = I256::ZERO;
-        for t in 0..TRADERS.len() {
-            let (size, basis) = p.perp_position_in(account_of(t), market);
-            sizes += size;
-            let call = IPerpMarket::positionCall { account: account_of(t), market_id: market };
-            // The view needs a price; without one there is nothing to compare.
-            if let Ok(entry) = p.chain.view(p.perp, &call) {
-                check(entry._0 == size && s(entry._1) - entry._2 == basis, || {
-                    format!(
-                        "trader {t}, market {market}: entry {entry:?}, size {size} basis {basis}"
-                    )
-                })?;
-            }
-        }
-        if let Ok(oi) = p.perp_quote_in(market, I256::ZERO) {
-            check(sizes == s(oi._5) - s(oi._6), || {
-                format!(
-                    "invariant 5, market {market}: sizes {sizes}, open interest {} long {} short",
-                    oi._5, oi._6
-                )
-            })?;
-        }
-    }
+    // 5.
+    open_interest_and_entries(p)?;
 
     // 6. Settlement prices, once recorded, never change.
     let expiry = p.series[0].expiry;
@@ -386,6 +436,7 @@ fn invariants_hold_under_random_action_sequences() {
         ..Config::default()
     });
     let protocol = RefCell::new(Protocol::new());
+    let weth = protocol.borrow_mut().list_eth_collateral();
     let start = {
         let mut p = protocol.borrow_mut();
         for trader in TRADERS {
@@ -399,12 +450,13 @@ fn invariants_hold_under_random_action_sequences() {
         p.restore(&start);
         let mut seen = Seen::default();
         for action in &actions {
-            step(&mut p, action, &mut seen)?;
+            step(&mut p, weth, action, &mut seen)?;
         }
         let mut totals = totals.borrow_mut();
         totals.risk_added += seen.risk_added;
         totals.liquidations += seen.liquidations;
         totals.bad_debts += seen.bad_debts;
+        totals.seizures += seen.seizures;
         totals.settlements += seen.settlements;
         Ok(())
     });
@@ -417,8 +469,8 @@ fn invariants_hold_under_random_action_sequences() {
     }
     let totals = totals.into_inner();
     eprintln!(
-        "{cases} cases: {} risk-adding actions, {} liquidations, {} with bad debt, {} settlement checks",
-        totals.risk_added, totals.liquidations, totals.bad_debts, totals.settlements
+        "{cases} cases: {} risk-adding actions, {} liquidations, {} with bad debt, {} seizing ETH, {} settlement checks",
+        totals.risk_added, totals.liquidations, totals.bad_debts, totals.seizures, totals.settlements
     );
     // The sequences must reach the states the invariants are about.
     assert!(totals.risk_added >= cases as usize, "too few risk-adding actions succeeded");

@@ -5,15 +5,14 @@
 //! (DESIGN.md invariants 3 and 4); an account posting ETH as collateral has
 //! it seized once it no longer backs the account's debt.
 
-use alloy_primitives::{Address, B256, I256, U256};
+use alloy_primitives::{B256, I256, U256};
 use bulwark_sandbox::Receipt;
 use bulwark_tests::bindings::{
-    constructors as ctor, options::IOptionsMarket, perp::IPerpMarket, risk::IRiskEngine,
-    token::MockErc20, vault::IVault,
+    options::IOptionsMarket, perp::IPerpMarket, risk::IRiskEngine, vault::IVault,
 };
 use bulwark_tests::model::{c, fill_price, pnl_units, realised, s, units_wad};
 use bulwark_tests::protocol::{
-    swad, usd, Protocol, ETH, ETH_MARKET, KEEPER, MAX_AGE, STRANGER, TRADERS, WAD_PER_UNIT,
+    swad, usd, Protocol, ETH_MARKET, KEEPER, MAX_AGE, STRANGER, TRADERS, WAD_PER_UNIT,
 };
 use bulwark_tests::{assert_error, success, wad, ADMIN, WAD};
 
@@ -383,54 +382,14 @@ fn a_liquidation_that_closes_everything_never_leaves_the_account_in_debt() {
     assert!(p.cash(account) >= I256::ZERO, "cash {} after paying the penalty", p.cash(account));
 }
 
-/// Lists a mock 18-decimal ETH token as collateral (80% haircut, priced on
-/// the ETH feed) and deposits `units` whole tokens of it into `owner`'s
-/// account, as a trader who posts ETH instead of quote cash.
-fn post_eth_collateral(p: &mut Protocol, owner: Address, units: u128) -> Address {
-    let weth = p.chain.deploy(
-        "MockERC20",
-        &ctor::MockErc20::constructorCall {
-            name: "Mock ETH".into(),
-            symbol: "mETH".into(),
-            decimals: 18,
-        },
-    );
-    let cap = U256::from(1_000u64) * U256::from(WAD);
-    let listing = IVault::configureCollateralCall {
-        token: weth,
-        haircut: wad(1) * U256::from(8u8) / U256::from(10u8),
-        cap,
-        feed_id: ETH,
-    };
-    p.chain.ok(ADMIN, p.vault, &listing);
-    let amount = U256::from(units) * U256::from(WAD);
-    p.chain.ok(ADMIN, weth, &MockErc20::mintCall { to: owner, amount });
-    p.chain.ok(owner, weth, &MockErc20::approveCall { spender: p.vault, value: amount });
-    let deposit = IVault::depositCall { account: Protocol::account(owner), token: weth, amount };
-    success(&p.chain.send(owner, p.vault, &deposit), "deposit ETH collateral");
-    weth
-}
-
-/// The Vault's balance of `token` for `account` (token units).
-fn collateral(p: &mut Protocol, account: U256, token: Address) -> I256 {
-    let call = IVault::balanceOfCall { account, token };
-    p.chain.view(p.vault, &call).expect("balanceOf")._0
-}
-
-/// Checks that the Vault holds exactly the ETH collateral it tracks.
-fn assert_collateral_tracked(p: &mut Protocol, weth: Address) {
-    let held = p.chain.view(weth, &MockErc20::balanceOfCall { account: p.vault }).unwrap()._0;
-    let tracked = p.chain.view(p.vault, &IVault::trackedBalanceCall { token: weth }).unwrap()._0;
-    assert_eq!(s(held), tracked);
-}
-
 #[test]
 fn an_account_whose_collateral_no_longer_covers_its_debt_has_the_collateral_seized_then_the_rest_absorbed(
 ) {
     let mut p = Protocol::new();
     let a = TRADERS[0];
     let account = Protocol::account(a);
-    let weth = post_eth_collateral(&mut p, a, 1);
+    let weth = p.list_eth_collateral();
+    success(&p.deposit_token(a, weth, wad(1)), "deposit ETH collateral");
     // 1 ETH at 80% margins a 5 ETH long (IM about 1,002 of 1,600); the fee
     // leaves the quote cash slightly negative.
     success(&p.open_perp(a, swad(5)), "open on ETH collateral");
@@ -460,11 +419,11 @@ fn an_account_whose_collateral_no_longer_covers_its_debt_has_the_collateral_seiz
     assert_eq!(absorbed.len(), 1);
     assert_eq!(s(absorbed[0].fromInsurance + absorbed[0].fromPool), deficit);
     assert_eq!(absorbed[0].remaining, U256::ZERO);
-    assert_eq!((p.cash(account), collateral(&mut p, account, weth)), (I256::ZERO, I256::ZERO));
-    assert_eq!(collateral(&mut p, protocol, weth), s(wad(1)));
+    assert_eq!((p.cash(account), p.collateral(account, weth)), (I256::ZERO, U256::ZERO));
+    assert_eq!(p.collateral(protocol, weth), wad(1));
     assert_eq!(p.bad_debt(ETH_MARKET), units_wad(deficit).into_raw());
     assert!(p.ledger().balanced());
-    assert_collateral_tracked(&mut p, weth);
+    assert!(p.collateral_tracked(weth));
 }
 
 #[test]
@@ -472,7 +431,8 @@ fn a_debt_backed_by_collateral_stays_until_the_collateral_falls_below_it() {
     let mut p = Protocol::new();
     let b = TRADERS[1];
     let account = Protocol::account(b);
-    let weth = post_eth_collateral(&mut p, b, 1);
+    let weth = p.list_eth_collateral();
+    success(&p.deposit_token(b, weth, wad(1)), "deposit ETH collateral");
     success(&p.open_perp(b, swad(5)), "open on ETH collateral");
     // At 1,800 B closes at a loss of about 1,000: it owes quote cash that its
     // ETH (1,440 after the haircut) backs, so nothing is liquidatable.
@@ -502,10 +462,10 @@ fn a_debt_backed_by_collateral_stays_until_the_collateral_falls_below_it() {
     assert_eq!(r.events::<IVault::CollateralSeized>().len(), 1);
     let absorbed = &r.events::<IVault::BadDebtAbsorbed>()[0];
     assert_eq!(s(absorbed.fromInsurance + absorbed.fromPool), -debt);
-    assert_eq!((p.cash(account), collateral(&mut p, account, weth)), (I256::ZERO, I256::ZERO));
-    assert_eq!(collateral(&mut p, protocol, weth), s(wad(1)));
+    assert_eq!((p.cash(account), p.collateral(account, weth)), (I256::ZERO, U256::ZERO));
+    assert_eq!(p.collateral(protocol, weth), wad(1));
     assert_eq!(p.bad_debt(0), units_wad(-debt).into_raw());
     assert_eq!(p.bad_debt(TOTAL), p.bad_debt(0));
     assert!(p.ledger().balanced());
-    assert_collateral_tracked(&mut p, weth);
+    assert!(p.collateral_tracked(weth));
 }
