@@ -1,7 +1,7 @@
 //! DESIGN.md's invariants under random action sequences (proptest,
-//! stateful): traders deposit, withdraw, trade perps and options, the price
-//! jumps, time passes, keepers liquidate, the LP comes and goes; after every
-//! step the suite checks
+//! stateful): traders deposit quote cash and ETH, withdraw, trade perps and
+//! options, the prices jump and ETH gaps down, time passes, keepers
+//! liquidate, the LP comes and goes; after every step the suite checks
 //!
 //! 1. the Vault's tokens equal account cash + pool + insurance + fees, to the
 //!    wei, and its own tracked balance agrees; likewise for the ETH traders
@@ -70,6 +70,9 @@ enum Action {
     Price { bps: i32 },
     /// The BTC price moves by `bps` basis points.
     BtcPrice { bps: i32 },
+    /// ETH gaps down by `bps` basis points in one round (both feeds): the
+    /// crash that leaves accounts below zero before any keeper can act.
+    Gap { bps: i32 },
     /// Time runs past the series' expiry; the keeper records the settlement
     /// price, settles every series and every trader's options.
     Expire,
@@ -97,6 +100,7 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(trader, series, tenths)| Action::Option { trader, series, tenths }),
         3 => (-2_000i32..2_000).prop_map(|bps| Action::Price { bps }),
         2 => (-2_000i32..2_000).prop_map(|bps| Action::BtcPrice { bps }),
+        1 => (2_500i32..4_500).prop_map(|bps| Action::Gap { bps }),
         1 => Just(Action::Expire),
         1 => (1u32..7_200).prop_map(|seconds| Action::Wait { seconds }),
         1 => trader.clone().prop_map(|trader| Action::Liquidate { trader }),
@@ -225,6 +229,10 @@ fn apply(p: &mut Protocol, weth: Address, action: &Action) -> Result<Outcome, Te
         Action::Price { bps } => {
             let moved = p.price() * factor(bps) / U256::from(10_000u64);
             receipts.extend(p.set_price(moved.clamp(wad(500), wad(8_000))));
+        }
+        Action::Gap { bps } => {
+            let moved = p.price() * factor(-bps) / U256::from(10_000u64);
+            receipts.extend(p.set_price(moved.max(wad(500))));
         }
         Action::BtcPrice { bps } => {
             let moved = p.btc_price() * factor(bps) / U256::from(10_000u64);
@@ -475,5 +483,6 @@ fn invariants_hold_under_random_action_sequences() {
     // The sequences must reach the states the invariants are about.
     assert!(totals.risk_added >= cases as usize, "too few risk-adding actions succeeded");
     assert!(totals.liquidations > 0, "no liquidation succeeded");
+    assert!(totals.seizures > 0, "no liquidation seized collateral");
     assert!(totals.settlements > 0, "no case reached a settled series");
 }
