@@ -424,6 +424,13 @@ fn an_account_whose_collateral_no_longer_covers_its_debt_has_the_collateral_seiz
     assert_eq!(p.bad_debt(ETH_MARKET), units_wad(deficit).into_raw());
     assert!(p.ledger().balanced());
     assert!(p.collateral_tracked(weth));
+
+    // The protocol account is an ordinary account: its owner withdraws the ETH.
+    let call =
+        IRiskEngine::withdrawCall { account: protocol, token: weth, amount: wad(1), to: ADMIN };
+    success(&p.chain.send(ADMIN, p.risk, &call), "withdraw the seized ETH");
+    assert_eq!(p.wallet_of(weth, ADMIN), wad(1));
+    assert!(p.collateral_tracked(weth));
 }
 
 #[test]
