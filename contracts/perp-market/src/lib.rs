@@ -342,12 +342,12 @@ impl PerpMarket {
         let data =
             calldata(risk_engine::PERP_POSITION, &[uint256(account), uint(u128::from(market_id))]);
         let size: I256 = calls::view(self.vm(), self.risk_engine.get(), &data)?.read()?;
-        let range = || -> Vec<u8> { Error::from(ValueOutOfRange { marketId: market_id }).into() };
+        let fail = |e| trade_error(market_id, e, 0, 0);
+        let range = || fail(TradeError::Arithmetic);
         let size = to_i128(size).ok_or_else(range)?;
         let Prepared { price, quote, .. } =
             self.prepare(market_id, size.checked_neg().ok_or_else(range)?)?;
         let entry = self.entry(account, market_id);
-        let fail = |e| trade_error(market_id, e, 0, 0);
         let pnl = logic::unrealised_pnl(size, entry.entry_price, price).map_err(fail)?;
         let funding = logic::accrued_funding(size, quote.funding.index, entry.funding_snapshot)
             .map_err(fail)?;

@@ -406,9 +406,7 @@ impl Vault {
         amount: U256,
     ) -> Result<(), Vec<u8>> {
         self.only_risk_engine()?;
-        let units = nonzero(amount)?.cast_signed();
-        self.adjust(from, token, -units, true)?;
-        self.adjust(to, token, units, false)?;
+        self.move_units(from, to, token, nonzero(amount)?.cast_signed())?;
         self.emit(Withdrawn::SIGNATURE_HASH, 4, &[from, word(token), U256::ZERO, to, amount]);
         Ok(())
     }
@@ -502,9 +500,7 @@ impl Vault {
             let balance = self.balances.getter(account).get(token);
             if !balance.is_zero() {
                 // Balances are below 2^127.
-                let units = low(balance).cast_signed();
-                self.adjust(account, token, -units, true)?;
-                self.adjust(protocol, token, units, false)?;
+                self.move_units(account, protocol, token, low(balance).cast_signed())?;
                 self.emit(
                     CollateralSeized::SIGNATURE_HASH,
                     4,
@@ -978,6 +974,19 @@ impl Vault {
         self.cash.setter(account).set(wide(cash));
         self.cash_total.set(wide(total));
         Ok(())
+    }
+
+    /// Moves `units` of a listed `token` from account `from`, which must hold
+    /// them, to account `to`.
+    fn move_units(
+        &mut self,
+        from: U256,
+        to: U256,
+        token: Address,
+        units: i128,
+    ) -> Result<(), Vec<u8>> {
+        self.adjust(from, token, -units, true)?;
+        self.adjust(to, token, units, false)
     }
 
     /// Adds `delta` units of a listed `token` to `account`; with `covered`, a
