@@ -46,21 +46,33 @@ pub(crate) const SLOT_COLUMNS: [&str; 7] = [
     "Price feeds",
 ];
 
-/// The column of each deployed contract (MarginEngine has no storage).
-fn slot_columns(p: &Protocol) -> Vec<(Address, usize)> {
-    vec![
-        (p.risk, 0),
-        (p.perp, 1),
-        (p.options, 2),
-        (p.vault, 3),
-        (p.token, 4),
-        (p.oracle, 5),
-        (p.eth_primary, 6),
-        (p.eth_secondary, 6),
-        (p.btc_primary, 6),
-        (p.btc_secondary, 6),
-        (p.sequencer, 6),
+/// Every program the fixture deploys, with its [`SLOT_COLUMNS`] name
+/// (none for MarginEngine, which has no storage).
+fn programs(p: &Protocol) -> [(Address, Option<&'static str>); 12] {
+    [
+        (p.risk, Some("RiskEngine")),
+        (p.perp, Some("PerpMarket")),
+        (p.options, Some("OptionsMarket")),
+        (p.vault, Some("Vault")),
+        (p.token, Some("Quote token")),
+        (p.oracle, Some("OracleAdapter")),
+        (p.eth_primary, Some("Price feeds")),
+        (p.eth_secondary, Some("Price feeds")),
+        (p.btc_primary, Some("Price feeds")),
+        (p.btc_secondary, Some("Price feeds")),
+        (p.sequencer, Some("Price feeds")),
+        (p.margin_engine, None),
     ]
+}
+
+/// The slot-table column of each program that has storage.
+fn slot_columns(p: &Protocol) -> Vec<(Address, usize)> {
+    programs(p)
+        .into_iter()
+        .filter_map(|(address, name)| {
+            Some((address, SLOT_COLUMNS.iter().position(|c| Some(*c) == name)?))
+        })
+        .collect()
 }
 
 /// `footprint`'s slots per column.
@@ -149,21 +161,7 @@ fn story(cached: bool) -> Result<(Vec<(Measurement, Footprint)>, Vec<(Address, u
     use alloy_sol_types::SolCall;
     let mut p = Protocol::new();
     if cached {
-        let programs = [
-            p.token,
-            p.eth_primary,
-            p.eth_secondary,
-            p.btc_primary,
-            p.btc_secondary,
-            p.sequencer,
-            p.oracle,
-            p.vault,
-            p.margin_engine,
-            p.risk,
-            p.perp,
-            p.options,
-        ];
-        for address in programs {
+        for (address, _) in programs(&p) {
             p.chain.sandbox.set_cached(address, true);
         }
     }
@@ -289,6 +287,9 @@ fn portfolio(p: &mut Protocol, rows: &mut Vec<(Measurement, Footprint)>) -> Resu
     if !p.is_liquidatable(dave_id) {
         return Err("the four-position account is not liquidatable after a 26% fall".into());
     }
-    let r = p.liquidate(KEEPER, dave_id);
-    step(rows, "RiskEngine.liquidate (4 positions: 2 perps, 2 options)", &r)
+    step(
+        rows,
+        "RiskEngine.liquidate (4 positions: 2 perps, 2 options)",
+        &p.liquidate(KEEPER, dave_id),
+    )
 }
