@@ -589,9 +589,19 @@ impl Protocol {
 
     /// `from` deposits `amount` quote token units into `account`.
     pub fn deposit_into(&mut self, from: Address, account: U256, amount: U256) -> Receipt {
+        self.deposit_of(from, account, self.token, amount)
+    }
+
+    /// `from` deposits `amount` units of `token` into `account`.
+    fn deposit_of(
+        &mut self,
+        from: Address,
+        account: U256,
+        token: Address,
+        amount: U256,
+    ) -> Receipt {
         self.accounts.insert(account);
-        let call = IVault::depositCall { account, token: self.token, amount };
-        self.chain.send(from, self.vault, &call)
+        self.chain.send(from, self.vault, &IVault::depositCall { account, token, amount })
     }
 
     /// Lists a mock 18-decimal ETH token as collateral (80% haircut, priced
@@ -623,9 +633,7 @@ impl Protocol {
     pub fn deposit_token(&mut self, owner: Address, token: Address, amount: U256) -> Receipt {
         self.chain.ok(ADMIN, token, &MockErc20::mintCall { to: owner, amount });
         self.chain.ok(owner, token, &MockErc20::approveCall { spender: self.vault, value: amount });
-        let account = Self::account(owner);
-        self.accounts.insert(account);
-        self.chain.send(owner, self.vault, &IVault::depositCall { account, token, amount })
+        self.deposit_of(owner, Self::account(owner), token, amount)
     }
 
     /// The Vault's balance of `token` (not the quote token) for `account`,

@@ -147,6 +147,16 @@ fn account_of(t: usize) -> U256 {
     Protocol::account(TRADERS[t])
 }
 
+/// Trader `t` trades `delta` of perp `market` at any price; returns the
+/// receipt, and the account when the trade succeeded and added risk.
+fn trade_perp(p: &mut Protocol, t: usize, market: u32, delta: I256) -> (Receipt, Option<U256>) {
+    let account = account_of(t);
+    let before = p.perp_position_in(account, market).0;
+    let r = p.trade_perp_in(TRADERS[t], market, delta);
+    let added = (r.success() && adds_risk(before, before + delta)).then_some(account);
+    (r, added)
+}
+
 /// What an action did that the checks look at.
 #[derive(Default)]
 struct Outcome {
@@ -180,34 +190,22 @@ fn apply(p: &mut Protocol, weth: Address, action: &Action) -> Result<Outcome, Te
             let amount = U256::from(centi) * wad(1) / U256::from(100u8);
             receipts.push(p.deposit_token(TRADERS[trader], weth, amount));
             if lever {
-                let account = account_of(trader);
-                let before = p.perp_position(account).0;
                 let delta = swad(i128::from(centi) * 8) / I256::try_from(100).unwrap();
-                let r = p.open_perp(TRADERS[trader], delta);
-                if r.success() && adds_risk(before, before + delta) {
-                    added_risk = Some(account);
-                }
+                let (r, added) = trade_perp(p, trader, ETH_MARKET, delta);
+                added_risk = added;
                 receipts.push(r);
             }
         }
         Action::Perp { trader, centi } => {
-            let account = account_of(trader);
-            let before = p.perp_position(account).0;
             let delta = swad(i128::from(centi)) / I256::try_from(100).unwrap();
-            let r = p.open_perp(TRADERS[trader], delta);
-            if r.success() && adds_risk(before, before + delta) {
-                added_risk = Some(account);
-            }
+            let (r, added) = trade_perp(p, trader, ETH_MARKET, delta);
+            added_risk = added;
             receipts.push(r);
         }
         Action::BtcPerp { trader, milli } => {
-            let account = account_of(trader);
-            let before = p.perp_position_in(account, BTC_MARKET).0;
             let delta = swad(i128::from(milli)) / I256::try_from(1_000).unwrap();
-            let r = p.trade_perp_in(TRADERS[trader], BTC_MARKET, delta);
-            if r.success() && adds_risk(before, before + delta) {
-                added_risk = Some(account);
-            }
+            let (r, added) = trade_perp(p, trader, BTC_MARKET, delta);
+            added_risk = added;
             receipts.push(r);
         }
         Action::Close { trader } => {

@@ -5,7 +5,7 @@
 //! (DESIGN.md invariants 3 and 4); an account posting ETH as collateral has
 //! it seized once it no longer backs the account's debt.
 
-use alloy_primitives::{B256, I256, U256};
+use alloy_primitives::{Address, B256, I256, U256};
 use bulwark_sandbox::Receipt;
 use bulwark_tests::bindings::{
     options::IOptionsMarket, perp::IPerpMarket, risk::IRiskEngine, vault::IVault,
@@ -382,17 +382,22 @@ fn a_liquidation_that_closes_everything_never_leaves_the_account_in_debt() {
     assert!(p.cash(account) >= I256::ZERO, "cash {} after paying the penalty", p.cash(account));
 }
 
+/// A protocol with ETH listed as collateral, where `trader` posts 1 ETH and
+/// nothing else and goes 5 ETH long on it (at 80%, the ETH's 1,600 margins
+/// the long's initial margin of about 1,002); returns the account and the ETH.
+fn five_eth_long_on_one_eth(trader: Address) -> (Protocol, U256, Address) {
+    let mut p = Protocol::new();
+    let weth = p.list_eth_collateral();
+    success(&p.deposit_token(trader, weth, wad(1)), "deposit ETH collateral");
+    success(&p.open_perp(trader, swad(5)), "open on ETH collateral");
+    (p, Protocol::account(trader), weth)
+}
+
 #[test]
 fn an_account_whose_collateral_no_longer_covers_its_debt_has_the_collateral_seized_then_the_rest_absorbed(
 ) {
-    let mut p = Protocol::new();
-    let a = TRADERS[0];
-    let account = Protocol::account(a);
-    let weth = p.list_eth_collateral();
-    success(&p.deposit_token(a, weth, wad(1)), "deposit ETH collateral");
-    // 1 ETH at 80% margins a 5 ETH long (IM about 1,002 of 1,600); the fee
-    // leaves the quote cash slightly negative.
-    success(&p.open_perp(a, swad(5)), "open on ETH collateral");
+    let (mut p, account, weth) = five_eth_long_on_one_eth(TRADERS[0]);
+    // The fee leaves the quote cash slightly negative.
     assert!(p.cash(account) < I256::ZERO);
 
     // At 1,650 the long lost about 1,750 and the collateral counts 1,320:
@@ -435,12 +440,8 @@ fn an_account_whose_collateral_no_longer_covers_its_debt_has_the_collateral_seiz
 
 #[test]
 fn a_debt_backed_by_collateral_stays_until_the_collateral_falls_below_it() {
-    let mut p = Protocol::new();
     let b = TRADERS[1];
-    let account = Protocol::account(b);
-    let weth = p.list_eth_collateral();
-    success(&p.deposit_token(b, weth, wad(1)), "deposit ETH collateral");
-    success(&p.open_perp(b, swad(5)), "open on ETH collateral");
+    let (mut p, account, weth) = five_eth_long_on_one_eth(b);
     // At 1,800 B closes at a loss of about 1,000: it owes quote cash that its
     // ETH (1,440 after the haircut) backs, so nothing is liquidatable.
     p.set_price(wad(1_800));
