@@ -5,6 +5,7 @@
 //! executed in `wasmi` with every `vm_hooks` host function priced as on chain.
 //!
 //! - [`activation`]: the offline activation check (`bulwark-sandbox check`).
+//! - [`finalize`]: the build's last step, making binaryen's output activatable.
 //! - [`pricing`]: every ink and gas constant, named by ArbOS version.
 //! - [`meter`]: the ink instrumentation.
 //! - [`Sandbox`]: deploy, call, inspect state, control time, snapshots.
@@ -12,6 +13,7 @@
 
 pub mod activation;
 mod chain;
+pub mod finalize;
 mod host;
 pub mod meter;
 pub mod pricing;

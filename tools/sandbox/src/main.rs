@@ -1,6 +1,8 @@
 //! `bulwark-sandbox`: command-line front end of the sandbox.
 //!
 //! - `check`: the offline activation check `scripts/check` runs.
+//! - `finalize`: the last step of `scripts/build` (no DataCount section, at
+//!   most 128 data segments), rewriting each file in place.
 //! - `run`: deploys artifacts and calls them by Solidity signature, printing
 //!   each receipt, so a person can try a contract by hand.
 
@@ -17,6 +19,7 @@ use bulwark_sandbox::{Outcome, Receipt, Sandbox, Tx, DEFAULT_GAS_LIMIT};
 const USAGE: &str = "\
 usage:
   bulwark-sandbox check [--allow-console] [--waive-size NAME,...] <file.wasm>...
+  bulwark-sandbox finalize <file.wasm>...
   bulwark-sandbox run [--allow-console] <step>...
 
 steps of `run`, executed in order on one fresh chain:
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("check") => check(&args[1..]),
+        Some("finalize") => finalize(&args[1..]),
         Some("run") => match run(&args[1..]) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
@@ -122,6 +126,40 @@ fn check(args: &[String]) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Rewrites each file in place so that Nitro's activation accepts it, and
+/// says what changed.
+fn finalize(files: &[String]) -> ExitCode {
+    if files.is_empty() || files.iter().any(|f| f.starts_with("--")) {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    for file in files {
+        let result = std::fs::read(file).map_err(|e| e.to_string()).and_then(|wasm| {
+            let out = bulwark_sandbox::finalize::finalize(
+                &wasm,
+                bulwark_sandbox::finalize::MAX_DATA_SEGMENTS,
+            )
+            .map_err(|e| e.to_string())?;
+            std::fs::write(file, &out.wasm).map_err(|e| e.to_string())?;
+            Ok(out)
+        });
+        match result {
+            Ok(out) => println!(
+                "{file}: {}data segments {} -> {} (+{} zero bytes)",
+                if out.removed_data_count { "DataCount section removed; " } else { "" },
+                out.segments_before,
+                out.segments_after,
+                out.gap_bytes
+            ),
+            Err(message) => {
+                eprintln!("error: {file}: {message}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 struct Session {
