@@ -160,6 +160,7 @@ fn view(sandbox: &mut Sandbox, to: Address, data: Vec<u8>) -> Result<Receipt, St
 fn story(cached: bool) -> Result<(Vec<(Measurement, Footprint)>, Vec<(Address, usize)>), String> {
     use alloy_sol_types::SolCall;
     let mut p = Protocol::new();
+    p.chain.sandbox.set_block_per_transaction(true);
     if cached {
         for (address, _) in programs(&p) {
             p.chain.sandbox.set_cached(address, true);

@@ -41,6 +41,9 @@ pub struct BlockEnv {
     pub gas_limit: u64,
     /// Chain id.
     pub chain_id: u64,
+    /// ArbOS's L1 price per unit of L1 data, in wei (`L1PricePerUnit`):
+    /// what a transaction's compressed bytes cost (see [`crate::l1`]).
+    pub l1_price_per_unit: U256,
 }
 
 impl Default for BlockEnv {
@@ -53,6 +56,8 @@ impl Default for BlockEnv {
             coinbase: Address::repeat_byte(0xA4),
             gas_limit: 1_125_899_906_842_624,
             chain_id: 412_346,
+            // 0.05 gwei a unit: L1 data posted in blobs (set it for a scenario).
+            l1_price_per_unit: U256::from(50_000_000_u64),
         }
     }
 }
@@ -93,6 +98,9 @@ pub(crate) struct TxState {
     pub(crate) traps: Vec<String>,
     /// Programs entered while already on the stack (see [`crate::Receipt::reentries`]).
     pub(crate) reentries: Vec<Address>,
+    /// The most value-stack words each program (by code address) used in
+    /// one call (see [`crate::Receipt::stack_words`]).
+    pub(crate) stack_words: BTreeMap<Address, u32>,
 }
 
 /// All accounts plus the block.
@@ -102,6 +110,33 @@ pub struct World {
     pub accounts: BTreeMap<Address, Account>,
     /// The current block.
     pub block: BlockEnv,
+    /// ArbOS 60+: code hashes of the programs called in the current block,
+    /// most recent last (Nitro's `RecentWasms`, not rolled back on revert),
+    /// and the block they belong to.
+    pub recent_programs: (u64, Vec<B256>),
+}
+
+impl World {
+    /// Records a call of the program with `code_hash` in this block's cache
+    /// of `capacity` entries and says whether it was already there (an LRU:
+    /// a hit moves it to the most recent place).
+    pub(crate) fn touch_recent(&mut self, code_hash: B256, capacity: usize) -> bool {
+        if capacity == 0 {
+            return false;
+        }
+        let block = self.block.number;
+        let (cache_block, recent) = &mut self.recent_programs;
+        if *cache_block != block {
+            *cache_block = block;
+            recent.clear();
+        }
+        let hit = recent.iter().position(|h| *h == code_hash).map(|i| recent.remove(i));
+        recent.push(code_hash);
+        if recent.len() > capacity {
+            recent.remove(0);
+        }
+        hit.is_some()
+    }
 }
 
 /// World plus the transaction in flight.

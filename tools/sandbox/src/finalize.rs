@@ -3,9 +3,9 @@
 //!
 //! Two rewrites, each sound for the modules Stylus runs:
 //!
-//! - **The DataCount section (id 12) is dropped.** binaryen writes it whenever
+//! - **The `DataCount` section (id 12) is dropped.** binaryen writes it whenever
 //!   bulk memory is enabled, and Nitro's user-program parser refuses it
-//!   ("unsupported section type DataCountSection"). The section only serves
+//!   ("unsupported section type `DataCountSection`"). The section only serves
 //!   validation of `memory.init` and `data.drop`, which Stylus rejects anyway
 //!   (they have no price), so no accepted module needs it.
 //! - **Active data segments are merged** until there are at most
@@ -25,7 +25,7 @@ use wasmparser::{DataKind, Operator, Parser, Payload};
 
 /// Nitro's limit on data segments in a user program.
 pub const MAX_DATA_SEGMENTS: usize = 128;
-/// Section id of the DataCount section.
+/// Section id of the `DataCount` section.
 pub const DATA_COUNT_SECTION_ID: u8 = 12;
 /// Section id of the data section.
 const DATA_SECTION_ID: u8 = 11;
@@ -64,7 +64,7 @@ pub enum FinalizeError {
 pub struct Finalized {
     /// The rewritten module.
     pub wasm: Vec<u8>,
-    /// Whether a DataCount section was removed.
+    /// Whether a `DataCount` section was removed.
     pub removed_data_count: bool,
     /// Data segments before.
     pub segments_before: usize,
@@ -87,7 +87,7 @@ impl Segment {
     }
 }
 
-/// Rewrites `wasm` so that it has no DataCount section and at most
+/// Rewrites `wasm` so that it has no `DataCount` section and at most
 /// `max_segments` data segments. A module that already complies comes back
 /// unchanged, byte for byte.
 pub fn finalize(wasm: &[u8], max_segments: usize) -> Result<Finalized, FinalizeError> {
@@ -193,18 +193,16 @@ fn merge(mut segments: Vec<Segment>, max: usize) -> Result<(Vec<Segment>, u64), 
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
-    /// A module with `n` one-byte segments, two bytes apart, plus a DataCount
+    /// A module with `n` one-byte segments, two bytes apart, plus a `DataCount`
     /// section when `data_count` (wasm-encoder writes it on request).
     fn module(n: u32, data_count: bool) -> Vec<u8> {
         let mut data = String::new();
         for i in 0..n {
-            data.push_str(&format!(
-                "(data (i32.const {}) \"\\{:02x}\")\n",
-                64 + 3 * i,
-                i % 250 + 1
-            ));
+            let _ = writeln!(data, "(data (i32.const {}) \"\\{:02x}\")", 64 + 3 * i, i % 250 + 1);
         }
         let wasm = wat::parse_str(format!(
             r#"(module (memory (export "memory") 1)
@@ -215,7 +213,7 @@ mod tests {
         if !data_count {
             return wasm;
         }
-        // Re-encode with a DataCount section before the code section.
+        // Re-encode with a `DataCount` section before the code section.
         let mut out = Module::new();
         for payload in Parser::new(0).parse_all(&wasm) {
             let payload = payload.unwrap();

@@ -8,7 +8,7 @@ use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use wasmi::{Caller, Engine, Extern, Global, Linker, Memory, Store, Val};
 
 use crate::chain::{code_hash_of, Chain};
-use crate::meter::{INK_GLOBAL, STATUS_GLOBAL};
+use crate::meter::{DEPTH_GLOBAL, DEPTH_LOW_GLOBAL, INK_GLOBAL, STATUS_GLOBAL};
 use crate::pricing::GasSchedule;
 use crate::program::Program;
 use crate::receipt::{Log, Outcome};
@@ -112,6 +112,9 @@ pub(crate) struct Message {
     pub(crate) is_static: bool,
     /// Whether `value` actually moves (false for delegate calls).
     pub(crate) transfers_value: bool,
+    /// A delegate frame: it runs another program's code as `address` and,
+    /// as on Nitro, does not count as entering a program for re-entry.
+    pub(crate) delegate: bool,
 }
 
 /// Result of one frame.
@@ -188,6 +191,9 @@ pub(crate) struct Frame {
     writes: u64,
     host_ink: i128,
     lost_ink: u64,
+    /// The last account code this frame read, as Nitro's EVM API keeps it:
+    /// reading the same address again costs no gas.
+    last_code: Option<(Address, Bytes)>,
 }
 
 /// The data of a wasmi store: the chain (moved in for the frame's duration)
@@ -427,11 +433,14 @@ pub(crate) fn linker(engine: &Engine) -> Linker<Host> {
         "read_return_data",
         |mut c: Caller<'_, Host>, dest: u32, offset: u32, size: u32| {
             let s = schedule(&c);
+            // Nitro: the EVM API base, then the write price of what can be
+            // copied (5,040 ink even when nothing can).
+            buy_ink(&mut c, s.hostio_ink + s.evm_api_ink)?;
             let data = c.data().frame.return_data.clone();
             let start = (offset as usize).min(data.len());
             let end = start.saturating_add(size as usize).min(data.len());
             let slice = &data[start..end];
-            buy_ink(&mut c, s.hostio_ink + write_price(&s, slice.len() as u64))?;
+            buy_ink(&mut c, write_price(&s, slice.len() as u64))?;
             write_mem(&mut c, dest, slice)?;
             Ok(u32::try_from(slice.len()).unwrap_or(u32::MAX))
         },
@@ -473,6 +482,7 @@ pub(crate) fn linker(engine: &Engine) -> Linker<Host> {
     l.func_wrap(h, "account_balance", |mut c: Caller<'_, Host>, addr: u32, dest: u32| {
         let s = schedule(&c);
         buy_ink(&mut c, s.hostio_ink + 2 * s.ptr_ink + s.evm_api_ink)?;
+        require_gas(&mut c, s.cold_account_access_gas)?;
         let address = read_address(&c, addr)?;
         account_access(&mut c, address)?;
         let balance = chain(&mut c).balance(address);
@@ -484,29 +494,27 @@ pub(crate) fn linker(engine: &Engine) -> Linker<Host> {
         "account_code",
         |mut c: Caller<'_, Host>, addr: u32, offset: u32, size: u32, dest: u32| {
             let s = schedule(&c);
-            buy_ink(&mut c, s.hostio_ink + s.ptr_ink + s.evm_api_ink)?;
             let address = read_address(&c, addr)?;
-            account_access(&mut c, address)?;
-            let code = code_of(chain(&mut c), address);
+            let code = read_code(&mut c, address)?;
             let start = (offset as usize).min(code.len());
             let end = start.saturating_add(size as usize).min(code.len());
-            buy_ink(&mut c, write_price(&s, (end - start) as u64))?;
+            // Nitro prices the write of the whole code, whatever the slice.
+            buy_ink(&mut c, write_price(&s, code.len() as u64))?;
             write_mem(&mut c, dest, &code[start..end])?;
             Ok(u32::try_from(end - start).unwrap_or(u32::MAX))
         },
     )
     .expect(ok);
     l.func_wrap(h, "account_code_size", |mut c: Caller<'_, Host>, addr: u32| {
-        let s = schedule(&c);
-        buy_ink(&mut c, s.hostio_ink + s.ptr_ink + s.evm_api_ink)?;
         let address = read_address(&c, addr)?;
-        account_access(&mut c, address)?;
-        Ok(u32::try_from(code_of(chain(&mut c), address).len()).unwrap_or(u32::MAX))
+        let code = read_code(&mut c, address)?;
+        Ok(u32::try_from(code.len()).unwrap_or(u32::MAX))
     })
     .expect(ok);
     l.func_wrap(h, "account_codehash", |mut c: Caller<'_, Host>, addr: u32, dest: u32| {
         let s = schedule(&c);
         buy_ink(&mut c, s.hostio_ink + 2 * s.ptr_ink + s.evm_api_ink)?;
+        require_gas(&mut c, s.cold_account_access_gas)?;
         let address = read_address(&c, addr)?;
         account_access(&mut c, address)?;
         let hash = code_hash_of(chain(&mut c).account(address));
@@ -669,6 +677,28 @@ fn code_of(chain: &Chain, address: Address) -> Bytes {
         .map_or_else(Bytes::new, |p| Bytes::copy_from_slice(&p.code))
 }
 
+/// What `account_code` and `account_code_size` share, as Nitro prices them:
+/// the EVM API base, 2,600 gas required, then (unless this frame's last
+/// code read was of the same address, which is free) the 700 code surcharge
+/// plus the EIP-2929 access. Empty code is not remembered (ArbOS 40+).
+fn read_code(c: &mut Caller<'_, Host>, address: Address) -> HResult<Bytes> {
+    let s = schedule(c);
+    buy_ink(c, s.hostio_ink + s.evm_api_ink)?;
+    require_gas(c, s.cold_account_access_gas)?;
+    if let Some((last, code)) = &c.data().frame.last_code {
+        if *last == address {
+            return Ok(code.clone());
+        }
+    }
+    buy_gas(c, s.code_read_gas, Cat::Account)?;
+    account_access(c, address)?;
+    let code = code_of(chain(c), address);
+    if !code.is_empty() {
+        c.data_mut().frame.last_code = Some((address, code.clone()));
+    }
+    Ok(code)
+}
+
 /// EIP-2929 account access: 2,600 cold, 100 warm.
 fn account_access(c: &mut Caller<'_, Host>, address: Address) -> HResult<()> {
     let s = schedule(c);
@@ -680,8 +710,8 @@ fn account_access(c: &mut Caller<'_, Host>, address: Address) -> HResult<()> {
 fn storage_load(mut c: Caller<'_, Host>, key: u32, dest: u32) -> HResult<()> {
     let s = schedule(&c);
     buy_ink(&mut c, s.storage_access_ink)?;
-    let api_gas = s.ink_to_gas(s.evm_api_ink);
-    require_gas(&mut c, s.cold_sload_gas + 2 * api_gas)?;
+    let api_gas = s.storage_api_gas;
+    require_gas(&mut c, s.storage_load_required_gas())?;
     let key = read_word(&c, key)?;
     c.data_mut().frame.reads += 1;
     let reads = c.data().frame.reads;
@@ -705,7 +735,7 @@ fn storage_load(mut c: Caller<'_, Host>, key: u32, dest: u32) -> HResult<()> {
 fn storage_cache(mut c: Caller<'_, Host>, key: u32, value: u32) -> HResult<()> {
     let s = schedule(&c);
     buy_ink(&mut c, s.storage_access_ink)?;
-    require_gas(&mut c, s.sstore_sentry_gas + s.cache_write_gas_rest)?;
+    require_gas(&mut c, s.sstore_sentry_gas + s.storage_required_access_gas)?;
     let key = read_word(&c, key)?;
     let value = read_word(&c, value)?;
     let frame = &mut c.data_mut().frame;
@@ -738,9 +768,8 @@ fn storage_flush(mut c: Caller<'_, Host>, clear: u32) -> HResult<()> {
     for (key, value) in dirty {
         let slot = U256::from_be_bytes(key.0);
         let value_u = U256::from_be_bytes(value.0);
-        if gas_left(&c) <= s.sstore_sentry_gas {
-            return Err(out_of_ink(&mut c));
-        }
+        // Nitro checks the 2,300 sentry once for the flush, not per slot; a
+        // slot it cannot pay for runs the frame out of gas.
         let gas = chain(&mut c).sstore_gas(&s, address, slot, value_u);
         buy_gas(&mut c, gas, Cat::Storage)?;
         chain(&mut c).sstore(address, slot, value_u);
@@ -774,35 +803,49 @@ fn do_call(
     ret_len: u32,
 ) -> HResult<u32> {
     let s = schedule(c);
-    buy_ink(c, s.call_ink + read_price(&s, u64::from(len)))?;
+    // Nitro reads the calldata twice: out of the program, then into geth.
+    buy_ink(c, s.call_ink + 2 * read_price(&s, u64::from(len)))?;
     let to = read_address(c, to)?;
     let input = Bytes::from(read_mem(c, data, len)?);
     let parent = msg(c).clone();
+    let failed = |c: &mut Caller<'_, Host>| -> HResult<u32> {
+        c.data_mut().frame.return_data = Bytes::new();
+        write_mem(c, ret_len, &0_u32.to_le_bytes())?;
+        Ok(CALL_FAILED)
+    };
     if parent.is_static && !value.is_zero() {
-        return fail("value transfer in a static call");
+        // ErrWriteProtection: a failed call that costs nothing.
+        return failed(c);
     }
 
-    // WasmCallCost: warm access, cold surcharge, new account, value transfer.
-    let budget = gas_left(c);
-    let mut base = s.warm_storage_read_gas;
-    if chain(c).warm_account(to) {
-        base += s.cold_account_access_gas - s.warm_storage_read_gas;
-    }
+    // WasmCallCost, step by step, each step checked against the gas left; a
+    // call that cannot pay its base cost fails and takes all the gas.
+    let gas_left = gas_left(c);
+    let gas_req = gas_req.min(gas_left);
     let transfers = !value.is_zero();
-    if transfers && chain(c).is_empty(to) {
+    let mut base = s.warm_storage_read_gas;
+    let mut affordable = base <= gas_left;
+    if affordable && chain(c).warm_account(to) {
+        base += s.cold_account_access_gas - s.warm_storage_read_gas;
+        affordable = base <= gas_left;
+    }
+    if affordable && transfers && chain(c).is_empty(to) {
         base += s.call_new_account_gas;
+        affordable = base <= gas_left;
     }
-    if transfers {
+    if affordable && transfers {
         base += s.call_value_transfer_gas;
+        affordable = base <= gas_left;
     }
-    if base > budget {
-        return Err(out_of_ink(c));
+    if !affordable {
+        buy_gas(c, gas_left, Cat::Call)?;
+        return failed(c);
     }
-    let stipend = if transfers { s.call_stipend } else { 0 };
-    buy_gas(c, base - stipend, Cat::Call)?;
-    let available = budget - base;
-    let gas = (available - available / 64).min(gas_req);
-    buy_gas(c, stipend + gas, Cat::Nested)?;
+    // 63/64 of what is left after the base cost, then the stipend on top.
+    let mut gas = ((gas_left - base) * 63 / 64).min(gas_req);
+    if transfers {
+        gas += s.call_stipend;
+    }
 
     let message = match kind {
         CallKind::Call | CallKind::Static => Message {
@@ -811,9 +854,10 @@ fn do_call(
             code_address: to,
             value,
             input,
-            gas: gas + stipend,
+            gas,
             is_static: parent.is_static || kind == CallKind::Static,
             transfers_value: kind == CallKind::Call,
+            delegate: false,
         },
         CallKind::Delegate => Message {
             caller: parent.caller,
@@ -824,20 +868,24 @@ fn do_call(
             gas,
             is_static: parent.is_static,
             transfers_value: false,
+            delegate: true,
         },
     };
     let rt = Arc::clone(&c.data().rt);
     let result = with_chain(c, |ch| execute(ch, &rt, &message));
-    // Unused gas goes back to the caller.
-    let back = result.gas_left.saturating_mul(u64::from(s.ink_price));
-    let left = ink_left(c);
-    set_ink(c, left + back);
-    c.data_mut().frame.host_ink -= i128::from(back);
+    // Nitro's doCall: the caller pays the base cost and all the callee used,
+    // the stipend included (the EVM gives the stipend for free).
+    buy_gas(c, base, Cat::Call)?;
+    buy_gas(c, gas.saturating_sub(result.gas_left), Cat::Nested)?;
     let out_len = u32::try_from(result.output.len()).unwrap_or(u32::MAX);
     c.data_mut().frame.return_data = result.output;
     write_mem(c, ret_len, &out_len.to_le_bytes())?;
-    Ok(u32::from(result.outcome != Outcome::Success))
+    Ok(if result.outcome == Outcome::Success { 0 } else { CALL_FAILED })
 }
+
+/// Status a call hostio returns for a callee that did not succeed (Nitro's
+/// status byte for any error, a revert included).
+const CALL_FAILED: u32 = 2;
 
 fn do_create(
     c: &mut Caller<'_, Host>,
@@ -851,7 +899,8 @@ fn do_create(
     let s = schedule(c);
     let ptrs = if salt.is_some() { 4 } else { 3 };
     buy_ink(c, s.hostio_ink + ptrs * s.ptr_ink + s.evm_api_ink)?;
-    buy_ink(c, read_price(&s, u64::from(len)))?;
+    // Nitro reads the init code twice (from the program, then into geth).
+    buy_ink(c, 2 * read_price(&s, u64::from(len)))?;
     if msg(c).is_static {
         return fail("create in a static call");
     }
@@ -930,18 +979,28 @@ pub(crate) fn execute(
         );
     };
 
-    *ch.tx.active.entry(m.address).or_default() += 1;
+    // Nitro counts the frames open per acting address, delegate frames
+    // excepted: a delegate call runs as its caller without entering again.
+    if !m.delegate {
+        *ch.tx.active.entry(m.address).or_default() += 1;
+    }
     let reentrant = ch.tx.active.get(&m.address).copied().unwrap_or(0) > 1;
     if reentrant {
         ch.tx.reentries.push(m.address);
     }
+    // ArbOS 60+: a program called earlier in this block pays the cached
+    // entry cost. The cache is not rolled back when the call fails.
+    let recent = ch.world.touch_recent(program.code_hash, rt.schedule.recent_programs);
+    let cached = cached || recent;
     ch.tx.depth += 1;
     let pages_before = ch.tx.pages_open;
     let (mut ch, result) = run_program(ch, rt, m, &program, cached, reentrant);
     ch.tx.pages_open = pages_before;
     ch.tx.depth -= 1;
-    if let Some(n) = ch.tx.active.get_mut(&m.address) {
-        *n -= 1;
+    if !m.delegate {
+        if let Some(n) = ch.tx.active.get_mut(&m.address) {
+            *n -= 1;
+        }
     }
     if result.outcome != Outcome::Success {
         ch.revert_to(checkpoint);
@@ -949,6 +1008,7 @@ pub(crate) fn execute(
     (ch, result)
 }
 
+#[allow(clippy::too_many_lines)] // one frame's life, entry to result, in order
 fn run_program(
     mut ch: Box<Chain>,
     rt: &Arc<Runtime>,
@@ -993,6 +1053,12 @@ fn run_program(
     };
     let ink = export_global(&store, INK_GLOBAL);
     let status = export_global(&store, STATUS_GLOBAL);
+    let depth = export_global(&store, DEPTH_GLOBAL);
+    let depth_low = export_global(&store, DEPTH_LOW_GLOBAL);
+    let max_depth = Val::I32(s.max_stack_depth.cast_signed());
+    for global in [depth, depth_low].into_iter().flatten() {
+        global.set(&mut store, max_depth.clone()).expect("depth globals are mutable i32s");
+    }
     let memory = instance.get_memory(&store, "memory");
     {
         let frame = &mut store.data_mut().frame;
@@ -1012,10 +1078,24 @@ fn run_program(
         _ => 0,
     });
     let out_of_ink_flag = status.is_some_and(|g| matches!(g.get(&store), Val::I32(1)));
+    let read_i32 = |g: Option<Global>| match g.map(|g| g.get(&store)) {
+        Some(Val::I32(v)) => Some(v.cast_unsigned()),
+        _ => None,
+    };
+    // A trap with no stack left is Nitro's out of stack (checked before out
+    // of ink); the lowest stack left says how deep the call went.
+    let out_of_stack = run.is_err() && read_i32(depth) == Some(0);
+    let deepest = read_i32(depth_low).map(|low| s.max_stack_depth.saturating_sub(low));
     let mut host = store.into_data();
     let mut ch = host.chain.take().expect("chain returns with the store");
     let frame = host.frame;
-    if let Err(e) = &run {
+    if let Some(words) = deepest {
+        let seen = ch.tx.stack_words.entry(m.code_address).or_default();
+        *seen = (*seen).max(words);
+    }
+    if out_of_stack {
+        ch.tx.traps.push(format!("{}: out of stack", m.code_address));
+    } else if let Err(e) = &run {
         if e.downcast_ref::<Escape>().is_none() && !out_of_ink_flag {
             ch.tx.traps.push(format!("{}: {e}", m.code_address));
         }
@@ -1024,6 +1104,8 @@ fn run_program(
     let (outcome, keep_gas) = match &run {
         Ok(0) => (Outcome::Success, true),
         Ok(_) => (Outcome::Revert, true),
+        // Out of stack: Nitro's ErrDepth, which consumes the frame's gas.
+        Err(_) if out_of_stack => (Outcome::Halt, false),
         Err(e) => match e.downcast_ref::<Escape>() {
             Some(Escape::OutOfInk) => (Outcome::OutOfGas, false),
             Some(Escape::Exit(0)) => (Outcome::Success, true),

@@ -6,6 +6,7 @@
 //!
 //! - [`activation`]: the offline activation check (`bulwark-sandbox check`).
 //! - [`finalize`]: the build's last step, making binaryen's output activatable.
+//! - [`l1`]: the L1 data (poster) gas Arbitrum adds to every transaction.
 //! - [`pricing`]: every ink and gas constant, named by ArbOS version.
 //! - [`meter`]: the ink instrumentation.
 //! - [`Sandbox`]: deploy, call, inspect state, control time, snapshots.
@@ -15,6 +16,7 @@ pub mod activation;
 mod chain;
 pub mod finalize;
 mod host;
+pub mod l1;
 pub mod meter;
 pub mod pricing;
 pub mod program;

@@ -1,7 +1,7 @@
 //! `bulwark-sandbox`: command-line front end of the sandbox.
 //!
 //! - `check`: the offline activation check `scripts/check` runs.
-//! - `finalize`: the last step of `scripts/build` (no DataCount section, at
+//! - `finalize`: the last step of `scripts/build` (no `DataCount` section, at
 //!   most 128 data segments), rewriting each file in place.
 //! - `run`: deploys artifacts and calls them by Solidity signature, printing
 //!   each receipt, so a person can try a contract by hand.
@@ -18,7 +18,7 @@ use bulwark_sandbox::{Outcome, Receipt, Sandbox, Tx, DEFAULT_GAS_LIMIT};
 
 const USAGE: &str = "\
 usage:
-  bulwark-sandbox check [--allow-console] [--waive-size NAME,...] <file.wasm>...
+  bulwark-sandbox check [--allow-console] [--arbos VERSION] [--waive-size NAME,...] <file.wasm>...
   bulwark-sandbox finalize <file.wasm>...
   bulwark-sandbox run [--allow-console] <step>...
 
@@ -74,6 +74,13 @@ fn check(args: &[String]) -> ExitCode {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--allow-console" => options.allow_console = true,
+            "--arbos" => {
+                let Some(Ok(version)) = args.next().map(|v| v.parse::<u64>()) else {
+                    eprintln!("error: --arbos needs an ArbOS version number\n{USAGE}");
+                    return ExitCode::from(2);
+                };
+                options.arbos_version = version;
+            }
             "--waive-size" => {
                 let Some(names) = args.next() else {
                     eprintln!(

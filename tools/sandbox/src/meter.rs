@@ -12,8 +12,17 @@
 //!   `vm_hooks.pay_for_memory_grow` import, so growing memory pays the memory
 //!   model's price, as in Nitro. The helper itself is not metered.
 //!
+//! - Every function deducts its worst-case frame (computed at activation, as
+//!   Nitro's depth checker does) from a stack-left global on entry and gives
+//!   it back before each `return` and before the final `end`. A frame that
+//!   does not fit traps with the global at 0: out of stack, as on Nitro,
+//!   where the call then consumes all its gas. As on Nitro, a `br` out of the
+//!   function body skips the give-back. The lowest value the global reached
+//!   is kept in a third global, so a receipt can say how deep a call went.
+//!
 //! Function indices of the original module are kept: the helper is appended
-//! after the last function and the two globals after the last global.
+//! after the last function and the globals after the last global. None of
+//! the inserted code is metered, as Nitro meters none of its own.
 
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
@@ -29,6 +38,10 @@ use crate::pricing::{ends_basic_block, opcode_ink, GasSchedule};
 pub const INK_GLOBAL: &str = "__bulwark_ink";
 /// Export name of the status global (1 after running out of ink).
 pub const STATUS_GLOBAL: &str = "__bulwark_status";
+/// Export name of the stack-left global (words; 0 after running out of stack).
+pub const DEPTH_GLOBAL: &str = "__bulwark_depth";
+/// Export name of the global holding the lowest stack-left value reached.
+pub const DEPTH_LOW_GLOBAL: &str = "__bulwark_depth_low";
 
 /// Why a module could not be instrumented.
 #[derive(Debug, thiserror::Error)]
@@ -79,11 +92,19 @@ pub struct Instrumented {
 struct Globals {
     ink: u32,
     status: u32,
+    depth: u32,
+    depth_low: u32,
 }
 
-/// Rewrites `wasm` to charge ink per [`GasSchedule`].
+/// Rewrites `wasm` to charge ink per [`GasSchedule`] and to bound its value
+/// stack with `frames` (each defined function's worst-case frame in words,
+/// from [`crate::activation::check_module`]).
 #[allow(clippy::too_many_lines)] // one arm per section, in section order
-pub fn instrument(wasm: &[u8], schedule: &GasSchedule) -> Result<Instrumented, MeterError> {
+pub fn instrument(
+    wasm: &[u8],
+    schedule: &GasSchedule,
+    frames: &[u32],
+) -> Result<Instrumented, MeterError> {
     let mut re = RoundtripReencoder;
     let mut types = TypeSection::new();
     let mut type_params: Vec<(u32, u32)> = Vec::new();
@@ -169,17 +190,26 @@ pub fn instrument(wasm: &[u8], schedule: &GasSchedule) -> Result<Instrumented, M
         }
     }
 
-    let g = Globals { ink: global_count, status: global_count + 1 };
+    let g = Globals {
+        ink: global_count,
+        status: global_count + 1,
+        depth: global_count + 2,
+        depth_low: global_count + 3,
+    };
     globals.global(
         GlobalType { val_type: EncValType::I64, mutable: true, shared: false },
         &ConstExpr::i64_const(0),
     );
-    globals.global(
-        GlobalType { val_type: EncValType::I32, mutable: true, shared: false },
-        &ConstExpr::i32_const(0),
-    );
+    for _ in 0..3 {
+        globals.global(
+            GlobalType { val_type: EncValType::I32, mutable: true, shared: false },
+            &ConstExpr::i32_const(0),
+        );
+    }
     exports.export(INK_GLOBAL, ExportKind::Global, g.ink);
     exports.export(STATUS_GLOBAL, ExportKind::Global, g.status);
+    exports.export(DEPTH_GLOBAL, ExportKind::Global, g.depth);
+    exports.export(DEPTH_LOW_GLOBAL, ExportKind::Global, g.depth_low);
 
     let defined = u32::try_from(bodies.len()).unwrap_or(u32::MAX);
     let grow_helper = imported_functions + defined;
@@ -202,8 +232,12 @@ pub fn instrument(wasm: &[u8], schedule: &GasSchedule) -> Result<Instrumented, M
         locals.push((1, EncValType::I32));
         locals.push((1, EncValType::I64));
         let mut f = Function::new(locals);
+        let frame = frames.get(i as usize).copied().unwrap_or(0);
+        enter_frame(&mut f, &g, frame);
 
         let mut blocks = Vec::new();
+        // Open blocks; the `end` that closes the body finds none.
+        let mut scopes = 0_u32;
         let mut pending: Vec<Operator<'_>> = Vec::new();
         let mut cost = schedule.ink_header_cost;
         let mut ops = body.get_operators_reader()?;
@@ -228,6 +262,7 @@ pub fn instrument(wasm: &[u8], schedule: &GasSchedule) -> Result<Instrumented, M
                         (scratch32, scratch64),
                         grow_helper,
                         &mut uses_grow,
+                        (frame, &mut scopes),
                     )?;
                 }
                 cost = schedule.ink_header_cost;
@@ -244,6 +279,7 @@ pub fn instrument(wasm: &[u8], schedule: &GasSchedule) -> Result<Instrumented, M
                 (scratch32, scratch64),
                 grow_helper,
                 &mut uses_grow,
+                (frame, &mut scopes),
             )?;
         }
         code.function(&f);
@@ -304,6 +340,39 @@ fn charge_static(f: &mut Function, g: &Globals, cost: u64) {
     f.instruction(&Instruction::GlobalSet(g.ink));
 }
 
+/// Deducts `frame` words from the stack left, trapping (stack left 0) when
+/// they do not fit, and keeps the low-water mark.
+fn enter_frame(f: &mut Function, g: &Globals, frame: u32) {
+    let size = i32::try_from(frame).unwrap_or(i32::MAX);
+    f.instruction(&Instruction::GlobalGet(g.depth));
+    f.instruction(&Instruction::I32Const(size));
+    f.instruction(&Instruction::I32LeU);
+    f.instruction(&Instruction::If(BlockType::Empty));
+    f.instruction(&Instruction::I32Const(0));
+    f.instruction(&Instruction::GlobalSet(g.depth));
+    f.instruction(&Instruction::Unreachable);
+    f.instruction(&Instruction::End);
+    f.instruction(&Instruction::GlobalGet(g.depth));
+    f.instruction(&Instruction::I32Const(size));
+    f.instruction(&Instruction::I32Sub);
+    f.instruction(&Instruction::GlobalSet(g.depth));
+    f.instruction(&Instruction::GlobalGet(g.depth));
+    f.instruction(&Instruction::GlobalGet(g.depth_low));
+    f.instruction(&Instruction::I32LtU);
+    f.instruction(&Instruction::If(BlockType::Empty));
+    f.instruction(&Instruction::GlobalGet(g.depth));
+    f.instruction(&Instruction::GlobalSet(g.depth_low));
+    f.instruction(&Instruction::End);
+}
+
+/// Gives `frame` words back to the stack left.
+fn leave_frame(f: &mut Function, g: &Globals, frame: u32) {
+    f.instruction(&Instruction::GlobalGet(g.depth));
+    f.instruction(&Instruction::I32Const(i32::try_from(frame).unwrap_or(i32::MAX)));
+    f.instruction(&Instruction::I32Add);
+    f.instruction(&Instruction::GlobalSet(g.depth));
+}
+
 fn out_of_ink_branch(f: &mut Function, g: &Globals) {
     f.instruction(&Instruction::If(BlockType::Empty));
     f.instruction(&Instruction::I32Const(1));
@@ -342,8 +411,28 @@ fn emit(
     scratch: (u32, u32),
     grow_helper: u32,
     uses_grow: &mut bool,
+    (frame, scopes): (u32, &mut u32),
 ) -> Result<(), MeterError> {
     match op {
+        Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            *scopes += 1;
+            f.instruction(&re.instruction(op)?);
+        }
+        Operator::End if *scopes > 0 => {
+            *scopes -= 1;
+            f.instruction(&Instruction::End);
+        }
+        Operator::End => {
+            // The end of the body: a return that gives the frame back, as
+            // Nitro adds one.
+            leave_frame(f, g, frame);
+            f.instruction(&Instruction::Return);
+            f.instruction(&Instruction::End);
+        }
+        Operator::Return => {
+            leave_frame(f, g, frame);
+            f.instruction(&Instruction::Return);
+        }
         Operator::MemoryGrow { .. } => {
             *uses_grow = true;
             f.instruction(&Instruction::Call(grow_helper));

@@ -10,12 +10,48 @@ use wasmparser::Operator;
 
 /// The price list of one ArbOS version.
 ///
-/// Construct it with [`GasSchedule::arbos_51`]; tests that explore other
-/// parameters may change individual fields.
+/// Construct it with [`GasSchedule::arbos_51`], [`GasSchedule::arbos_61`] or
+/// [`GasSchedule::live`] (the version Arbitrum One runs); tests that explore
+/// other parameters may change individual fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GasSchedule {
     /// Human-readable name of the ArbOS version these numbers describe.
     pub name: &'static str,
+    /// The ArbOS version (activation rules and gates depend on it).
+    pub arbos_version: u64,
+    /// Words of value stack a program call starts with (`MaxStackDepth`);
+    /// each function entered deducts its worst-case frame.
+    pub max_stack_depth: u32,
+    /// Programs a block remembers as recently used (`BlockCacheSize`): a
+    /// program called earlier in the same block pays only the cached entry
+    /// cost. Zero where the version has no such cache (before ArbOS 60).
+    pub recent_programs: usize,
+    /// Largest decompressed module activation accepts (`MaxWasmSize`).
+    pub max_wasm_bytes: usize,
+    /// Gas surcharge of reading another account's code
+    /// (`ExtcodeSizeGasEIP150`, scaled by `MaxCodeSize / 24,576` = 1).
+    pub code_read_gas: u64,
+    /// Gas the storage hostios add for the call into the EVM (`evm_api_gas`:
+    /// the EVM API ink converted to gas, from ArbOS 32).
+    pub storage_api_gas: u64,
+    /// Gas a storage load must hold on top of a cold `SLOAD`
+    /// (`StorageCache::REQUIRED_ACCESS_GAS`).
+    pub storage_required_access_gas: u64,
+
+    /// Brotli level of the L1 (poster) data estimate of a transaction.
+    pub l1_brotli_level: u32,
+    /// L1 gas units per compressed byte (`TxDataNonZeroGasEIP2028`).
+    pub l1_units_per_byte: u64,
+
+    /// Gas `ArbWasm.activateProgram` burns before compiling (`ActivationGas`
+    /// plus the fixed 1,659,168).
+    pub activation_fixed_gas: u64,
+    /// Data fee per byte of compiled code at no recent demand (`minPrice`, wei).
+    pub data_fee_min_price: u64,
+    /// Demand the data pricer forgets per second (`bytesPerSecond`).
+    pub data_fee_bytes_per_second: u64,
+    /// How fast the data fee grows with demand (`inertia`).
+    pub data_fee_inertia: u64,
     /// Ink bought by one unit of EVM gas (`initialInkPrice`).
     pub ink_price: u32,
     /// Ink charged at the start of every basic block on top of its opcodes.
@@ -154,7 +190,20 @@ impl GasSchedule {
     /// at commit `6dce8d13`.
     pub const fn arbos_51() -> Self {
         Self {
-            name: "ArbOS 51 (Stylus v2)",
+            name: "ArbOS 51 Dia (Stylus v2)",
+            arbos_version: 51,
+            max_stack_depth: 22_000,
+            recent_programs: 0,
+            max_wasm_bytes: 128 * 1024,
+            code_read_gas: 700,
+            storage_api_gas: 5,
+            storage_required_access_gas: 10,
+            l1_brotli_level: 1,
+            l1_units_per_byte: 16,
+            activation_fixed_gas: 1_659_168,
+            data_fee_min_price: 82_928_201,
+            data_fee_bytes_per_second: 34_865,
+            data_fee_inertia: 21_360_419,
             ink_price: 10_000,
             ink_header_cost: 2_450,
             memory_copy_byte_ink: 100,
@@ -225,6 +274,40 @@ impl GasSchedule {
             page_limit: 128,
             page_ramp: 620_674_314,
         }
+    }
+
+    /// ArbOS 61 "Elara" (live on Arbitrum One from 20 August 2026): the
+    /// prices of ArbOS 51 plus what ArbOS 60 brought, which 61 ships: the
+    /// per-block cache of the 32 most recently used programs, multi-value
+    /// rejected at activation, and decompressed modules up to 256 KiB (for
+    /// contracts in fragments; Bulwark's contracts do not use them).
+    pub const fn arbos_61() -> Self {
+        let mut schedule = Self::arbos_51();
+        schedule.name = "ArbOS 61 Elara (Stylus v2)";
+        schedule.arbos_version = 61;
+        schedule.recent_programs = 32;
+        schedule.max_wasm_bytes = 256 * 1024;
+        schedule
+    }
+
+    /// The version live on Arbitrum One: [`GasSchedule::arbos_61`].
+    pub const fn live() -> Self {
+        Self::arbos_61()
+    }
+
+    /// The schedule of an ArbOS version the sandbox models.
+    pub fn for_version(arbos_version: u64) -> Option<Self> {
+        match arbos_version {
+            51 => Some(Self::arbos_51()),
+            61 => Some(Self::arbos_61()),
+            _ => None,
+        }
+    }
+
+    /// Gas a storage load must hold before it runs: a cold `SLOAD`, the
+    /// cache's access gas and the EVM API gas (2,115 from ArbOS 32).
+    pub fn storage_load_required_gas(&self) -> u64 {
+        self.cold_sload_gas + self.storage_required_access_gas + self.storage_api_gas
     }
 
     /// Converts gas to ink at this schedule's ink price.
@@ -309,7 +392,7 @@ impl GasSchedule {
 
 impl Default for GasSchedule {
     fn default() -> Self {
-        Self::arbos_51()
+        Self::live()
     }
 }
 

@@ -4,9 +4,8 @@
 use alloy_primitives::{keccak256, B256};
 
 use crate::activation::{
-    check_module, compress, ActivationError, CheckOptions, MAX_COMPRESSED_BYTES, MAX_RAW_BYTES,
+    check_module, compress, ActivationError, CheckOptions, ModuleShape, MAX_COMPRESSED_BYTES,
 };
-use crate::host::HOSTIOS;
 use crate::meter::{instrument, FunctionBlocks, MeterError};
 use crate::pricing::GasSchedule;
 
@@ -16,25 +15,10 @@ pub const STYLUS_CODE_PREFIX: [u8; 4] = [0xEF, 0xF0, 0x00, 0x00];
 /// Why a module cannot be deployed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
-    /// Activation would reject the module.
+    /// Activation would reject the module (unknown or mistyped imports
+    /// included: Nitro refuses them when it builds the module).
     #[error(transparent)]
     Activation(#[from] ActivationError),
-    /// The module imports a host function the sandbox (and Nitro) does not provide.
-    #[error("unknown import `{module}.{name}`")]
-    UnknownImport {
-        /// Import module.
-        module: String,
-        /// Import name.
-        name: String,
-    },
-    /// The module imports a known host function with the wrong signature.
-    #[error("import `{module}.{name}` has the wrong signature")]
-    ImportSignature {
-        /// Import module.
-        module: String,
-        /// Import name.
-        name: String,
-    },
     /// Instrumentation failed.
     #[error(transparent)]
     Meter(#[from] MeterError),
@@ -44,6 +28,9 @@ pub enum DeployError {
     /// Deployed code is not Stylus code (`EF F0 00` prefix and brotli module).
     #[error("code is not a Stylus program: {0}")]
     NotStylus(&'static str),
+    /// Nitro's cost model gives an entry cost that does not fit its 16 bits.
+    #[error("{0} too high")]
+    CostTooHigh(&'static str),
 }
 
 /// An activated program, shared by every account that holds its code.
@@ -57,13 +44,54 @@ pub struct Program {
     pub code_hash: B256,
     /// Pages of memory the program starts with.
     pub footprint: u16,
-    /// Program-specific part of the uncached entry cost, in gas.
+    /// Program-specific part of the uncached entry cost (Nitro's `init_cost`).
     pub init_cost: u64,
-    /// Program-specific part of the cached entry cost, in gas.
+    /// Program-specific part of the cached entry cost (`cached_init_cost`).
     pub cached_init_cost: u64,
+    /// Nitro's estimate of the compiled size in bytes (`asm_estimate`): what
+    /// the activation data fee is charged on.
+    pub asm_estimate: u64,
+    /// Gas the activation itself burns compiling the module (beyond
+    /// [`GasSchedule::activation_fixed_gas`]).
+    pub compile_gas: u64,
+    /// Worst-case frame of each defined function, in words.
+    pub frames: Vec<u32>,
     /// Static ink of every basic block.
     pub blocks: Vec<FunctionBlocks>,
     pub(crate) module: wasmi::Module,
+}
+
+/// Nitro's activation-time cost model (`WasmBinary::instrument`), each term
+/// divided on its own as Nitro divides it: `(init, cached_init, asm_estimate)`.
+pub fn nitro_costs(shape: &ModuleShape, wasm_len: u64) -> (u64, u64, u64) {
+    let funcs = shape.functions.len() as u64;
+    let type_len = shape.type_len();
+    let globals = u64::from(shape.globals) + crate::activation::INJECTED_GLOBALS;
+    let data = shape.data_bytes + shape.element_bytes;
+    let pages = shape.initial_pages.min(u64::from(u16::MAX));
+    let asm_estimate =
+        512_000 + funcs * 996_829 / 1_000 + type_len * 11_416 / 1_000 + wasm_len * 62_628 / 10_000;
+    let cached_init = funcs * 13_420 / 100_000
+        + type_len * 89 / 100_000
+        + wasm_len * 122 / 100_000
+        + globals * 1_628 / 1_000
+        + data * 75_244 / 100_000
+        + pages * 5;
+    // Stylus version 2: the cached cost is no longer part of the init cost.
+    let init = funcs * 8_252 / 1_000 + type_len * 1_059 / 1_000 + wasm_len * 1_286 / 10_000;
+    (init, cached_init, asm_estimate)
+}
+
+/// The gas Nitro's activation burns compiling a module (`Module::activate`):
+/// each term in microseconds, converted at 28 gas per microsecond.
+pub fn compile_gas(shape: &ModuleShape, wasm_len: u64) -> u64 {
+    let us_to_gas = |us: u64| us * 28;
+    us_to_gas(wasm_len * 31_733 / 100_000)
+        + us_to_gas(shape.functions.len() as u64 * 17_263 / 100_000)
+        + us_to_gas(shape.data_bytes_payload * 17_376 / 100_000)
+        + us_to_gas(shape.element_bytes * 17_376 / 100_000)
+        + us_to_gas(shape.initial_pages * 2_217)
+        + us_to_gas(shape.instrumented_instructions * 535 / 1_000)
 }
 
 impl Program {
@@ -75,32 +103,20 @@ impl Program {
         allow_console: bool,
         size_limits: bool,
     ) -> Result<Self, DeployError> {
-        if size_limits && wasm.len() > MAX_RAW_BYTES {
-            return Err(
-                ActivationError::RawTooLarge { raw: wasm.len(), limit: MAX_RAW_BYTES }.into()
-            );
-        }
-        let shape = check_module(wasm, CheckOptions { allow_console, waive_size: false })?;
-        for (module, name, ty) in &shape.imports {
-            let Some(hostio) = HOSTIOS.iter().find(|h| h.module == module && h.name == name) else {
-                return Err(DeployError::UnknownImport {
-                    module: module.clone(),
-                    name: name.clone(),
-                });
-            };
-            let actual = shape.types.get(*ty as usize);
-            let matches = actual.is_some_and(|t| {
-                t.params().iter().copied().map(val_char).eq(hostio.params.chars())
-                    && t.results().iter().copied().map(val_char).eq(hostio.results.chars())
-            });
-            if !matches {
-                return Err(DeployError::ImportSignature {
-                    module: module.clone(),
-                    name: name.clone(),
-                });
+        if size_limits && wasm.len() > schedule.max_wasm_bytes {
+            return Err(ActivationError::RawTooLarge {
+                raw: wasm.len(),
+                limit: schedule.max_wasm_bytes,
             }
+            .into());
         }
-        let instrumented = instrument(wasm, schedule)?;
+        let options = CheckOptions {
+            allow_console,
+            waive_size: false,
+            arbos_version: schedule.arbos_version,
+        };
+        let shape = check_module(wasm, options)?;
+        let instrumented = instrument(wasm, schedule, &shape.frames)?;
         let module = wasmi::Module::new(engine, &instrumented.wasm)
             .map_err(|e| DeployError::Compile(e.to_string()))?;
 
@@ -115,51 +131,52 @@ impl Program {
             .into());
         }
         let code_hash = keccak256(&code);
-
-        let funcs = shape.functions.len() as u64;
-        let params_results: u64 = shape
-            .functions
-            .iter()
-            .filter_map(|t| shape.types.get(*t as usize))
-            .map(|t| (t.params().len() + t.results().len()) as u64)
-            .sum();
-        let bytes = wasm.len() as u64;
-        let footprint = u16::try_from(shape.initial_pages).unwrap_or(u16::MAX);
-        // Nitro computes these at activation from the compiled module; the
-        // schedule holds the reference's per-item figures.
-        let s = schedule;
-        let init_cost = (s.init_func_gas_e4 * funcs
-            + s.init_param_gas_e4 * params_results
-            + s.init_byte_gas_e4 * bytes)
-            / 10_000;
-        let cached_init_cost = (s.cached_func_gas_e5 * funcs
-            + s.cached_type_byte_gas_e5 * shape.type_section_bytes
-            + s.cached_byte_gas_e5 * bytes
-            + s.cached_global_gas_e5 * u64::from(shape.globals)
-            + s.cached_data_byte_gas_e5 * shape.data_bytes
-            + s.cached_page_gas_e5 * u64::from(footprint))
-            / 100_000;
+        let wasm_len = wasm.len() as u64;
+        let (init_cost, cached_init_cost, asm_estimate) = nitro_costs(&shape, wasm_len);
+        if init_cost > u64::from(u16::MAX) {
+            return Err(DeployError::CostTooHigh("init cost"));
+        }
+        if cached_init_cost > u64::from(u16::MAX) {
+            return Err(DeployError::CostTooHigh("cached cost"));
+        }
         Ok(Self {
             wasm: wasm.to_vec(),
             code,
             code_hash,
-            footprint,
+            footprint: u16::try_from(shape.initial_pages).unwrap_or(u16::MAX),
             init_cost,
             cached_init_cost,
+            asm_estimate,
+            compile_gas: compile_gas(&shape, wasm_len),
+            frames: shape.frames,
             blocks: instrumented.blocks,
             module,
         })
     }
 
+    /// Gas `ArbWasm.activateProgram` burns for this program: the fixed part
+    /// and the compile gas (the precompile's argument and event gas aside).
+    pub fn activation_gas(&self, schedule: &GasSchedule) -> u64 {
+        schedule.activation_fixed_gas + self.compile_gas
+    }
+
+    /// The activation data fee in wei with no recent demand on the chain:
+    /// the data pricer's minimum price per byte of the compiled-size estimate
+    /// (`DataPricer.UpdateModel` with demand equal to this program alone,
+    /// whose exponential multiplier is computed as Nitro does).
+    pub fn data_fee(&self, schedule: &GasSchedule) -> u128 {
+        data_fee(schedule, self.asm_estimate, 0)
+    }
+
     /// Gas charged on entry when the program is cached (besides memory).
     pub fn cached_gas(&self, schedule: &GasSchedule) -> u64 {
         schedule.min_cached_init_gas * 32
-            + self.cached_init_cost * schedule.cached_cost_scalar * 2 / 100
+            + (self.cached_init_cost * schedule.cached_cost_scalar * 2).div_ceil(100)
     }
 
     /// Extra gas charged on entry when the program is not cached.
     pub fn init_gas(&self, schedule: &GasSchedule) -> u64 {
-        schedule.min_init_gas * 128 + self.init_cost * schedule.init_cost_scalar * 2 / 100
+        schedule.min_init_gas * 128 + (self.init_cost * schedule.init_cost_scalar * 2).div_ceil(100)
     }
 
     /// Extracts the module from deployed Stylus code or from init code that
@@ -180,12 +197,25 @@ impl Program {
     }
 }
 
-fn val_char(ty: wasmparser::ValType) -> char {
-    match ty {
-        wasmparser::ValType::I32 => 'i',
-        wasmparser::ValType::I64 => 'I',
-        wasmparser::ValType::F32 => 'f',
-        wasmparser::ValType::F64 => 'F',
-        _ => '?',
+/// `DataPricer.UpdateModel`: the fee for `bytes` when the pricer's demand,
+/// after forgetting, is `demand` bytes. `costPerByte = minPrice ×
+/// e^(demand/inertia)`, with the exponential taken as Nitro takes it
+/// (`ApproxExpBasisPoints` with 12 terms, in basis points).
+pub fn data_fee(schedule: &GasSchedule, bytes: u64, demand: u64) -> u128 {
+    let demand = demand.saturating_add(bytes).min(u64::from(u32::MAX));
+    let exponent_bips = demand * 10_000 / schedule.data_fee_inertia;
+    let multiplier = approx_exp_basis_points(exponent_bips, 12);
+    let per_byte = u128::from(schedule.data_fee_min_price) * u128::from(multiplier) / 10_000;
+    per_byte * u128::from(bytes)
+}
+
+/// Nitro's `arbmath.ApproxExpBasisPoints`: `e^(x / 10,000)` in basis points,
+/// by Horner's rule over `accuracy` terms of the Maclaurin series.
+pub fn approx_exp_basis_points(bips: u64, accuracy: u64) -> u64 {
+    let one = 10_000_u64;
+    let mut res = one + bips / accuracy;
+    for i in (1..accuracy).rev() {
+        res = one + res.saturating_mul(bips) / (i * one);
     }
+    res
 }

@@ -106,8 +106,14 @@ pub struct Receipt {
     pub output: Bytes,
     /// Logs (empty unless successful).
     pub logs: Vec<Log>,
-    /// Gas used, after the refund.
+    /// L2 gas used (execution, intrinsic gas included), after the refund. On
+    /// chain the receipt's `gasUsed` is this plus [`Receipt::gas_used_for_l1`].
     pub gas_used: u64,
+    /// Arbitrum's `gasUsedForL1`: the poster gas of the transaction's L1
+    /// data at the block's L1 price and base fee (0 for read-only calls).
+    pub gas_used_for_l1: u64,
+    /// The L1 units of the transaction (16 per compressed byte).
+    pub l1_units: u64,
     /// The breakdown of [`Receipt::gas_used`].
     pub gas: GasBreakdown,
     /// Address created by a deployment.
@@ -126,6 +132,17 @@ pub struct Receipt {
     pub reentries: Vec<Address>,
     /// Slots and contracts the transaction touched.
     pub footprint: Footprint,
+    /// The most value-stack words each program (by code address) used in
+    /// one call, counted as Nitro's depth checker counts them, against the
+    /// schedule's `max_stack_depth` (22,000 since ArbOS 50).
+    pub stack_words: std::collections::BTreeMap<Address, u32>,
+}
+
+impl Receipt {
+    /// What the receipt's `gasUsed` says on chain: L2 plus L1 gas.
+    pub fn total_gas_used(&self) -> u64 {
+        self.gas_used + self.gas_used_for_l1
+    }
 }
 
 /// A call that did not succeed, as seen by typed helpers.

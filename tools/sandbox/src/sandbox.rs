@@ -120,6 +120,7 @@ pub struct Sandbox {
     programs: HashMap<B256, Arc<Program>>,
     allow_console: bool,
     size_limits: bool,
+    block_per_transaction: bool,
 }
 
 impl Default for Sandbox {
@@ -131,7 +132,7 @@ impl Default for Sandbox {
 impl Sandbox {
     /// A sandbox with the current ArbOS pricing.
     pub fn new() -> Self {
-        Self::with_schedule(GasSchedule::arbos_51())
+        Self::with_schedule(GasSchedule::live())
     }
 
     /// A sandbox with the given pricing.
@@ -147,6 +148,7 @@ impl Sandbox {
             programs: HashMap::new(),
             allow_console: false,
             size_limits: true,
+            block_per_transaction: false,
         }
     }
 
@@ -159,6 +161,15 @@ impl Sandbox {
     /// 128 KiB module limits at deployment, e.g. to run an unoptimised build.
     pub fn enforce_size_limits(&mut self, enforce: bool) {
         self.size_limits = enforce;
+    }
+
+    /// Runs every transaction and call in a block of its own (the block
+    /// number moves on by one, the time does not), so that from ArbOS 60 no
+    /// call finds a program in the block's cache of recently used programs
+    /// that an earlier transaction put there: a gas report's "uncached" row
+    /// is then the first use of each program in its block.
+    pub fn set_block_per_transaction(&mut self, on: bool) {
+        self.block_per_transaction = on;
     }
 
     /// The price list in use.
@@ -424,6 +435,7 @@ impl Sandbox {
             + (input.len() as u64 - zeros) * s.tx_data_non_zero_gas
     }
 
+    #[allow(clippy::too_many_lines)] // one transaction, checks to receipt, in order
     fn run(
         &mut self,
         tx: &Tx,
@@ -447,6 +459,9 @@ impl Sandbox {
             });
         }
         let is_static = kind == CallKind::Static;
+        if self.block_per_transaction {
+            self.block_mut().number += 1;
+        }
         let mut ch = self.chain.take().expect("chain is home between calls");
         ch.tx = TxState { origin: tx.from, ..TxState::default() };
         ch.tx.breakdown = GasBreakdown { intrinsic_gas: intrinsic, ..GasBreakdown::default() };
@@ -478,6 +493,23 @@ impl Sandbox {
             gas: tx.gas_limit - intrinsic,
             is_static,
             transfers_value: !is_static,
+            delegate: false,
+        };
+        let (l1_units, gas_used_for_l1) = if is_static {
+            (0, 0)
+        } else {
+            let block = &ch.world.block;
+            let bytes = crate::l1::signed_eip1559(&crate::l1::TxFields {
+                chain_id: block.chain_id,
+                nonce: ch.account(tx.from).map_or(0, |a| a.nonce).saturating_sub(1),
+                max_fee_per_gas: block.basefee,
+                gas_limit: tx.gas_limit,
+                to: tx.to,
+                value: tx.value,
+                input: &tx.input,
+            });
+            let units = crate::l1::poster_units(&s, &bytes);
+            (units, crate::l1::poster_gas(units, block.l1_price_per_unit, block.basefee))
         };
         let rt = Arc::clone(&self.rt);
         let (mut ch, result) = execute(ch, &rt, &message);
@@ -522,12 +554,15 @@ impl Sandbox {
                 Vec::new()
             },
             gas_used: used,
+            gas_used_for_l1,
+            l1_units,
             gas: ch.tx.breakdown,
             contract_address: None,
             console: std::mem::take(&mut ch.tx.console),
             traps: std::mem::take(&mut ch.tx.traps),
             reentries: std::mem::take(&mut ch.tx.reentries),
             footprint,
+            stack_words: std::mem::take(&mut ch.tx.stack_words),
         };
         ch.tx.journal.clear();
         self.chain = Some(ch);

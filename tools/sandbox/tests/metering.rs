@@ -11,9 +11,11 @@ use bulwark_sandbox::{Receipt, Sandbox, Tx};
 const ALICE: Address = Address::repeat_byte(0xA1);
 
 fn run(body: &str, imports: &str, input: &[u8]) -> (Sandbox, Address, Receipt) {
+    // A memory that can grow needs the pay import (Nitro's heap bound).
+    let max = if imports.contains("pay_for_memory_grow") { "" } else { "1" };
     let src = format!(
         r#"(module {imports}
-          (memory (export "memory") 1)
+          (memory (export "memory") 1 {max})
           {body}
         )"#
     );
@@ -149,7 +151,7 @@ fn evm_ink_left_sees_the_meter() {
     let src = r#"(module
           (import "vm_hooks" "evm_ink_left" (func $ink (result i64)))
           (import "vm_hooks" "write_result" (func $write_result (param i32 i32)))
-          (memory (export "memory") 1)
+          (memory (export "memory") 1 1)
           (func (export "user_entrypoint") (param i32) (result i32)
             i32.const 0          ;; 1
             call $ink            ;; 3,800  block = 6,251
@@ -175,7 +177,7 @@ fn evm_ink_left_sees_the_meter() {
 #[test]
 fn out_of_ink_mid_block_is_out_of_gas() {
     let wasm = wat::parse_str(
-        r#"(module (memory (export "memory") 1)
+        r#"(module (memory (export "memory") 1 1)
           (func (export "user_entrypoint") (param i32) (result i32)
             i32.const 0 i32.const 0 i32.const 65536 memory.fill
             i32.const 0))"#,
