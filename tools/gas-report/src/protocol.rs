@@ -140,7 +140,7 @@ fn step(
     receipt: &Receipt,
 ) -> Result<(), String> {
     succeeded(name, receipt)?;
-    rows.push((Measurement::new(name, receipt.gas_used, &receipt.gas), receipt.footprint.clone()));
+    rows.push((Measurement::of(name, receipt), receipt.footprint.clone()));
     Ok(())
 }
 
