@@ -304,3 +304,51 @@ fn block_values_are_under_test_control() {
     let num = u64::from_le_bytes(r.output[8..16].try_into().unwrap());
     assert_eq!((ts, num), (1_800_000_000, 77));
 }
+
+#[test]
+fn calls_pay_the_calldata_read_twice_and_return_data_pays_the_api_base() {
+    // A static call with 100 bytes of calldata to an account without code,
+    // then a read of 10 bytes of its (empty) return data.
+    let mut sb = Sandbox::new();
+    let caller = deploy(
+        &mut sb,
+        r#"(module
+          (import "vm_hooks" "static_call_contract" (func $scall (param i32 i32 i32 i64 i32) (result i32)))
+          (import "vm_hooks" "read_return_data" (func $rrd (param i32 i32 i32) (result i32)))
+          (memory (export "memory") 1 1)
+          (func (export "user_entrypoint") (param i32) (result i32)
+            (drop (call $scall (i32.const 0) (i32.const 32) (i32.const 100) (i64.const -1) (i32.const 200)))
+            (drop (call $rrd (i32.const 300) (i32.const 0) (i32.const 10)))
+            i32.const 0))"#,
+    );
+    let r = sb.call_raw(ALICE, caller, Bytes::new()).unwrap();
+    assert!(r.success(), "{r:?}");
+    // The call: 83,193 ink, plus the read price of 100 bytes twice,
+    // 2 x (16,381 + 55 x 68). read_return_data: 8,400 + 59,673, plus the
+    // write price of nothing to copy, 5,040.
+    let call = 83_193 + 2 * (16_381 + 55 * 68);
+    let read_return = 8_400 + 59_673 + 5_040;
+    assert_eq!(r.gas.hostio_ink, call + read_return);
+    // The zero address is cold: 100 + 2,500.
+    assert_eq!(r.gas.call_gas, 2_600);
+}
+
+#[test]
+fn from_arbos_60_a_repeat_call_in_a_block_pays_the_cached_entry() {
+    let entries = |schedule: bulwark_sandbox::pricing::GasSchedule| {
+        let mut sb = Sandbox::with_schedule(schedule.clone());
+        let counter = deploy(&mut sb, COUNTER);
+        let program = sb.program(counter).unwrap();
+        let full = program.cached_gas(&schedule) + program.init_gas(&schedule);
+        let cached = program.cached_gas(&schedule);
+        let mut call = || sb.call_raw(ALICE, counter, Bytes::new()).unwrap().gas.entry_gas;
+        let (first, second) = (call(), call());
+        sb.mine(1);
+        let next_block = sb.call_raw(ALICE, counter, Bytes::new()).unwrap().gas.entry_gas;
+        (full, cached, [first, second, next_block])
+    };
+    let (full, cached, seen) = entries(bulwark_sandbox::pricing::GasSchedule::arbos_61());
+    assert_eq!(seen, [full, cached, full]);
+    let (full, _, seen) = entries(bulwark_sandbox::pricing::GasSchedule::arbos_51());
+    assert_eq!(seen, [full, full, full]);
+}
