@@ -139,6 +139,9 @@ impl Sandbox {
     pub fn with_schedule(schedule: GasSchedule) -> Self {
         let mut config = wasmi::Config::default();
         config.wasm_bulk_memory(true);
+        // Nitro's depth meter (22,000 words, at least 6 a frame) must run out
+        // before the interpreter's own recursion limit (1,000 by default).
+        config.set_max_recursion_depth(8_192);
         let engine = wasmi::Engine::new(&config);
         let linker = linker(&engine);
         Self {

@@ -352,3 +352,40 @@ fn from_arbos_60_a_repeat_call_in_a_block_pays_the_cached_entry() {
     let (full, _, seen) = entries(bulwark_sandbox::pricing::GasSchedule::arbos_51());
     assert_eq!(seen, [full, full, full]);
 }
+
+#[test]
+fn the_value_stack_runs_out_where_nitros_depth_meter_says() {
+    // $r recurses N times. Its frame, counted by hand as Nitro's depth
+    // checker counts it: 4 values at once (the meter's 2 over the `if`'s
+    // result slot and the call's result) + 0 locals + 4 = 8 words; the entry
+    // point's: 3 + 0 + 4 = 7.
+    let mut sb = Sandbox::new();
+    let program = deploy(
+        &mut sb,
+        r#"(module
+          (import "vm_hooks" "read_args" (func $read_args (param i32)))
+          (memory (export "memory") 1 1)
+          (func $r (param i32) (result i32)
+            local.get 0 i32.eqz
+            if (result i32) i32.const 0 else local.get 0 i32.const 1 i32.sub call $r end)
+          (func (export "user_entrypoint") (param i32) (result i32)
+            i32.const 0 call $read_args
+            i32.const 0 i32.load
+            call $r))"#,
+    );
+    assert_eq!(sb.program(program).unwrap().frames, vec![8, 7]);
+    let depth = |n: u32| Bytes::from(n.to_le_bytes().to_vec());
+    let r = sb.call_raw(ALICE, program, depth(100)).unwrap();
+    assert!(r.success(), "{r:?}");
+    assert_eq!(r.stack_words[&program], 7 + 8 * 101);
+    // 22,000 words: a frame enters while more than its size is left, so
+    // 2,749 frames of $r fit (21,993 - 8 x 2,748 = 9 > 8) and 2,750 do not.
+    let r = sb.call_raw(ALICE, program, depth(2_748)).unwrap();
+    assert!(r.success(), "{r:?}");
+    let limit = 1_000_000;
+    let tx = Tx::call(ALICE, program, depth(2_749)).gas_limit(limit);
+    let r = sb.transact(&tx).unwrap();
+    assert_eq!(r.outcome, Outcome::Halt);
+    assert!(r.traps.iter().any(|t| t.ends_with("out of stack")), "{:?}", r.traps);
+    assert_eq!(r.gas_used, limit, "out of stack consumes all the gas");
+}
