@@ -571,8 +571,7 @@ pub fn check_module(wasm: &[u8], options: CheckOptions) -> Result<ModuleShape, A
     }
     // Nitro compares an import's name with the last `__`-separated part of
     // every export name.
-    for (module, name, _) in &shape.imports {
-        let _ = module;
+    for (_, name, _) in &shape.imports {
         if s.exports.iter().any(|(export, _, _)| export.rsplit("__").next() == Some(name.as_str()))
         {
             return Err(ActivationError::ExportsImport(name.clone()));

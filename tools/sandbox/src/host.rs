@@ -710,7 +710,7 @@ fn account_access(c: &mut Caller<'_, Host>, address: Address) -> HResult<()> {
 fn storage_load(mut c: Caller<'_, Host>, key: u32, dest: u32) -> HResult<()> {
     let s = schedule(&c);
     buy_ink(&mut c, s.storage_access_ink)?;
-    let api_gas = s.storage_api_gas;
+    let api_gas = s.storage_api_gas();
     require_gas(&mut c, s.storage_load_required_gas())?;
     let key = read_word(&c, key)?;
     c.data_mut().frame.reads += 1;

@@ -31,9 +31,6 @@ pub struct GasSchedule {
     /// Gas surcharge of reading another account's code
     /// (`ExtcodeSizeGasEIP150`, scaled by `MaxCodeSize / 24,576` = 1).
     pub code_read_gas: u64,
-    /// Gas the storage hostios add for the call into the EVM (`evm_api_gas`:
-    /// the EVM API ink converted to gas, from ArbOS 32).
-    pub storage_api_gas: u64,
     /// Gas a storage load must hold on top of a cold `SLOAD`
     /// (`StorageCache::REQUIRED_ACCESS_GAS`).
     pub storage_required_access_gas: u64,
@@ -196,7 +193,6 @@ impl GasSchedule {
             recent_programs: 0,
             max_wasm_bytes: 128 * 1024,
             code_read_gas: 700,
-            storage_api_gas: 5,
             storage_required_access_gas: 10,
             l1_brotli_level: 1,
             l1_units_per_byte: 16,
@@ -304,10 +300,16 @@ impl GasSchedule {
         }
     }
 
+    /// Gas the storage hostios add for the call into the EVM: the EVM API
+    /// ink as gas (Nitro's `evm_api_gas`, from ArbOS 32).
+    pub fn storage_api_gas(&self) -> u64 {
+        self.ink_to_gas(self.evm_api_ink)
+    }
+
     /// Gas a storage load must hold before it runs: a cold `SLOAD`, the
     /// cache's access gas and the EVM API gas (2,115 from ArbOS 32).
     pub fn storage_load_required_gas(&self) -> u64 {
-        self.cold_sload_gas + self.storage_required_access_gas + self.storage_api_gas
+        self.cold_sload_gas + self.storage_required_access_gas + self.storage_api_gas()
     }
 
     /// Converts gas to ink at this schedule's ink price.
