@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolError};
-use bulwark_sandbox::{Receipt, Sandbox};
+use bulwark_sandbox::{GasSchedule, Receipt, Sandbox};
 
 /// One in 18-decimal fixed point.
 pub const WAD: u128 = 1_000_000_000_000_000_000;
@@ -43,7 +43,14 @@ pub fn artifact(name: &str) -> Vec<u8> {
 pub struct Chain {
     /// The in-process Stylus chain.
     pub sandbox: Sandbox,
+    /// The artifact deployed at each address, for the stack-depth record.
+    names: Vec<(Address, String)>,
 }
+
+/// When set, each [`Chain`] writes the most value-stack words each artifact
+/// used in one call into a file of its own in this directory when it is
+/// dropped (`scripts/test` sets it and prints the worst depth per contract).
+pub const STACK_DEPTH_DIR: &str = "BULWARK_STACK_DEPTH_DIR";
 
 impl Default for Chain {
     fn default() -> Self {
@@ -54,9 +61,32 @@ impl Default for Chain {
 impl Chain {
     /// A fresh chain at a fixed, realistic time (2026-01-01 08:00 UTC).
     pub fn new() -> Chain {
-        let mut sandbox = Sandbox::new();
+        Self::with_schedule(GasSchedule::live())
+    }
+
+    /// As [`Chain::new`], priced as `schedule`'s ArbOS version prices.
+    pub fn with_schedule(schedule: GasSchedule) -> Chain {
+        let mut sandbox = Sandbox::with_schedule(schedule);
         sandbox.set_timestamp(1_767_254_400);
-        Chain { sandbox }
+        Chain { sandbox, names: Vec::new() }
+    }
+
+    /// The artifact deployed at `address` by this chain, if any.
+    pub fn name_of(&self, address: Address) -> Option<&str> {
+        self.names.iter().find(|(a, _)| *a == address).map(|(_, n)| n.as_str())
+    }
+
+    /// The most value-stack words each deployed artifact used in one call so
+    /// far, by artifact name (the deepest of its instances).
+    pub fn stack_depths(&self) -> std::collections::BTreeMap<String, u32> {
+        let mut depths = std::collections::BTreeMap::new();
+        for (address, words) in self.sandbox.stack_high_water() {
+            if let Some(name) = self.name_of(*address) {
+                let seen: &mut u32 = depths.entry(name.to_owned()).or_default();
+                *seen = (*seen).max(*words);
+            }
+        }
+        depths
     }
 
     /// Deploys artifact `name` from [`ADMIN`] and runs its constructor
@@ -65,9 +95,12 @@ impl Chain {
     /// # Panics
     /// When the artifact is missing or its constructor fails.
     pub fn deploy<C: SolConstructor>(&mut self, name: &str, constructor: &C) -> Address {
-        self.sandbox
+        let address = self
+            .sandbox
             .deploy_with(ADMIN, &artifact(name), constructor)
-            .unwrap_or_else(|e| panic!("deploying {name}: {e}"))
+            .unwrap_or_else(|e| panic!("deploying {name}: {e}"));
+        self.names.push((address, name.to_owned()));
+        address
     }
 
     /// Deploys artifact `name`, a contract without state or constructor.
@@ -75,10 +108,13 @@ impl Chain {
     /// # Panics
     /// When the artifact is missing or does not activate.
     pub fn deploy_stateless(&mut self, name: &str) -> Address {
-        self.sandbox
+        let address = self
+            .sandbox
             .deploy(ADMIN, &artifact(name), None, U256::ZERO)
             .unwrap_or_else(|e| panic!("deploying {name}: {e}"))
-            .0
+            .0;
+        self.names.push((address, name.to_owned()));
+        address
     }
 
     /// Sends `call` from `from` and returns the receipt, whatever its outcome.
@@ -123,6 +159,28 @@ impl Chain {
     /// The current block timestamp.
     pub fn now(&self) -> u64 {
         self.sandbox.block().timestamp
+    }
+}
+
+/// Numbers the stack-depth records of this process's chains.
+static CHAINS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl Drop for Chain {
+    fn drop(&mut self) {
+        use std::fmt::Write as _;
+        let Some(dir) = std::env::var_os(STACK_DEPTH_DIR) else { return };
+        let depths = self.stack_depths();
+        if depths.is_empty() {
+            return;
+        }
+        let n = CHAINS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = PathBuf::from(dir).join(format!("{}-{n}.txt", std::process::id()));
+        let mut lines = String::new();
+        for (name, words) in &depths {
+            let _ = writeln!(lines, "{name} {words}");
+        }
+        // A record that cannot be written loses a measurement, not a test.
+        let _ = std::fs::write(path, lines);
     }
 }
 

@@ -333,9 +333,20 @@ impl Protocol {
     ///
     /// # Panics
     /// When an artifact is missing or any setup step reverts.
-    #[allow(clippy::too_many_lines)] // The deployment script, in order.
     pub fn with_pool_seed(seed: u128) -> Self {
-        let mut chain = Chain::new();
+        Self::deploy(Chain::new(), seed)
+    }
+
+    /// As [`Protocol::new`], on a chain priced as `schedule`'s ArbOS version.
+    ///
+    /// # Panics
+    /// When an artifact is missing or any setup step reverts.
+    pub fn with_schedule(schedule: bulwark_sandbox::GasSchedule) -> Self {
+        Self::deploy(Chain::with_schedule(schedule), LP_SEED)
+    }
+
+    #[allow(clippy::too_many_lines)] // The deployment script, in order.
+    fn deploy(mut chain: Chain, seed: u128) -> Self {
         let now = chain.now();
         let token = chain.deploy(
             "MockERC20",

@@ -4,10 +4,13 @@
 //!
 //! ```text
 //! gas-report [--artifacts DIR] [--out DIR] [--check]
+//! gas-report stack DIR
 //! ```
 //!
 //! `--check` regenerates the report in memory and fails when the checked-in
-//! files differ.
+//! files differ. `stack DIR` reads the value-stack records the test suites
+//! wrote into `DIR` (see `bulwark_tests::STACK_DEPTH_DIR`) and prints each
+//! contract's deepest call; it fails when one reached Nitro's limit.
 
 mod math;
 mod protocol;
@@ -25,7 +28,8 @@ struct Options {
     check: bool,
 }
 
-const USAGE: &str = "usage: gas-report [--artifacts DIR] [--out DIR] [--check]";
+const USAGE: &str =
+    "usage: gas-report [--artifacts DIR] [--out DIR] [--check]\n       gas-report stack DIR";
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
@@ -47,6 +51,19 @@ fn parse(args: &[String]) -> Result<Options, String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("stack") {
+        let Some(dir) = args.get(1) else {
+            eprintln!("error: {USAGE}");
+            return ExitCode::from(2);
+        };
+        return match stack(std::path::Path::new(dir)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let options = match parse(&args) {
         Ok(options) => options,
         Err(message) => {
@@ -76,9 +93,11 @@ fn splice(readme: &str, block: &str) -> Result<String, String> {
 }
 
 fn run(options: &Options) -> Result<(), String> {
+    let measured = protocol::measure()?;
     let report = Report {
         sizes: report::sizes(&options.artifacts)?,
-        operations: protocol::measure()?,
+        operations: measured.operations,
+        stack_words: measured.stack_words,
         math: math::measure(&options.artifacts)?,
     };
     let markdown = report.markdown();
@@ -111,4 +130,32 @@ fn run(options: &Options) -> Result<(), String> {
         print!("{markdown}");
     }
     Ok(())
+}
+
+/// Prints the deepest call of each contract over the records in `dir`.
+fn stack(dir: &std::path::Path) -> Result<(), String> {
+    let mut deepest = std::collections::BTreeMap::<String, u32>::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut records = 0;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        records += 1;
+        for line in text.lines() {
+            let (name, words) = line
+                .split_once(' ')
+                .and_then(|(n, w)| Some((n, w.parse::<u32>().ok()?)))
+                .ok_or_else(|| format!("{}: a bad line '{line}'", path.display()))?;
+            let seen = deepest.entry(name.to_owned()).or_default();
+            *seen = (*seen).max(words);
+        }
+    }
+    let limit = bulwark_sandbox::GasSchedule::live().max_stack_depth;
+    println!("Value-stack depth over {records} test chains (Nitro's limit: {limit} words a call):");
+    print!("{}", report::stack_table(&deepest, limit));
+    match deepest.iter().find(|(_, words)| **words >= limit) {
+        Some((name, words)) => Err(format!("{name} used {words} words, Nitro's limit is {limit}")),
+        None => Ok(()),
+    }
 }

@@ -1,14 +1,17 @@
 //! Bulwark's user and bot operations, measured on the deployed protocol.
 //!
-//! One fixed story, run twice on the cross-contract suite's fixture
+//! One fixed story, run three times on the cross-contract suite's fixture
 //! ([`bulwark_tests::protocol::Protocol`]): every program uncached (the
 //! worst case, each call pays the full program entry), then every program in
-//! Arbitrum's program cache (what popular contracts pay). Each row is one
+//! Arbitrum's program cache (what popular contracts pay), both at the live
+//! ArbOS version; then uncached at ArbOS 51. Each row is one
 //! transaction; a reverted step fails the report, so a row is never the gas
 //! of an error path.
 
+use std::collections::BTreeMap;
+
 use alloy_primitives::{Address, I256, U256};
-use bulwark_sandbox::{Footprint, Receipt, Sandbox};
+use bulwark_sandbox::{Footprint, GasSchedule, Receipt, Sandbox};
 use bulwark_tests::bindings::{oracle::IOracleAdapter, risk::IRiskEngine};
 use bulwark_tests::protocol::{
     swad, usd, Protocol, BTC, BTC_MARKET, BTC_STRIKE_STEP, ETH, ETH_MARKET, KEEPER, STRIKE_STEP,
@@ -22,6 +25,8 @@ use crate::report::Measurement;
 pub(crate) struct Operation {
     pub(crate) uncached: Measurement,
     pub(crate) cached: Measurement,
+    /// Gas used, uncached, at ArbOS 51 (no per-block program cache).
+    pub(crate) uncached_arbos_51: u64,
     /// Distinct storage slots accessed and changed, and contracts run.
     pub(crate) slots_accessed: usize,
     pub(crate) slots_changed: usize,
@@ -99,17 +104,32 @@ impl Operation {
     }
 }
 
-/// Runs the story uncached and cached.
-pub(crate) fn measure() -> Result<Vec<Operation>, String> {
-    let (uncached, columns) = story(false)?;
-    let (cached, _) = story(true)?;
-    uncached
+/// The story's measurements: each operation, and the most value-stack words
+/// each contract used in one call, over every run.
+pub(crate) struct Measured {
+    pub(crate) operations: Vec<Operation>,
+    pub(crate) stack_words: BTreeMap<String, u32>,
+}
+
+/// Runs the story uncached and cached at the live ArbOS version, and
+/// uncached at ArbOS 51.
+pub(crate) fn measure() -> Result<Measured, String> {
+    let mut stack_words = BTreeMap::new();
+    let (uncached, columns) = story(false, GasSchedule::live(), &mut stack_words)?;
+    let (cached, _) = story(true, GasSchedule::live(), &mut stack_words)?;
+    let (old, _) = story(false, GasSchedule::arbos_51(), &mut stack_words)?;
+    if old.len() != uncached.len() {
+        return Err("the story measured a different number of steps at ArbOS 51".into());
+    }
+    let operations = uncached
         .into_iter()
         .zip(cached)
-        .map(|((uncached, footprint), (cached, _))| {
+        .zip(old)
+        .map(|(((uncached, footprint), (cached, _)), (old, _))| {
             let floor = uncached.intrinsic + uncached.storage + uncached.calls + uncached.logs
                 - uncached.refund;
             Ok(Operation {
+                uncached_arbos_51: old.gas_used,
                 uncached,
                 cached,
                 slots_accessed: footprint.slots_accessed,
@@ -119,7 +139,8 @@ pub(crate) fn measure() -> Result<Vec<Operation>, String> {
                 slots_by_contract: slots_per_column(&footprint, &columns)?,
             })
         })
-        .collect()
+        .collect::<Result<_, String>>()?;
+    Ok(Measured { operations, stack_words })
 }
 
 /// Fails unless `receipt`, of the step `name`, is a success.
@@ -157,9 +178,13 @@ fn view(sandbox: &mut Sandbox, to: Address, data: Vec<u8>) -> Result<Receipt, St
 
 /// The story's rows, and the slot-table column of each contract it deployed.
 #[allow(clippy::type_complexity)]
-fn story(cached: bool) -> Result<(Vec<(Measurement, Footprint)>, Vec<(Address, usize)>), String> {
+fn story(
+    cached: bool,
+    schedule: GasSchedule,
+    stack_words: &mut BTreeMap<String, u32>,
+) -> Result<(Vec<(Measurement, Footprint)>, Vec<(Address, usize)>), String> {
     use alloy_sol_types::SolCall;
-    let mut p = Protocol::new();
+    let mut p = Protocol::with_schedule(schedule);
     p.chain.sandbox.set_block_per_transaction(true);
     if cached {
         for (address, _) in programs(&p) {
@@ -214,6 +239,10 @@ fn story(cached: bool) -> Result<(Vec<(Measurement, Footprint)>, Vec<(Address, u
     }
     step(rows, "RiskEngine.liquidate (one perp position)", &p.liquidate(KEEPER, bob_id))?;
     portfolio(&mut p, rows)?;
+    for (name, words) in p.chain.stack_depths() {
+        let seen = stack_words.entry(name).or_default();
+        *seen = (*seen).max(words);
+    }
     Ok((measured, slot_columns(&p)))
 }
 

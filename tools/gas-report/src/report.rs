@@ -97,6 +97,9 @@ impl Measurement {
 pub(crate) struct Report {
     pub(crate) sizes: Vec<Size>,
     pub(crate) operations: Vec<crate::protocol::Operation>,
+    /// The most value-stack words each contract used in one call in the
+    /// story, by artifact name.
+    pub(crate) stack_words: std::collections::BTreeMap<String, u32>,
     pub(crate) math: Vec<Measurement>,
 }
 
@@ -181,6 +184,16 @@ impl Report {
              L2 gas plus the L1 gas.\n",
             block.l1_price_per_unit, block.basefee
         );
+        md.push_str("\n## Value-stack depth\n\n");
+        let _ = write!(
+            md,
+            "The most value-stack words each contract used in one call during the story below,\n\
+             counted as Nitro's depth meter counts them, against Nitro's limit of {} words a\n\
+             call (a program that exceeds it halts, out of stack, and its caller's gas is gone).\n\
+             `scripts/test` prints the same figure over every test suite.\n\n",
+            schedule.max_stack_depth
+        );
+        md.push_str(&stack_table(&self.stack_words, schedule.max_stack_depth));
         md.push_str("\n## Protocol operations\n\n");
         md.push_str(
             "One fixed story on the deployed protocol (the cross-contract suite's fixture): deposits,\n\
@@ -192,7 +205,8 @@ impl Report {
              in a block of its own. `Uncached` is every program outside Arbitrum's program\n\
              cache: its first call in the block pays the full program entry, a repeat call in\n\
              the same transaction only the cached entry (ArbOS 61's per-block cache of recent\n\
-             programs); `Cached` is every program in the cache. The breakdown is\n\
+             programs); `Cached` is every program in the cache; `ArbOS 51` is the uncached run\n\
+             at ArbOS 51, before that cache existed. The breakdown is\n\
              the uncached run's. `Floor` is the EVM-side gas of the operation's footprint\n\
              (intrinsic, storage, calls, logs, less the refund): what any implementation with\n\
              Bulwark's storage layout and call graph pays if computation and program entry were\n\
@@ -239,13 +253,17 @@ impl Report {
             );
         }
         md.push_str(
-            "\n| Operation | Gas, uncached | Gas, cached | L1 gas |\n|---|---:|---:|---:|\n",
+            "\n| Operation | Gas, uncached | Gas, cached | Gas, uncached at ArbOS 51 | L1 gas |\n|---|---:|---:|---:|---:|\n",
         );
         for row in &self.operations {
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} |",
-                row.uncached.operation, row.uncached.gas_used, row.cached.gas_used, row.uncached.l1
+                "| {} | {} | {} | {} | {} |",
+                row.uncached.operation,
+                row.uncached.gas_used,
+                row.cached.gas_used,
+                row.uncached_arbos_51,
+                row.uncached.l1
             );
         }
         md
@@ -281,18 +299,19 @@ impl Measurement {
 
 fn operations_table(rows: &[crate::protocol::Operation]) -> String {
     let mut md = format!(
-        "| Operation | Uncached | Cached | L1 gas | Floor | Cached / floor | Slots (changed) | Contracts | {BREAKDOWN_HEADER}\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| Operation | Uncached | Cached | ArbOS 51 | L1 gas | Floor | Cached / floor | Slots (changed) | Contracts | {BREAKDOWN_HEADER}\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for row in rows {
         let m = &row.uncached;
         let ratio = row.cached_over_floor();
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {}.{:02}x | {} ({}) | {} | {}",
+            "| {} | {} | {} | {} | {} | {} | {}.{:02}x | {} ({}) | {} | {}",
             m.operation,
             m.gas_used,
             row.cached.gas_used,
+            row.uncached_arbos_51,
             m.l1,
             row.floor,
             ratio / 100,
@@ -302,6 +321,17 @@ fn operations_table(rows: &[crate::protocol::Operation]) -> String {
             row.contracts,
             m.breakdown_cells()
         );
+    }
+    md
+}
+
+/// One row per contract: its deepest call in words and its share of `limit`.
+pub(crate) fn stack_table(words: &std::collections::BTreeMap<String, u32>, limit: u32) -> String {
+    let mut md =
+        String::from("| Contract | Deepest call (words) | % of the limit |\n|---|---:|---:|\n");
+    for (name, deepest) in words {
+        let tenths = u64::from(*deepest) * 1_000 / u64::from(limit.max(1));
+        let _ = writeln!(md, "| {name} | {deepest} | {}.{} |", tenths / 10, tenths % 10);
     }
     md
 }

@@ -25,6 +25,7 @@ mod sandbox;
 
 pub use chain::{Account, BlockEnv, World};
 pub use host::{HostioSig, HOSTIOS, MAX_CALL_DEPTH};
+pub use pricing::GasSchedule;
 pub use program::{DeployError, Program};
 pub use receipt::{CallError, Footprint, GasBreakdown, Log, Outcome, Receipt};
 pub use sandbox::{

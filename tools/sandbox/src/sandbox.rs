@@ -1,6 +1,6 @@
 //! The public face of the sandbox: deploy, call, inspect, control time.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -37,8 +37,8 @@ pub enum SandboxError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// The gas limit does not cover the intrinsic gas.
-    #[error("gas limit {limit} below intrinsic gas {intrinsic}")]
+    /// The gas limit does not cover the intrinsic gas and the L1 (poster) gas.
+    #[error("gas limit {limit} below the intrinsic and L1 gas {intrinsic}")]
     IntrinsicGas {
         /// Gas limit of the transaction.
         limit: u64,
@@ -121,6 +121,7 @@ pub struct Sandbox {
     allow_console: bool,
     size_limits: bool,
     block_per_transaction: bool,
+    stack_high_water: BTreeMap<Address, u32>,
 }
 
 impl Default for Sandbox {
@@ -152,6 +153,7 @@ impl Sandbox {
             allow_console: false,
             size_limits: true,
             block_per_transaction: false,
+            stack_high_water: BTreeMap::new(),
         }
     }
 
@@ -173,6 +175,13 @@ impl Sandbox {
     /// is then the first use of each program in its block.
     pub fn set_block_per_transaction(&mut self, on: bool) {
         self.block_per_transaction = on;
+    }
+
+    /// The most value-stack words each program (by code address) used in one
+    /// call, over every transaction and view this sandbox has run: the
+    /// margin a contract keeps below Nitro's `max_stack_depth`.
+    pub fn stack_high_water(&self) -> &BTreeMap<Address, u32> {
+        &self.stack_high_water
     }
 
     /// The price list in use.
@@ -450,8 +459,29 @@ impl Sandbox {
         if tx.gas_limit > s.max_tx_gas {
             return Err(SandboxError::GasLimitTooHigh { limit: tx.gas_limit, cap: s.max_tx_gas });
         }
-        if tx.gas_limit < intrinsic {
-            return Err(SandboxError::IntrinsicGas { limit: tx.gas_limit, intrinsic });
+        let is_static = kind == CallKind::Static;
+        // Arbitrum buys the L1 (poster) gas out of the gas limit before the
+        // EVM starts (Nitro's `GasChargingHook`); a read-only call posts
+        // nothing.
+        let (l1_units, gas_used_for_l1) = if is_static {
+            (0, 0)
+        } else {
+            let block = &self.ch().world.block;
+            let bytes = crate::l1::signed_eip1559(&crate::l1::TxFields {
+                chain_id: block.chain_id,
+                nonce: self.ch().account(tx.from).map_or(0, |a| a.nonce),
+                max_fee_per_gas: block.basefee,
+                gas_limit: tx.gas_limit,
+                to: tx.to,
+                value: tx.value,
+                input: &tx.input,
+            });
+            let units = crate::l1::poster_units(&s, &bytes);
+            (units, crate::l1::poster_gas(units, block.l1_price_per_unit, block.basefee))
+        };
+        let needed = intrinsic.saturating_add(gas_used_for_l1);
+        if tx.gas_limit < needed {
+            return Err(SandboxError::IntrinsicGas { limit: tx.gas_limit, intrinsic: needed });
         }
         let balance = self.balance(tx.from);
         if balance < tx.value {
@@ -461,7 +491,6 @@ impl Sandbox {
                 value: tx.value,
             });
         }
-        let is_static = kind == CallKind::Static;
         if self.block_per_transaction {
             self.block_mut().number += 1;
         }
@@ -493,30 +522,14 @@ impl Sandbox {
             code_address: tx.to,
             value: tx.value,
             input: tx.input.clone(),
-            gas: tx.gas_limit - intrinsic,
+            gas: tx.gas_limit - needed,
             is_static,
             transfers_value: !is_static,
             delegate: false,
         };
-        let (l1_units, gas_used_for_l1) = if is_static {
-            (0, 0)
-        } else {
-            let block = &ch.world.block;
-            let bytes = crate::l1::signed_eip1559(&crate::l1::TxFields {
-                chain_id: block.chain_id,
-                nonce: ch.account(tx.from).map_or(0, |a| a.nonce).saturating_sub(1),
-                max_fee_per_gas: block.basefee,
-                gas_limit: tx.gas_limit,
-                to: tx.to,
-                value: tx.value,
-                input: &tx.input,
-            });
-            let units = crate::l1::poster_units(&s, &bytes);
-            (units, crate::l1::poster_gas(units, block.l1_price_per_unit, block.basefee))
-        };
         let rt = Arc::clone(&self.rt);
         let (mut ch, result) = execute(ch, &rt, &message);
-        let mut used = tx.gas_limit - result.gas_left;
+        let mut used = tx.gas_limit - gas_used_for_l1 - result.gas_left;
         let refund = if result.outcome == Outcome::Success {
             u64::try_from(ch.tx.refund.max(0)).unwrap_or(0).min(used / s.max_refund_quotient)
         } else {
@@ -548,6 +561,10 @@ impl Sandbox {
             ch.revert_to(0);
         }
         ch.tx.breakdown.refund_gas = refund;
+        for (address, words) in &ch.tx.stack_words {
+            let seen = self.stack_high_water.entry(*address).or_default();
+            *seen = (*seen).max(*words);
+        }
         let receipt = Receipt {
             outcome: result.outcome,
             output: result.output,

@@ -2,7 +2,7 @@
 //! hand-written WAT programs that import `vm_hooks` like SDK contracts do.
 
 use alloy_primitives::{Address, Bytes, U256};
-use bulwark_sandbox::{Outcome, Sandbox, Tx};
+use bulwark_sandbox::{Outcome, Sandbox, SandboxError, Tx};
 
 const ALICE: Address = Address::repeat_byte(0xA1);
 
@@ -240,7 +240,9 @@ fn running_out_of_gas_consumes_the_limit() {
     );
     let r = sb.transact(&Tx::call(ALICE, spin, Bytes::new()).gas_limit(200_000)).unwrap();
     assert_eq!(r.outcome, Outcome::OutOfGas);
-    assert_eq!(r.gas_used, 200_000);
+    // On chain the receipt's gasUsed is the limit: L2 plus the L1 gas.
+    assert_eq!(r.gas_used + r.gas_used_for_l1, 200_000);
+    assert_eq!(r.total_gas_used(), 200_000);
 }
 
 #[test]
@@ -387,5 +389,82 @@ fn the_value_stack_runs_out_where_nitros_depth_meter_says() {
     let r = sb.transact(&tx).unwrap();
     assert_eq!(r.outcome, Outcome::Halt);
     assert!(r.traps.iter().any(|t| t.ends_with("out of stack")), "{:?}", r.traps);
-    assert_eq!(r.gas_used, limit, "out of stack consumes all the gas");
+    assert_eq!(r.total_gas_used(), limit, "out of stack consumes all the gas");
+}
+
+#[test]
+fn a_storage_load_needs_nitros_required_gas_even_when_it_costs_less() {
+    // Two loads of one slot: the second is answered by the call's storage
+    // cache for a few gas, yet Nitro's host requires a cold SLOAD's 2,100,
+    // the cache's 10 and the EVM API's 5 (2,115) to be left before it runs.
+    let mut sb = Sandbox::new();
+    let loads = deploy(
+        &mut sb,
+        r#"(module
+          (import "vm_hooks" "storage_load_bytes32" (func $load (param i32 i32)))
+          (memory (export "memory") 1 1)
+          (func (export "user_entrypoint") (param i32) (result i32)
+            i32.const 0 i32.const 32 call $load
+            i32.const 0 i32.const 32 call $load
+            i32.const 0))"#,
+    );
+    assert_eq!(sb.schedule().storage_load_required_gas(), 2_100 + 10 + 5);
+    // No L1 gas, so that the limit's own encoding moves nothing.
+    sb.block_mut().l1_price_per_unit = U256::ZERO;
+    // Every run in a block of its own, so each pays the same program entry.
+    sb.set_block_per_transaction(true);
+    let run = |sb: &mut Sandbox, limit: u64| {
+        sb.transact(&Tx::call(ALICE, loads, Bytes::new()).gas_limit(limit)).unwrap()
+    };
+    let used = run(&mut sb, 1_000_000).gas_used;
+    // The least gas limit that succeeds, by bisection.
+    let (mut low, mut high) = (used, used + 10_000);
+    assert_eq!(run(&mut sb, high).outcome, Outcome::Success);
+    while high - low > 1 {
+        let mid = u64::midpoint(low, high);
+        if run(&mut sb, mid).outcome == Outcome::Success {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    let failing = run(&mut sb, low);
+    assert_eq!(failing.outcome, Outcome::OutOfGas);
+    assert_eq!(failing.gas_used, low, "running short of the required gas consumes the limit");
+    // At the least limit, the gas left over is the requirement less what the
+    // cached load and the return cost after the check: almost all of 2,115.
+    let left_over = high - used;
+    assert!((2_100..=2_115).contains(&left_over), "{left_over} gas left over");
+}
+
+#[test]
+fn the_l1_gas_comes_out_of_the_gas_limit_before_the_program_runs() {
+    let mut sb = Sandbox::new();
+    let spin = deploy(
+        &mut sb,
+        r#"(module (memory (export "memory") 1 1)
+          (func (export "user_entrypoint") (param i32) (result i32)
+            loop br 0 end
+            i32.const 0))"#,
+    );
+    let intrinsic = sb.intrinsic_gas(&[]);
+    let limit = 100_000;
+    let r = sb.transact(&Tx::call(ALICE, spin, Bytes::new()).gas_limit(limit)).unwrap();
+    assert_eq!(r.outcome, Outcome::OutOfGas);
+    assert!(r.gas_used_for_l1 > 0);
+    // The program ran on the limit less the intrinsic and the L1 gas.
+    let program_ink =
+        r.gas.compute_ink + r.gas.hostio_ink + r.gas.other_ink + r.gas.entry_gas * 10_000;
+    assert_eq!(program_ink, (limit - intrinsic - r.gas_used_for_l1) * 10_000);
+    // A limit that covers the intrinsic gas but not the poster's is refused
+    // before anything runs, as Nitro's gas-charging hook refuses it.
+    // (The limit is part of the signed transaction, so its L1 gas moves a
+    // little with it.)
+    let short = intrinsic + 1_000;
+    let refused = sb.transact(&Tx::call(ALICE, spin, Bytes::new()).gas_limit(short));
+    assert!(
+        matches!(refused, Err(SandboxError::IntrinsicGas { limit, intrinsic: needed })
+            if limit == short && needed.abs_diff(intrinsic + r.gas_used_for_l1) < 200),
+        "{refused:?}"
+    );
 }

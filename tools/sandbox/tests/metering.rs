@@ -166,7 +166,8 @@ fn evm_ink_left_sees_the_meter() {
     let (address, _) = sb.deploy(ALICE, &wasm, None, U256::ZERO).unwrap();
     let gas_limit = 1_000_000;
     let r = sb.transact(&Tx::call(ALICE, address, Bytes::new()).gas_limit(gas_limit)).unwrap();
-    let ink_start = (gas_limit - 21_000 - r.gas.entry_gas) * 10_000;
+    // The program starts with the limit less the intrinsic, L1 and entry gas.
+    let ink_start = (gas_limit - 21_000 - r.gas_used_for_l1 - r.gas.entry_gas) * 10_000;
     let seen = u64::from_le_bytes(r.output[..8].try_into().unwrap());
     assert_eq!(seen, ink_start - 6_251 - 8_400);
     assert_eq!(r.gas.compute_ink, 6_251 + 7_202 + 2_452);
@@ -184,6 +185,8 @@ fn out_of_ink_mid_block_is_out_of_gas() {
     )
     .unwrap();
     let mut sb = Sandbox::new();
+    // No L1 gas: the limit below is counted from the program's side.
+    sb.block_mut().l1_price_per_unit = U256::ZERO;
     let (address, _) = sb.deploy(ALICE, &wasm, None, U256::ZERO).unwrap();
     let entry = {
         let p = sb.program(address).unwrap();
