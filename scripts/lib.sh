@@ -4,20 +4,17 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-# Deployable contracts and test mocks: crate name, then artifact name.
-CONTRACTS=(
-  "bulwark-oracle-adapter OracleAdapter"
-  "bulwark-vault Vault"
-  "bulwark-margin-engine MarginEngine"
-  "bulwark-risk-engine RiskEngine"
-  "bulwark-perp-market PerpMarket"
-  "bulwark-options-market OptionsMarket"
-)
-MOCKS=(
-  "bulwark-mock-erc20 MockERC20"
-  "bulwark-mock-aggregator MockAggregator"
-  "bulwark-mock-math-bench MathBench"
-)
+# Deployable contracts and test mocks ("crate Name" each), read from the one
+# list of artifacts, contracts/artifacts.txt.
+CONTRACTS=()
+MOCKS=()
+while read -r crate name kind; do
+  case "$kind" in
+    contract) CONTRACTS+=("$crate $name") ;;
+    mock) MOCKS+=("$crate $name") ;;
+    *) echo "error: contracts/artifacts.txt: '$crate $name' has kind '$kind' (contract or mock)" >&2; exit 1 ;;
+  esac
+done < <(grep -v -e '^#' -e '^$' "$ROOT/contracts/artifacts.txt")
 
 # Where scripts/build puts the artifacts.
 ARTIFACTS="$ROOT/target/stylus"

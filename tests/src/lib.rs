@@ -7,9 +7,10 @@
 //! also pin the published interface: a contract whose behaviour drifts from
 //! its ABI fails here.
 
-pub mod bindings;
 pub mod model;
 pub mod protocol;
+
+pub use bulwark_deploy::bindings;
 
 use std::path::PathBuf;
 
@@ -159,6 +160,40 @@ impl Chain {
     /// The current block timestamp.
     pub fn now(&self) -> u64 {
         self.sandbox.block().timestamp
+    }
+}
+
+/// The deploy plan's transactions, sent from [`ADMIN`]; a failure is the
+/// revert data or the sandbox's error, in words.
+impl bulwark_deploy::Chain for Chain {
+    type Error = String;
+
+    fn deploy(
+        &mut self,
+        step: &str,
+        artifact: &str,
+        constructor: Option<Vec<u8>>,
+    ) -> Result<Address, String> {
+        let (address, _) = self
+            .sandbox
+            .deploy(ADMIN, &crate::artifact(artifact), constructor.as_deref(), U256::ZERO)
+            .map_err(|e| format!("{step}: deploying {artifact}: {e}"))?;
+        self.names.push((address, artifact.to_owned()));
+        Ok(address)
+    }
+
+    fn send(&mut self, step: &str, to: Address, input: Vec<u8>) -> Result<Vec<u8>, String> {
+        let receipt = self
+            .sandbox
+            .call_raw(ADMIN, to, alloy_primitives::Bytes::from(input))
+            .map_err(|e| format!("{step}: {e}"))?;
+        if !receipt.success() {
+            return Err(format!(
+                "{step} reverted: 0x{}",
+                alloy_primitives::hex::encode(&receipt.output)
+            ));
+        }
+        Ok(receipt.output.to_vec())
     }
 }
 

@@ -22,6 +22,10 @@ use std::collections::BTreeSet;
 use alloy_primitives::{aliases::U80, Address, B256, I256, U256};
 use bulwark_sandbox::Receipt;
 
+use bulwark_deploy::plan::{
+    FeedPlan, MockFeed, MockSequencer, MockToken, PerpMarketPlan, Plan, Source,
+};
+
 use crate::bindings::{
     constructors as ctor, feed::MockAggregator, options::IOptionsMarket, oracle::IOracleAdapter,
     perp::IPerpMarket, risk::IRiskEngine, token::MockErc20, vault::IVault,
@@ -345,174 +349,101 @@ impl Protocol {
         Self::deploy(Chain::with_schedule(schedule), LP_SEED)
     }
 
-    #[allow(clippy::too_many_lines)] // The deployment script, in order.
-    fn deploy(mut chain: Chain, seed: u128) -> Self {
-        let now = chain.now();
-        let token = chain.deploy(
-            "MockERC20",
-            &ctor::MockErc20::constructorCall {
+    /// The fixture's deploy plan: every parameter a named constant above.
+    pub fn plan(now: u64) -> Plan {
+        let feed = |feed_id: u32, price: u128| FeedPlan {
+            feed_id,
+            primary: Source::Mock(MockFeed {
+                decimals: FEED_DECIMALS,
+                answer: feed_answer(U256::from(price * WAD)),
+            }),
+            secondary: Source::Mock(MockFeed {
+                decimals: FEED_DECIMALS,
+                answer: feed_answer(U256::from(price * WAD)),
+            }),
+            max_age: MAX_AGE,
+            max_age_lenient: MAX_AGE_LENIENT,
+            max_deviation_bps: MAX_DEVIATION_BPS,
+            min_price: U256::from(MIN_PRICE),
+            max_price: U256::from(MAX_PRICE),
+        };
+        let underlying = |underlying: u32, step: u128| IOptionsMarket::configureUnderlyingCall {
+            underlying,
+            strike_step: U256::from(step),
+            strikes_per_side: 4,
+            delta_limit: U256::from(DELTA_LIMIT),
+            vega_limit: U256::from(VEGA_LIMIT),
+        };
+        let expiry = now + EXPIRY_DELAY;
+        Plan {
+            quote: Source::Mock(MockToken {
                 name: "Mock USD".into(),
                 symbol: "mUSD".into(),
                 decimals: QUOTE_DECIMALS,
+            }),
+            feeds: vec![feed(ETH, START_PRICE), feed(BTC, BTC_START_PRICE)],
+            // Up for two days: no grace period at the start.
+            sequencer: Source::Mock(MockSequencer { up_since: now - 2 * 86_400 }),
+            grace_period: GRACE_PERIOD,
+            settlement_window: SETTLEMENT_WINDOW,
+            surface: IOracleAdapter::setSurfaceConfigCall {
+                min_log_moneyness: int(-SURFACE_LOG_MONEYNESS),
+                max_log_moneyness: int(SURFACE_LOG_MONEYNESS),
+                points: SURFACE_POINTS,
+                min_volatility: U256::from(MIN_VOLATILITY),
+                max_volatility: U256::from(MAX_VOLATILITY),
+                max_age: SURFACE_MAX_AGE,
             },
-        );
-        let feed = ctor::MockAggregator::constructorCall { decimals: FEED_DECIMALS };
-        let eth_primary = chain.deploy("MockAggregator", &feed);
-        let eth_secondary = chain.deploy("MockAggregator", &feed);
-        let price = U256::from(START_PRICE * WAD);
-        for f in [eth_primary, eth_secondary] {
-            chain.ok(ADMIN, f, &MockAggregator::pushAnswerCall { answer: feed_answer(price) });
-        }
-        let btc_primary = chain.deploy("MockAggregator", &feed);
-        let btc_secondary = chain.deploy("MockAggregator", &feed);
-        let btc_price = U256::from(BTC_START_PRICE * WAD);
-        for f in [btc_primary, btc_secondary] {
-            chain.ok(ADMIN, f, &MockAggregator::pushAnswerCall { answer: feed_answer(btc_price) });
-        }
-        let sequencer =
-            chain.deploy("MockAggregator", &ctor::MockAggregator::constructorCall { decimals: 0 });
-        let up_since = U256::from(now - 2 * 86_400);
-        chain.ok(
-            ADMIN,
-            sequencer,
-            &MockAggregator::setRoundCall {
-                round_id: U80::from(1u8),
-                answer: I256::ZERO,
-                started_at: up_since,
-                updated_at: up_since,
-                answered_in_round: U80::from(1u8),
-            },
-        );
-        let oracle =
-            chain.deploy("OracleAdapter", &ctor::OracleAdapter::constructorCall { admin: ADMIN });
-        for (feed_id, primary, secondary) in
-            [(ETH, eth_primary, eth_secondary), (BTC, btc_primary, btc_secondary)]
-        {
-            chain.ok(
-                ADMIN,
-                oracle,
-                &IOracleAdapter::setFeedCall {
-                    feed_id,
-                    primary,
-                    secondary,
-                    max_age: MAX_AGE,
-                    max_age_lenient: MAX_AGE_LENIENT,
-                    max_deviation_bps: MAX_DEVIATION_BPS,
-                    min_price: U256::from(MIN_PRICE),
-                    max_price: U256::from(MAX_PRICE),
-                },
-            );
-        }
-        chain.ok(
-            ADMIN,
-            oracle,
-            &IOracleAdapter::setTimingCall {
-                sequencer_feed: sequencer,
-                grace_period: GRACE_PERIOD,
-                settlement_window: SETTLEMENT_WINDOW,
-            },
-        );
-        let call = IOracleAdapter::setSurfaceConfigCall {
-            min_log_moneyness: int(-SURFACE_LOG_MONEYNESS),
-            max_log_moneyness: int(SURFACE_LOG_MONEYNESS),
-            points: SURFACE_POINTS,
-            min_volatility: U256::from(MIN_VOLATILITY),
-            max_volatility: U256::from(MAX_VOLATILITY),
-            max_age: SURFACE_MAX_AGE,
-        };
-        chain.ok(ADMIN, oracle, &call);
-        let grant = crate::bindings::oracle::IRoles::grantRoleCall {
-            account: VOL_UPDATER,
-            role: VOLATILITY_UPDATER_ROLE,
-        };
-        chain.ok(ADMIN, oracle, &grant);
-        let vault = chain.deploy(
-            "Vault",
-            &ctor::Vault::constructorCall {
-                admin: ADMIN,
-                quote: token,
-                quote_cap: U256::from(QUOTE_CAP),
-            },
-        );
-        let margin_engine = chain.deploy_stateless("MarginEngine");
-        let risk = chain.deploy(
-            "RiskEngine",
-            &ctor::RiskEngine::constructorCall { admin: ADMIN, vault, oracle, margin_engine },
-        );
-        chain.ok(ADMIN, vault, &IVault::setRiskEngineCall { risk_engine: risk });
-        let perp = chain.deploy(
-            "PerpMarket",
-            &ctor::PerpMarket::constructorCall { admin: ADMIN, risk_engine: risk, oracle },
-        );
-        let options = chain.deploy(
-            "OptionsMarket",
-            &ctor::OptionsMarket::constructorCall { admin: ADMIN, risk_engine: risk, oracle },
-        );
-        chain.ok(
-            ADMIN,
-            risk,
-            &IRiskEngine::setMarketsCall { perp_market: perp, options_market: options },
-        );
-        let market = chain.ok(
-            ADMIN,
-            perp,
-            &IPerpMarket::setMarketParamsCall { market_id: 0, feed_id: ETH, params: perp_params() },
-        );
-        assert_eq!(market._0, ETH_MARKET, "the first market gets id 1");
-        let market = chain.ok(
-            ADMIN,
-            perp,
-            &IPerpMarket::setMarketParamsCall { market_id: 0, feed_id: BTC, params: perp_params() },
-        );
-        assert_eq!(market._0, BTC_MARKET, "the second market gets id 2");
-        chain.ok(
-            ADMIN,
-            options,
-            &IOptionsMarket::setMarketParamsCall {
+            volatility_updater: VOL_UPDATER,
+            quote_cap: U256::from(QUOTE_CAP),
+            perp_markets: vec![
+                PerpMarketPlan { feed_id: ETH, params: perp_params() },
+                PerpMarketPlan { feed_id: BTC, params: perp_params() },
+            ],
+            options_params: Some(IOptionsMarket::setMarketParamsCall {
                 trading_cutoff: OPTION_CUTOFF,
                 base_spread: U256::from(BASE_SPREAD),
                 trade_vega_slope: U256::from(TRADE_VEGA_SLOPE),
                 exposure_slope: U256::from(EXPOSURE_SLOPE),
                 fee_premium_rate: U256::from(FEE_PREMIUM_RATE),
                 fee_notional_rate: U256::from(FEE_NOTIONAL_RATE),
-            },
-        );
-        chain.ok(
-            ADMIN,
-            options,
-            &IOptionsMarket::configureUnderlyingCall {
-                underlying: ETH,
-                strike_step: U256::from(STRIKE_STEP),
-                strikes_per_side: 4,
-                delta_limit: U256::from(DELTA_LIMIT),
-                vega_limit: U256::from(VEGA_LIMIT),
-            },
-        );
-        chain.ok(
-            ADMIN,
-            options,
-            &IOptionsMarket::configureUnderlyingCall {
-                underlying: BTC,
-                strike_step: U256::from(BTC_STRIKE_STEP),
-                strikes_per_side: 4,
-                delta_limit: U256::from(DELTA_LIMIT),
-                vega_limit: U256::from(VEGA_LIMIT),
-            },
-        );
-        let expiry = now + EXPIRY_DELAY;
-        let mut series = Vec::new();
-        for (strike, is_call) in [(2_000u128, true), (2_000, false), (2_200, true), (1_800, false)]
-        {
-            let strike = U256::from(strike * WAD);
-            let id = chain
-                .ok(
-                    ADMIN,
-                    options,
-                    &IOptionsMarket::listSeriesCall { underlying: ETH, strike, expiry, is_call },
-                )
-                ._0;
-            series.push(Series { id, strike, expiry, is_call });
+            }),
+            options_underlyings: vec![
+                underlying(ETH, STRIKE_STEP),
+                underlying(BTC, BTC_STRIKE_STEP),
+            ],
+            series: [(2_000u128, true), (2_000, false), (2_200, true), (1_800, false)]
+                .into_iter()
+                .map(|(strike, is_call)| IOptionsMarket::listSeriesCall {
+                    underlying: ETH,
+                    strike: U256::from(strike * WAD),
+                    expiry,
+                    is_call,
+                })
+                .collect(),
         }
+    }
+
+    fn deploy(mut chain: Chain, seed: u128) -> Self {
+        let now = chain.now();
+        let plan = Self::plan(now);
+        let d = bulwark_deploy::deploy(&mut chain, ADMIN, &plan)
+            .unwrap_or_else(|e| panic!("deploying the fixture: {e}"));
+        assert_eq!(d.perp_market_ids, [ETH_MARKET, BTC_MARKET], "markets get ids 1 and 2");
+        let series: Vec<Series> = plan
+            .series
+            .iter()
+            .zip(&d.series_ids)
+            .map(|(s, id)| Series {
+                id: *id,
+                strike: s.strike,
+                expiry: s.expiry,
+                is_call: s.is_call,
+            })
+            .collect();
+        let (oracle, vault, token) = (d.oracle, d.vault, d.quote);
+        let expiry = series[0].expiry;
+        let (price, btc_price) = (U256::from(START_PRICE * WAD), U256::from(BTC_START_PRICE * WAD));
         let expiry_receipt = chain.send(
             VOL_UPDATER,
             oracle,
@@ -537,17 +468,17 @@ impl Protocol {
         Protocol {
             chain,
             token,
-            eth_primary,
-            eth_secondary,
-            btc_primary,
-            btc_secondary,
-            sequencer,
+            eth_primary: d.feeds[0].0,
+            eth_secondary: d.feeds[0].1,
+            btc_primary: d.feeds[1].0,
+            btc_secondary: d.feeds[1].1,
+            sequencer: d.sequencer,
             oracle,
             vault,
-            margin_engine,
-            risk,
-            perp,
-            options,
+            margin_engine: d.margin_engine,
+            risk: d.risk_engine,
+            perp: d.perp_market,
+            options: d.options_market,
             series,
             accounts: BTreeSet::new(),
             rounds: vec![now],
@@ -1033,7 +964,7 @@ impl Protocol {
 }
 
 /// The role bit of the OracleAdapter's volatility updater.
-pub const VOLATILITY_UPDATER_ROLE: u8 = 2;
+pub use bulwark_deploy::plan::VOLATILITY_UPDATER_ROLE;
 
 /// A flat SVI slice (`b = 0`): total variance `a = volatility^2 * tenor /
 /// year` at every strike, pushed at `now` for `expiry`.

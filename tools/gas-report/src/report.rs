@@ -8,19 +8,6 @@ use bulwark_sandbox::pricing::GasSchedule;
 use bulwark_sandbox::{GasBreakdown, Receipt, Sandbox};
 use serde::Serialize;
 
-/// Artifacts whose sizes the report lists, in order.
-pub(crate) const ARTIFACTS: [&str; 9] = [
-    "OracleAdapter",
-    "Vault",
-    "MarginEngine",
-    "RiskEngine",
-    "PerpMarket",
-    "OptionsMarket",
-    "MockERC20",
-    "MockAggregator",
-    "MathBench",
-];
-
 /// Ink per gas at the default ink price.
 pub(crate) const INK_PER_GAS: u64 = 10_000;
 
@@ -107,9 +94,10 @@ pub(crate) struct Report {
 pub(crate) fn sizes(dir: &Path) -> Result<Vec<Size>, String> {
     let schedule = GasSchedule::live();
     let mut sandbox = Sandbox::with_schedule(schedule.clone());
-    ARTIFACTS
-        .iter()
-        .map(|name| {
+    bulwark_deploy::artifacts()
+        .into_iter()
+        .map(|artifact| {
+            let name = artifact.name;
             let path = dir.join(format!("{name}.wasm"));
             // The report lists every size, over the limit or not; scripts/check enforces it.
             let options = CheckOptions { waive_size: true, ..CheckOptions::default() };

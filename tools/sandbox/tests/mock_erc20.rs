@@ -89,16 +89,7 @@ fn size_waivers() -> Vec<String> {
 #[test]
 fn every_built_artifact_activates_in_the_sandbox() {
     let waivers = size_waivers();
-    for name in [
-        "OracleAdapter",
-        "Vault",
-        "MarginEngine",
-        "RiskEngine",
-        "PerpMarket",
-        "OptionsMarket",
-        "MockERC20",
-        "MockAggregator",
-    ] {
+    for name in bulwark_deploy::artifacts().into_iter().map(|a| a.name) {
         let Some(wasm) = artifact(name) else {
             continue;
         };

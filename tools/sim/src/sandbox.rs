@@ -9,7 +9,10 @@
 use std::path::{Path, PathBuf};
 
 use alloy_primitives::{aliases::I256, Address, U256};
-use alloy_sol_types::{sol, SolCall, SolConstructor, SolInterface};
+use alloy_sol_types::{SolCall, SolInterface};
+use bulwark_deploy::plan::{
+    FeedPlan, MockFeed, MockSequencer, MockToken, PerpMarketPlan, Plan, Source,
+};
 use bulwark_sandbox::{artifacts_dir, Outcome, Receipt, Sandbox};
 
 use crate::protocol::{
@@ -18,78 +21,16 @@ use crate::protocol::{
 };
 use crate::scenario::Surface;
 
-#[allow(missing_docs, unreachable_pub, clippy::pedantic)]
+/// The contracts' bindings, generated from `abi/*.sol` by the deploy crate.
 mod abi {
-    pub mod vault {
-        alloy_sol_types::sol!(
-            #[sol(all_derives)]
-            "../../abi/Vault.sol"
-        );
-    }
-    pub mod risk {
-        alloy_sol_types::sol!(
-            #[sol(all_derives)]
-            "../../abi/RiskEngine.sol"
-        );
-    }
-    pub mod oracle {
-        alloy_sol_types::sol!(
-            #[sol(all_derives)]
-            "../../abi/OracleAdapter.sol"
-        );
-    }
-    pub mod perp {
-        alloy_sol_types::sol!(
-            #[sol(all_derives)]
-            "../../abi/PerpMarket.sol"
-        );
-    }
-    pub mod options {
-        alloy_sol_types::sol!(
-            #[sol(all_derives)]
-            "../../abi/OptionsMarket.sol"
-        );
-    }
-    pub mod mocks {
-        alloy_sol_types::sol! {
-            #![sol(all_derives)]
-            interface MockErc20 {
-                function mint(address to, uint256 amount) external;
-                function approve(address spender, uint256 value) external returns (bool);
-                function balanceOf(address account) external view returns (uint256);
-            }
-            interface MockAggregator {
-                function pushAnswer(int256 answer) external;
-            }
-        }
+    pub(crate) use bulwark_deploy::bindings::{options, oracle, perp, risk, vault};
+    pub(crate) mod mocks {
+        pub(crate) use bulwark_deploy::bindings::{feed::MockAggregator, token::MockErc20};
     }
 }
 
-sol! {
-    #[allow(missing_docs)]
-    contract Erc20Ctor { constructor(string name, string symbol, uint8 decimals); }
-    #[allow(missing_docs)]
-    contract AggregatorCtor { constructor(uint8 decimals); }
-    #[allow(missing_docs)]
-    contract AdminCtor { constructor(address admin); }
-    #[allow(missing_docs)]
-    contract VaultCtor { constructor(address admin, address quote, uint256 quote_cap); }
-    #[allow(missing_docs)]
-    contract WiredCtor { constructor(address admin, address a, address b); }
-    contract RiskCtor { constructor(address admin, address vault, address oracle, address margin_engine); }
-}
-
-/// Artifacts the sandbox deploys.
-pub const ARTIFACTS: [&str; 8] = [
-    "MockERC20",
-    "MockAggregator",
-    "OracleAdapter",
-    "Vault",
-    "MarginEngine",
-    "RiskEngine",
-    "PerpMarket",
-    "OptionsMarket",
-];
+/// The account that deploys and administers the simulated protocol.
+const ADMIN: Address = Address::repeat_byte(0xAD);
 
 /// Decimals of the mock quote token (an Amount is already in micro-USD).
 const QUOTE_DECIMALS: u8 = 6;
@@ -257,8 +198,11 @@ pub struct SandboxProtocol {
 /// Builds the artifacts with `scripts/build` when any is missing.
 pub fn ensure_artifacts(build: bool) -> Result<PathBuf, ProtocolError> {
     let dir = artifacts_dir();
-    let missing: Vec<&str> =
-        ARTIFACTS.iter().copied().filter(|a| !dir.join(format!("{a}.wasm")).exists()).collect();
+    let missing: Vec<&str> = bulwark_deploy::artifacts()
+        .into_iter()
+        .map(|a| a.name)
+        .filter(|a| !dir.join(format!("{a}.wasm")).exists())
+        .collect();
     if missing.is_empty() {
         return Ok(dir);
     }
@@ -280,7 +224,150 @@ pub fn ensure_artifacts(build: bool) -> Result<PathBuf, ProtocolError> {
     Ok(dir)
 }
 
+/// The deploy plan's transactions on the simulator's chain, from the admin:
+/// each one's gas is recorded as a setup [`Exec`], and a revert stops the
+/// run naming the step.
+struct Deployer<'a> {
+    p: &'a mut SandboxProtocol,
+    execs: Vec<Exec>,
+}
+
+impl bulwark_deploy::Chain for Deployer<'_> {
+    type Error = ProtocolError;
+
+    fn deploy(
+        &mut self,
+        step: &str,
+        artifact: &str,
+        constructor: Option<Vec<u8>>,
+    ) -> Result<Address, ProtocolError> {
+        let (address, exec) = self
+            .p
+            .deploy_args(artifact, constructor.as_deref())
+            .map_err(|e| chain(format!("{step}: {e}")))?;
+        self.execs.push(exec);
+        Ok(address)
+    }
+
+    fn send(&mut self, step: &str, to: Address, input: Vec<u8>) -> Result<Vec<u8>, ProtocolError> {
+        let admin = self.p.admin;
+        let r = self
+            .p
+            .sandbox
+            .call_raw(admin, to, alloy_primitives::Bytes::from(input))
+            .map_err(chain)?;
+        self.execs.push(exec_of(OpKind::Setup, &r));
+        if !r.success() {
+            return Err(chain(format!("{step} reverted with {}", revert_reason(&r))));
+        }
+        Ok(r.output.to_vec())
+    }
+}
+
 impl SandboxProtocol {
+    /// The deploy plan of a scenario's set-up: its prices, oracle timing,
+    /// collateral cap, perp and option parameters, and series.
+    fn plan(setup: &Setup) -> Plan {
+        let p = &setup.params;
+        let mock_feed = |price: f64| {
+            Source::Mock(MockFeed { decimals: FEED_DECIMALS, answer: Self::feed_answer(price) })
+        };
+        let feeds = setup
+            .initial_prices
+            .iter()
+            .enumerate()
+            .map(|(u, price)| FeedPlan {
+                feed_id: feed_id(u),
+                primary: mock_feed(*price),
+                secondary: mock_feed(*price),
+                max_age: u32::try_from(p.oracle_max_age).unwrap_or(u32::MAX),
+                max_age_lenient: u32::try_from(p.oracle_max_age * 3).unwrap_or(u32::MAX),
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                max_deviation_bps: (p.oracle_max_deviation * 10_000.0).round() as u16,
+                min_price: wad_f(price / 100.0),
+                max_price: wad_f(price * 100.0),
+            })
+            .collect();
+        // skew scale, maker fee, taker fee, max open interest, min and max
+        // trade size, max funding velocity and rate, then initial and
+        // maintenance margin rates and the margin rate scale.
+        let perp_markets = setup
+            .initial_prices
+            .iter()
+            .enumerate()
+            .map(|(u, price)| {
+                let units = |usd: f64| wad_f(usd / price);
+                PerpMarketPlan {
+                    feed_id: feed_id(u),
+                    params: [
+                        units(p.skew_scale_usd),
+                        wad_f(p.maker_fee),
+                        wad_f(p.taker_fee),
+                        units(p.max_open_interest_usd),
+                        units(1.0),
+                        units(p.max_open_interest_usd / 10.0),
+                        wad_f(p.funding_velocity),
+                        wad_f(0.1),
+                        wad_f(p.initial_margin),
+                        wad_f(p.maintenance_margin),
+                        units(p.skew_scale_usd),
+                    ],
+                }
+            })
+            .collect();
+        // The pool's option book per underlying: a strike grid of 5% steps
+        // and greek limits derived from the scenario's delta limit.
+        let options_underlyings = setup
+            .initial_prices
+            .iter()
+            .enumerate()
+            .map(|(u, price)| abi::options::IOptionsMarket::configureUnderlyingCall {
+                underlying: feed_id(u),
+                strike_step: wad_f(price * 0.05),
+                strikes_per_side: 4,
+                delta_limit: wad_f(p.pool_delta_limit_usd / price),
+                vega_limit: wad_f(p.pool_delta_limit_usd / 100.0),
+            })
+            .collect();
+        Plan {
+            quote: Source::Mock(MockToken {
+                name: "Mock USD".into(),
+                symbol: "mUSD".into(),
+                decimals: QUOTE_DECIMALS,
+            }),
+            feeds,
+            sequencer: Source::Mock(MockSequencer { up_since: setup.start_time }),
+            grace_period: u32::try_from(p.sequencer_grace).unwrap_or(u32::MAX),
+            settlement_window: SETTLEMENT_WINDOW,
+            // Checked on ln(0.5)..ln(2) in 9 points, volatility between 5%
+            // and 500%, a slice valid for a week; the admin pushes surfaces.
+            surface: abi::oracle::IOracleAdapter::setSurfaceConfigCall {
+                min_log_moneyness: signed_wad(0.5f64.ln()),
+                max_log_moneyness: signed_wad(2f64.ln()),
+                points: 9,
+                min_volatility: wad_f(0.05),
+                max_volatility: wad_f(5.0),
+                max_age: SURFACE_MAX_AGE,
+            },
+            volatility_updater: ADMIN,
+            // The cap in token units (micro-units: the quote has 6 decimals).
+            quote_cap: U256::from(crate::protocol::amount(p.collateral_cap).unsigned_abs()),
+            perp_markets,
+            options_params: None,
+            options_underlyings,
+            series: setup
+                .series
+                .iter()
+                .map(|s| abi::options::IOptionsMarket::listSeriesCall {
+                    underlying: feed_id(s.underlying),
+                    strike: wad_f(s.strike),
+                    expiry: s.expiry,
+                    is_call: s.is_call,
+                })
+                .collect(),
+        }
+    }
+
     /// Notional closed by a liquidation (micro-units): every position change
     /// it logged, at the underlying's spot.
     fn closed_notional(&self, r: &Receipt) -> Amount {
@@ -308,7 +395,7 @@ impl SandboxProtocol {
     pub fn new(build: bool, size_limits: bool) -> Result<Self, ProtocolError> {
         let dir = ensure_artifacts(build)?;
         let mut wasm = Vec::new();
-        for name in ARTIFACTS {
+        for name in bulwark_deploy::artifacts().into_iter().map(|a| a.name) {
             let path = dir.join(format!("{name}.wasm"));
             let bytes =
                 std::fs::read(&path).map_err(|e| chain(format!("{}: {e}", path.display())))?;
@@ -319,7 +406,7 @@ impl SandboxProtocol {
         Ok(Self {
             sandbox,
             wasm,
-            admin: Address::repeat_byte(0xAD),
+            admin: ADMIN,
             d: Deployment::default(),
             accounts: 0,
             approved: Vec::new(),
@@ -340,19 +427,6 @@ impl SandboxProtocol {
             .find(|(n, _)| n == name)
             .map(|(_, w)| w.clone())
             .ok_or_else(|| chain(format!("no artifact {name}")))
-    }
-
-    fn deploy<C: SolConstructor>(
-        &mut self,
-        name: &str,
-        ctor: &C,
-    ) -> Result<(Address, Exec), ProtocolError> {
-        self.deploy_args(name, Some(&ctor.abi_encode()))
-    }
-
-    /// Deploys a contract without state (no constructor).
-    fn deploy_stateless(&mut self, name: &str) -> Result<(Address, Exec), ProtocolError> {
-        self.deploy_args(name, None)
     }
 
     fn deploy_args(
@@ -458,169 +532,29 @@ impl Protocol for SandboxProtocol {
         "sandbox"
     }
 
-    #[allow(clippy::too_many_lines)] // the deployment script, in order
     fn setup(&mut self, setup: &Setup) -> Result<Vec<Exec>, ProtocolError> {
-        use abi::mocks::MockAggregator::pushAnswerCall;
-        let admin = self.admin;
         self.sandbox.set_timestamp(setup.start_time);
         self.sandbox.block_mut().number = 0;
-        let mut execs = Vec::new();
-        let (token, e) = self.deploy(
-            "MockERC20",
-            &Erc20Ctor::constructorCall {
-                name: "Mock USD".into(),
-                symbol: "mUSD".into(),
-                decimals: QUOTE_DECIMALS,
-            },
-        )?;
-        execs.push(e);
-        self.d.token = token;
-        for (u, price) in setup.initial_prices.iter().enumerate() {
-            for secondary in [false, true] {
-                let (feed, e) = self.deploy(
-                    "MockAggregator",
-                    &AggregatorCtor::constructorCall { decimals: FEED_DECIMALS },
-                )?;
-                execs.push(e);
-                execs.push(self.send(
-                    OpKind::Setup,
-                    admin,
-                    feed,
-                    &pushAnswerCall { answer: Self::feed_answer(*price) },
-                )?);
-                if secondary {
-                    self.d.secondary_feeds.push(feed);
-                } else {
-                    self.d.primary_feeds.push(feed);
-                }
-            }
-            let _ = u;
-        }
-        let (sequencer, e) =
-            self.deploy("MockAggregator", &AggregatorCtor::constructorCall { decimals: 0 })?;
-        execs.push(e);
-        execs.push(self.send(
-            OpKind::Setup,
-            admin,
-            sequencer,
-            &pushAnswerCall { answer: I256::ZERO },
-        )?);
-        self.d.sequencer_feed = sequencer;
-        let (oracle, e) = self.deploy("OracleAdapter", &AdminCtor::constructorCall { admin })?;
-        execs.push(e);
-        self.d.oracle = oracle;
-        let p = &setup.params;
-        for (u, price) in setup.initial_prices.iter().enumerate() {
-            let call = abi::oracle::IOracleAdapter::setFeedCall {
-                feed_id: feed_id(u),
-                primary: self.d.primary_feeds[u],
-                secondary: self.d.secondary_feeds[u],
-                max_age: u32::try_from(p.oracle_max_age).unwrap_or(u32::MAX),
-                max_age_lenient: u32::try_from(p.oracle_max_age * 3).unwrap_or(u32::MAX),
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                max_deviation_bps: (p.oracle_max_deviation * 10_000.0).round() as u16,
-                min_price: wad_f(price / 100.0),
-                max_price: wad_f(price * 100.0),
-            };
-            execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
-        }
-        let call = abi::oracle::IOracleAdapter::setTimingCall {
-            sequencer_feed: sequencer,
-            grace_period: u32::try_from(p.sequencer_grace).unwrap_or(u32::MAX),
-            settlement_window: SETTLEMENT_WINDOW,
+        let plan = Self::plan(setup);
+        let admin = self.admin;
+        let mut deployer = Deployer { p: self, execs: Vec::new() };
+        let d = bulwark_deploy::deploy(&mut deployer, admin, &plan).map_err(|e| match e {
+            bulwark_deploy::PlanError::Chain(e) => e,
+            e @ bulwark_deploy::PlanError::Decode { .. } => chain(e),
+        })?;
+        let execs = deployer.execs;
+        self.d = Deployment {
+            token: d.quote,
+            oracle: d.oracle,
+            vault: d.vault,
+            risk_engine: d.risk_engine,
+            perp_market: d.perp_market,
+            options_market: d.options_market,
+            primary_feeds: d.feeds.iter().map(|f| f.0).collect(),
+            secondary_feeds: d.feeds.iter().map(|f| f.1).collect(),
+            sequencer_feed: d.sequencer,
         };
-        execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
-        // The volatility surface: checked on ln(0.5)..ln(2) in 9 points,
-        // volatility between 5% and 500%, a slice valid for a week; the admin
-        // pushes surfaces (volatility-updater role, bit 2).
-        let call = abi::oracle::IOracleAdapter::setSurfaceConfigCall {
-            min_log_moneyness: signed_wad(0.5f64.ln()),
-            max_log_moneyness: signed_wad(2f64.ln()),
-            points: 9,
-            min_volatility: wad_f(0.05),
-            max_volatility: wad_f(5.0),
-            max_age: SURFACE_MAX_AGE,
-        };
-        execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
-        let call = abi::oracle::IRoles::grantRoleCall { account: admin, role: 2 };
-        execs.push(self.send(OpKind::Setup, admin, oracle, &call)?);
-        // The cap in token units (micro-units: the quote has 6 decimals).
-        let cap = U256::from(crate::protocol::amount(setup.params.collateral_cap).unsigned_abs());
-        let (vault, e) = self
-            .deploy("Vault", &VaultCtor::constructorCall { admin, quote: token, quote_cap: cap })?;
-        execs.push(e);
-        self.d.vault = vault;
-        let (margin_engine, e) = self.deploy_stateless("MarginEngine")?;
-        execs.push(e);
-        let ctor = RiskCtor::constructorCall { admin, vault, oracle, margin_engine };
-        let (risk, e) = self.deploy("RiskEngine", &ctor)?;
-        execs.push(e);
-        self.d.risk_engine = risk;
-        let call = abi::vault::IVault::setRiskEngineCall { risk_engine: risk };
-        execs.push(self.send(OpKind::Setup, admin, vault, &call)?);
-        let (perp, e) =
-            self.deploy("PerpMarket", &WiredCtor::constructorCall { admin, a: risk, b: oracle })?;
-        execs.push(e);
-        self.d.perp_market = perp;
-        let (options, e) = self
-            .deploy("OptionsMarket", &WiredCtor::constructorCall { admin, a: risk, b: oracle })?;
-        execs.push(e);
-        self.d.options_market = options;
-        let call =
-            abi::risk::IRiskEngine::setMarketsCall { perp_market: perp, options_market: options };
-        execs.push(self.send(OpKind::Setup, admin, risk, &call)?);
-        for (u, price) in setup.initial_prices.iter().enumerate() {
-            let units = |usd: f64| wad_f(usd / price);
-            let p = &setup.params;
-            // skew scale, maker fee, taker fee, max open interest, min and
-            // max trade size, max funding velocity and rate, then initial and
-            // maintenance margin rates and the margin rate scale.
-            let params = [
-                units(p.skew_scale_usd),
-                wad_f(p.maker_fee),
-                wad_f(p.taker_fee),
-                units(p.max_open_interest_usd),
-                units(1.0),
-                units(p.max_open_interest_usd / 10.0),
-                wad_f(p.funding_velocity),
-                wad_f(0.1),
-                wad_f(p.initial_margin),
-                wad_f(p.maintenance_margin),
-                units(p.skew_scale_usd),
-            ];
-            let call = abi::perp::IPerpMarket::setMarketParamsCall {
-                market_id: 0,
-                feed_id: feed_id(u),
-                params,
-            };
-            execs.push(self.send(OpKind::Setup, admin, perp, &call)?);
-        }
-        // The pool's option book per underlying: a strike grid of 5% steps and
-        // greek limits derived from the scenario's delta limit.
-        for (u, price) in setup.initial_prices.iter().enumerate() {
-            let call = abi::options::IOptionsMarket::configureUnderlyingCall {
-                underlying: feed_id(u),
-                strike_step: wad_f(price * 0.05),
-                strikes_per_side: 4,
-                delta_limit: wad_f(setup.params.pool_delta_limit_usd / price),
-                vega_limit: wad_f(setup.params.pool_delta_limit_usd / 100.0),
-            };
-            execs.push(self.send(OpKind::Setup, admin, options, &call)?);
-        }
-        for s in &setup.series {
-            let call = abi::options::IOptionsMarket::listSeriesCall {
-                underlying: feed_id(s.underlying),
-                strike: wad_f(s.strike),
-                expiry: s.expiry,
-                is_call: s.is_call,
-            };
-            let r = self.sandbox.call(admin, options, &call).map_err(chain)?;
-            let id = r
-                .decode_return::<abi::options::IOptionsMarket::listSeriesCall>()
-                .map_or(alloy_primitives::B256::ZERO, |v| v._0);
-            self.series_ids.push(id);
-            execs.push(exec_of(OpKind::Setup, &r));
-        }
+        self.series_ids = d.series_ids;
         self.spots.clone_from(&setup.initial_prices);
         self.accounts = setup.accounts;
         self.approved = vec![false; setup.accounts];

@@ -6,7 +6,7 @@
 pub mod oracle {
     alloy_sol_types::sol!(
         #[sol(all_derives)]
-        "../abi/OracleAdapter.sol"
+        "../../abi/OracleAdapter.sol"
     );
 }
 
@@ -14,7 +14,7 @@ pub mod oracle {
 pub mod vault {
     alloy_sol_types::sol!(
         #[sol(all_derives)]
-        "../abi/Vault.sol"
+        "../../abi/Vault.sol"
     );
 }
 
@@ -22,7 +22,7 @@ pub mod vault {
 pub mod margin {
     alloy_sol_types::sol!(
         #[sol(all_derives)]
-        "../abi/MarginEngine.sol"
+        "../../abi/MarginEngine.sol"
     );
 }
 
@@ -30,7 +30,7 @@ pub mod margin {
 pub mod risk {
     alloy_sol_types::sol!(
         #[sol(all_derives)]
-        "../abi/RiskEngine.sol"
+        "../../abi/RiskEngine.sol"
     );
 }
 
@@ -38,7 +38,7 @@ pub mod risk {
 pub mod perp {
     alloy_sol_types::sol!(
         #[sol(all_derives)]
-        "../abi/PerpMarket.sol"
+        "../../abi/PerpMarket.sol"
     );
 }
 
@@ -46,7 +46,7 @@ pub mod perp {
 pub mod options {
     alloy_sol_types::sol!(
         #[sol(all_derives)]
-        "../abi/OptionsMarket.sol"
+        "../../abi/OptionsMarket.sol"
     );
 }
 
