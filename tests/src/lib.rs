@@ -96,12 +96,8 @@ impl Chain {
     /// # Panics
     /// When the artifact is missing or its constructor fails.
     pub fn deploy<C: SolConstructor>(&mut self, name: &str, constructor: &C) -> Address {
-        let address = self
-            .sandbox
-            .deploy_with(ADMIN, &artifact(name), constructor)
-            .unwrap_or_else(|e| panic!("deploying {name}: {e}"));
-        self.names.push((address, name.to_owned()));
-        address
+        bulwark_deploy::Chain::deploy(self, name, name, Some(constructor.abi_encode()))
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Deploys artifact `name`, a contract without state or constructor.
@@ -109,13 +105,7 @@ impl Chain {
     /// # Panics
     /// When the artifact is missing or does not activate.
     pub fn deploy_stateless(&mut self, name: &str) -> Address {
-        let address = self
-            .sandbox
-            .deploy(ADMIN, &artifact(name), None, U256::ZERO)
-            .unwrap_or_else(|e| panic!("deploying {name}: {e}"))
-            .0;
-        self.names.push((address, name.to_owned()));
-        address
+        bulwark_deploy::Chain::deploy(self, name, name, None).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Sends `call` from `from` and returns the receipt, whatever its outcome.

@@ -59,6 +59,12 @@ const FORWARDER: &str = r#"(module
     i32.const 3000 i32.const 2000 i32.load call $write_result
     local.get $st))"#;
 
+/// Loops until it runs out of gas.
+const SPIN: &str = r#"(module (memory (export "memory") 1 1)
+  (func (export "user_entrypoint") (param i32) (result i32)
+    loop br 0 end
+    i32.const 0))"#;
+
 fn deploy(sb: &mut Sandbox, wat_src: &str) -> Address {
     let wasm = wat::parse_str(wat_src).expect("test WAT parses");
     sb.deploy(ALICE, &wasm, None, U256::ZERO).expect("test program deploys").0
@@ -231,13 +237,7 @@ fn snapshots_restore_state_and_time() {
 #[test]
 fn running_out_of_gas_consumes_the_limit() {
     let mut sb = Sandbox::new();
-    let spin = deploy(
-        &mut sb,
-        r#"(module (memory (export "memory") 1 1)
-          (func (export "user_entrypoint") (param i32) (result i32)
-            loop br 0 end
-            i32.const 0))"#,
-    );
+    let spin = deploy(&mut sb, SPIN);
     let r = sb.transact(&Tx::call(ALICE, spin, Bytes::new()).gas_limit(200_000)).unwrap();
     assert_eq!(r.outcome, Outcome::OutOfGas);
     // On chain the receipt's gasUsed is the limit: L2 plus the L1 gas.
@@ -440,13 +440,7 @@ fn a_storage_load_needs_nitros_required_gas_even_when_it_costs_less() {
 #[test]
 fn the_l1_gas_comes_out_of_the_gas_limit_before_the_program_runs() {
     let mut sb = Sandbox::new();
-    let spin = deploy(
-        &mut sb,
-        r#"(module (memory (export "memory") 1 1)
-          (func (export "user_entrypoint") (param i32) (result i32)
-            loop br 0 end
-            i32.const 0))"#,
-    );
+    let spin = deploy(&mut sb, SPIN);
     let intrinsic = sb.intrinsic_gas(&[]);
     let limit = 100_000;
     let r = sb.transact(&Tx::call(ALICE, spin, Bytes::new()).gas_limit(limit)).unwrap();
