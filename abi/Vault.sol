@@ -78,8 +78,6 @@ interface IVault is IRoles  {
 
     function accountSnapshot(uint256 account) external view returns (uint256[] memory);
 
-    function collateralValue(uint256 account, uint256[] memory prices) external view returns (int256);
-
     function totalAssets() external view returns (uint256);
 
     function convertToShares(uint256 assets) external view returns (uint256);

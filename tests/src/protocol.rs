@@ -9,9 +9,9 @@
 //! PerpMarket and OptionsMarket; one perp market on ETH; the ETH option
 //! underlying with four listed series one week out and a flat 80% surface
 //! for that expiry; traders and an LP holding quote tokens approved to the
-//! Vault; and a pool seeded by the LP. The chain waives the deployed-code
-//! size limits ([`Chain::unlimited`]) while some contracts exceed them. Every parameter is a named constant, so tests can compute exact
-//! expected values from them.
+//! Vault; and a pool seeded by the LP. The chain enforces Nitro's
+//! deployed-code size limit like any other activation rule. Every parameter
+//! is a named constant, so tests can compute exact expected values from them.
 //!
 //! Every operation returns the [`Receipt`] of its transaction, whatever its
 //! outcome: tests assert on reverts, events and gas alike (the gas report

@@ -363,7 +363,6 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
                 IVault::collateralConfigCall::SELECTOR,
                 IVault::balanceOfCall::SELECTOR,
                 IVault::accountSnapshotCall::SELECTOR,
-                IVault::collateralValueCall::SELECTOR,
                 IVault::totalAssetsCall::SELECTOR,
                 IVault::convertToSharesCall::SELECTOR,
                 IVault::previewRedeemCall::SELECTOR,

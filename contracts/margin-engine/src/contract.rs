@@ -19,7 +19,7 @@ use stylus_sdk::prelude::*;
 use crate::{
     book::{Book, Halves, PLAN_HEAD, PLAN_LEG},
     liquidation,
-    margin::{evaluate, to_signed, Evaluation, Portfolio},
+    margin::{self, evaluate, to_signed, Evaluation, Portfolio},
     position,
 };
 
@@ -209,8 +209,10 @@ impl MarginEngine {
         }
         let data = calldata(vault::ACCOUNT_SNAPSHOT, &[uint256(account)]);
         let words: Vec<U256> = calls::view(self.vm(), sources.vault, &data)?.read()?;
-        let mut cash =
-            words.first().map_or(0, |w| i128::try_from(I256::from_raw(*w)).unwrap_or(i128::MIN));
+        let mut cash = match words.first() {
+            Some(word) => i128::try_from(I256::from_raw(*word)).map_err(|_| range())?,
+            None => 0,
+        };
         let mut collateral = Vec::new();
         for entry in words.get(1..).unwrap_or_default().chunks_exact(3) {
             let bytes = entry[0].to_be_bytes::<32>();
@@ -241,24 +243,15 @@ impl MarginEngine {
                 calldata_with_array(oracle::PRICES, &ids, &[uint(u128::from(sources.usage))]);
             calls::view(self.vm(), sources.oracle, &data)?.read::<Vec<U256>>()?
         };
-        let spots: Vec<(u32, u128)> = feeds
-            .iter()
-            .zip(prices.iter())
-            .map(|(f, p)| (*f, u128::try_from(*p).unwrap_or(u128::MAX)))
-            .collect();
+        let mut spots: Vec<(u32, u128)> = Vec::with_capacity(feeds.len());
+        for (feed, price) in feeds.iter().zip(&prices) {
+            spots.push((*feed, u128::try_from(*price).map_err(|_| range())?));
+        }
         let spot_of = |feed: u32| spots.iter().find(|(f, _)| *f == feed).map_or(0, |(_, p)| *p);
         let mut value = cash;
         for (feed, balance, haircut) in &collateral {
-            let worth = bulwark_math::mul_div(
-                *balance,
-                spot_of(*feed),
-                bulwark_math::WAD,
-                bulwark_math::Rounding::Down,
-            )
-            .and_then(|w| {
-                bulwark_math::mul_div(w, *haircut, bulwark_math::WAD, bulwark_math::Rounding::Down)
-            })
-            .map_err(|_| range())?;
+            let worth = margin::collateral_worth(*balance, spot_of(*feed), *haircut)
+                .map_err(|_| range())?;
             value = value.checked_add(to_signed(worth)).ok_or_else(range)?;
         }
         if !perps.is_empty() && !sources.perp_market.is_zero() {

@@ -688,6 +688,18 @@ impl Evaluation {
     }
 }
 
+/// What `balance` (WAD) of a collateral token counts for as margin, quote
+/// WAD: valued at `price` (quote WAD per whole token), then cut by `haircut`
+/// (WAD), each step rounded down so an account is never credited more than
+/// its tokens fetch. The one valuation of non-quote collateral.
+///
+/// # Errors
+/// [`MathError::Overflow`] when a product leaves 128 bits.
+pub fn collateral_worth(balance: u128, price: u128, haircut: u128) -> Result<u128, MathError> {
+    let value = mul_div(balance, price, WAD, Rounding::Down)?;
+    mul_div(value, haircut, WAD, Rounding::Down)
+}
+
 /// Whether a trade "adds risk": the position grows in magnitude or flips sign.
 pub fn adds_risk(before: i128, after: i128) -> bool {
     after != 0
@@ -861,6 +873,33 @@ mod tests {
         leg.expiry = 10;
         let eval = evaluate(&portfolio(alloc::vec![], alloc::vec![leg]), &no_costs(), 20).unwrap();
         assert_eq!(eval.equity().unwrap(), -100 * ONE);
+    }
+
+    #[test]
+    fn collateral_counts_after_its_haircut_rounded_down() {
+        // 3 ETH at 2,000 with a 0.8 haircut.
+        assert_eq!(collateral_worth(3 * WAD, 2_000 * WAD, 8 * WAD / 10), Ok(4_800 * WAD));
+        // One wei at a price under one: valued at 0, never rounded up to 1.
+        assert_eq!(collateral_worth(1, WAD / 2, WAD), Ok(0));
+        assert_eq!(collateral_worth(u128::MAX, 2 * WAD, WAD), Err(MathError::Overflow));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn collateral_is_never_worth_more_than_its_price(
+            balance in 0u128..1 << 100,
+            price in 0u128..1 << 80,
+            haircut in 0u128..=WAD,
+        ) {
+            let full = collateral_worth(balance, price, WAD).unwrap();
+            let cut = collateral_worth(balance, price, haircut).unwrap();
+            proptest::prop_assert!(cut <= full);
+            // Two roundings down lose less than two wei against the exact
+            // balance * price * haircut / WAD^2 (itself rounded down).
+            let wide = |x: u128| alloy_primitives::U256::from(x);
+            let exact = wide(balance) * wide(price) * wide(haircut) / (wide(WAD) * wide(WAD));
+            proptest::prop_assert!(wide(cut) <= exact && exact - wide(cut) <= wide(1));
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Positions: how a trade changes one, and how positions and parameters are
 //! packed into storage words (two `u128` halves of one slot each).
 
-use bulwark_math::{mul_div, mul_div_signed, Rounding, WAD};
+use bulwark_math::{mul_div, mul_div_signed, Rounding};
 
 use crate::margin::{to_signed, MarginError, MarketParams, OptionLeg, ONE};
 
@@ -147,11 +147,10 @@ pub fn to_wad(units: u128, decimals: u8) -> u128 {
     units.saturating_mul(10u128.pow(u32::from(18u8.saturating_sub(decimals))))
 }
 
-/// One in WAD, to keep the constant in one place for callers.
-pub const ONE_WAD: u128 = WAD;
-
 #[cfg(test)]
 mod tests {
+    use bulwark_math::WAD;
+
     use super::*;
     use proptest::prelude::*;
 

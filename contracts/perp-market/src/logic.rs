@@ -464,23 +464,6 @@ pub fn quote(
     Ok(Quote { funding, fill_price, fee })
 }
 
-/// Settles a trade once RiskEngine has returned the position's size before
-/// it: size limits (for trades adding risk) and open interest (cap on the
-/// side that grows).
-///
-/// # Errors
-/// [`TradeError::TradeSize`], [`TradeError::OpenInterestCap`],
-/// [`TradeError::Arithmetic`].
-pub fn settle_trade(
-    params: &MarketParams,
-    open_interest: OpenInterest,
-    size_before: i128,
-    size_delta: i128,
-) -> Result<OpenInterest, TradeError> {
-    check_trade_size(size_before, size_delta, params.min_trade_size, params.max_trade_size)?;
-    open_interest.apply(size_before, size_delta, Some(params.max_open_interest))
-}
-
 /// One storage word as its four little-endian 64-bit limbs (the layout of
 /// `U256::from_limbs`): limb 0 holds the lowest bits of the `uint256`.
 pub type Word = [u64; 4];

@@ -304,8 +304,11 @@ impl RiskEngine {
     }
 
     /// The risk parameters in [`Self::set_risk_parameters`] order.
-    pub fn risk_parameters(&self) -> Vec<U256> {
-        self.load_params().to_values().iter().map(|v| U256::from(*v)).collect()
+    ///
+    /// # Errors
+    /// [`InvalidParameter`] if a stored value is outside its bounds.
+    pub fn risk_parameters(&self) -> Result<Vec<U256>, Vec<u8>> {
+        Ok(self.load_params()?.to_values().iter().map(|v| U256::from(*v)).collect())
     }
 
     /// Lets `operator` trade and withdraw for every subaccount of the caller,
@@ -746,7 +749,7 @@ impl RiskEngine {
         self.compact_options(account);
         let (maintenance_before, maintenance_after) = plan.maintenance;
         let (to_liquidator, to_insurance) = liquidation::penalty(
-            &self.load_params(),
+            &self.load_params()?,
             plan.equity,
             maintenance_before,
             equity,
@@ -909,14 +912,16 @@ impl RiskEngine {
         }
     }
 
-    /// The stored parameters.
-    fn load_params(&self) -> RiskParams {
+    /// The stored parameters. They passed their bounds when set; a stored
+    /// value outside them reverts [`InvalidParameter`] with its index rather
+    /// than margining with anything else.
+    fn load_params(&self) -> Result<RiskParams, Vec<u8>> {
         let mut words = [(0, 0); book::PARAM_WORDS];
         for (key, word) in (0u8..).zip(&mut words) {
             *word = split(self.params.get(key));
         }
-        // Stored values passed the bounds when set.
-        book::params_from_words(&words).unwrap_or(RiskParams::DEFAULT)
+        book::params_from_words(&words)
+            .or_else(|index| fail(InvalidParameter::SELECTOR, &[uint(u128::from(index))]))
     }
 
     /// The quote token and its decimals (zero until [`Self::cache_quote`]).

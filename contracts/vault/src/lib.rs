@@ -186,7 +186,6 @@ bulwark_common::dispatch! {
     "collateralConfig(address)" => collateral_config(token);
     "balanceOf(uint256,address)" => balance_of(account, token);
     "accountSnapshot(uint256)" => account_snapshot(account);
-    "collateralValue(uint256,uint256[])" => collateral_value(account, prices);
     "totalAssets()" => total_assets();
     "convertToShares(uint256)" => convert_to_shares(assets);
     "previewRedeem(uint256)" => preview_redeem(shares);
@@ -694,8 +693,7 @@ impl Vault {
         )
     }
 
-    /// The listed collateral tokens, quote token first; the order of
-    /// [`Self::collateral_value`]'s prices.
+    /// The listed collateral tokens, quote token first.
     pub fn collateral_tokens(&self) -> Vec<Address> {
         (0..self.tokens.len()).map(|i| self.tokens.get(i).unwrap_or_default()).collect()
     }
@@ -740,30 +738,6 @@ impl Vault {
             }
         }
         words
-    }
-
-    /// `account`'s collateral value after haircuts, in quote WAD: its quote
-    /// cash plus each other token's balance times `prices[i]` (quote WAD per
-    /// whole token, in the order of [`Self::collateral_tokens`]; index 0, the
-    /// quote token, is ignored) times its haircut, rounded down. A missing
-    /// price counts the token as worth nothing.
-    ///
-    /// # Errors
-    /// [`InvalidAmount`] for a price or a value beyond 127 bits.
-    #[allow(clippy::needless_pass_by_value)] // The router hands arguments over by value.
-    pub fn collateral_value(&self, account: U256, prices: Vec<U256>) -> Result<I256, Vec<u8>> {
-        let mut value = low_signed(self.cash_wad(account));
-        for (index, price) in prices.iter().enumerate().skip(1) {
-            let token = self.tokens.get(index).unwrap_or_default();
-            let (balance_wad, haircut, ..) = self.holding(account, token);
-            let worth = logic::haircut_value(balance_wad, amount(*price)?, low(haircut))
-                .and_then(|w| value.checked_add(i128::try_from(w).ok()?));
-            let Some(worth) = worth else {
-                return invalid(*price);
-            };
-            value = worth;
-        }
-        Ok(wide(value))
     }
 
     /// Quote tokens the pool holds (ERC-4626 `totalAssets`), token units.

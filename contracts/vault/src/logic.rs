@@ -7,7 +7,7 @@
 //! protocol's favour: what an account or LP is credited rounds down, what it
 //! is debited rounds up.
 
-use bulwark_math::{mul_div, Rounding, WAD};
+use bulwark_math::{mul_div, Rounding};
 
 /// Largest token decimals the Vault lists: amounts then convert to WAD by an
 /// exact multiplication.
@@ -180,17 +180,10 @@ pub fn parameters_valid(
         && (cooldown == 0 || (MIN_REDEEM_WINDOW..=MAX_COOLDOWN).contains(&window))
 }
 
-/// Value after haircut, in quote WAD, of `balance_wad` of a token priced at
-/// `price` (quote WAD per whole token) with weight `haircut` (WAD), rounded
-/// down. `None` when it does not fit in 128 bits.
-#[must_use]
-pub fn haircut_value(balance_wad: u128, price: u128, haircut: u128) -> Option<u128> {
-    let value = mul_div(balance_wad, price, WAD, Rounding::Down).ok()?;
-    mul_div(value, haircut, WAD, Rounding::Down).ok()
-}
-
 #[cfg(test)]
 mod tests {
+    use bulwark_math::WAD;
+
     use super::*;
     use proptest::prelude::*;
 

@@ -626,7 +626,7 @@ impl Protocol for SandboxProtocol {
     }
 
     /// Pushes one SVI slice per live expiry of the underlying's series,
-    /// shortest first, fitted to the scenario's surface (see [`svi_fit`]).
+    /// shortest first, fitted to the scenario's surface by `svi_fit`.
     fn push_volatility(&mut self, u: usize, surface: &Surface) -> Result<Exec, ProtocolError> {
         let now = self.sandbox.block().timestamp;
         let mut expiries: Vec<u64> = self

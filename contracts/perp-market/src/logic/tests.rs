@@ -122,7 +122,8 @@ fn a_sequence_of_trades_flips_the_skew_and_back() {
         let q = quote(&p, oi, Funding::default(), price, delta, 0).unwrap();
         assert_eq!((q.fill_price, q.fee), (fill, fee));
         check_acceptable_price(delta, fill, fill).unwrap();
-        oi = settle_trade(&p, oi, before, delta).unwrap();
+        check_trade_size(before, delta, p.min_trade_size, p.max_trade_size).unwrap();
+        oi = oi.apply(before, delta, Some(p.max_open_interest)).unwrap();
         assert_eq!(oi.skew(), Ok(skew_after));
     }
     assert_eq!(oi, OpenInterest { long: 1500 * W, short: 1500 * W });
