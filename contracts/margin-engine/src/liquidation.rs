@@ -204,6 +204,59 @@ pub fn plan_with(evaluation: &Evaluation, health: &Health) -> Result<Option<Plan
     }))
 }
 
+/// How closing `closed` of a perp position of `size` moves the account's
+/// equity away from the plan's valuation (at `spot`, funding index
+/// `funding`): the fill at `fill` gives up `closed * (fill - spot)`, and the
+/// whole position settles funding from `funding` to the market's index at
+/// the fill, `filled_at`. Quote WAD, rounded down (against the account).
+///
+/// # Errors
+/// [`MathError`](bulwark_math::MathError) when a product leaves 127 bits.
+pub fn perp_close_change(
+    size: i128,
+    closed: i128,
+    spot: u128,
+    funding: i128,
+    fill: u128,
+    filled_at: i128,
+) -> Result<i128, bulwark_math::MathError> {
+    use bulwark_math::{mul_div_signed, MathError::Overflow};
+    let fill_gap = to_signed(fill).checked_sub(to_signed(spot)).ok_or(Overflow)?;
+    let accrued = funding.checked_sub(filled_at).ok_or(Overflow)?;
+    let slippage = mul_div_signed(closed, fill_gap, crate::margin::ONE, Rounding::Down)?;
+    let funding_change = mul_div_signed(size, accrued, crate::margin::ONE, Rounding::Down)?;
+    slippage.checked_add(funding_change).ok_or(Overflow)
+}
+
+/// How closing `closed` of an option position of `amount`, valued at
+/// `value` in the plan, for `premium` (what the account pays, negative when
+/// it receives) moves its equity: the premium leaves and the closed part's
+/// value (rounded up, against the account) is no longer held.
+///
+/// # Errors
+/// [`MathError`](bulwark_math::MathError) when a product leaves 127 bits or
+/// `amount` is zero.
+pub fn option_close_change(
+    amount: i128,
+    closed: i128,
+    value: i128,
+    premium: i128,
+) -> Result<i128, bulwark_math::MathError> {
+    use bulwark_math::MathError::Overflow;
+    let value_closed = bulwark_math::mul_div_signed(value, closed, amount, Rounding::Up)?;
+    premium.checked_neg().and_then(|p| p.checked_sub(value_closed)).ok_or(Overflow)
+}
+
+/// What the liquidator is paid, in quote token units (`decimals`): its
+/// share `to_liquidator` (quote WAD), rounded down, and no more than the
+/// account's quote `cash` (WAD) after `settlements` Vault settlements, each
+/// of which rounds against the account by at most one unit.
+pub fn liquidator_payout(to_liquidator: u128, cash: i128, settlements: u128, decimals: u8) -> u128 {
+    let cash_units =
+        crate::position::to_units(cash.max(0).unsigned_abs(), decimals).saturating_sub(settlements);
+    crate::position::to_units(to_liquidator, decimals).min(cash_units)
+}
+
 /// The bad-debt waterfall: a `deficit` is covered by the insurance fund
 /// first, then by the pool; returns `(from_insurance, from_pool, uncovered)`.
 pub fn absorb(deficit: u128, insurance: u128, pool: u128) -> (u128, u128, u128) {
@@ -219,6 +272,60 @@ mod tests {
     use proptest::prelude::*;
 
     const SPOT: u128 = 2_000 * WAD;
+
+    #[test]
+    fn a_perp_close_gives_up_the_fill_gap_and_settles_funding() {
+        // 2 ETH long closed in full at 1,990 against a 2,000 valuation: -20.
+        assert_eq!(perp_close_change(2 * ONE, 2 * ONE, SPOT, 0, SPOT - 10 * WAD, 0), Ok(-20 * ONE));
+        // A short closing at a fill above the spot loses too.
+        assert_eq!(perp_close_change(-ONE, -ONE, SPOT, 0, SPOT + 5 * WAD, 0), Ok(-5 * ONE));
+        // Funding index up 3 since the valuation: the long position pays 3 per ETH.
+        assert_eq!(perp_close_change(2 * ONE, ONE, SPOT, 7 * ONE, SPOT, 10 * ONE), Ok(-6 * ONE));
+        assert!(perp_close_change(i128::MAX, ONE, SPOT, i128::MIN, SPOT, 1).is_err());
+    }
+
+    #[test]
+    fn an_option_close_pays_the_premium_and_drops_the_closed_value() {
+        // Half of a long call worth 100 sold for 48: equity moves by 48 - 50.
+        assert_eq!(option_close_change(2 * ONE, ONE, 100 * ONE, -48 * ONE), Ok(-2 * ONE));
+        // A short (value -100) bought back in full for 103: -103 + 100.
+        assert_eq!(option_close_change(-ONE, -ONE, -100 * ONE, 103 * ONE), Ok(-3 * ONE));
+        assert!(option_close_change(0, 0, ONE, 0).is_err());
+        assert!(option_close_change(ONE, ONE, 0, i128::MIN).is_err());
+    }
+
+    #[test]
+    fn the_liquidator_is_paid_its_share_up_to_the_cash_left() {
+        // 6-decimal quote: 9.3951 WAD pays 9.395100 units.
+        assert_eq!(liquidator_payout(9_395_100 * WAD / 1_000_000, 100 * ONE, 2, 6), 9_395_100);
+        // Bounded by cash less one unit per settlement.
+        assert_eq!(liquidator_payout(9 * WAD, 5 * ONE, 2, 6), 4_999_998);
+        assert_eq!(liquidator_payout(9 * WAD, -5 * ONE, 0, 6), 0);
+    }
+
+    proptest! {
+        #[test]
+        fn the_payout_never_exceeds_the_share_or_the_cash(
+            share in 0u128..1 << 100,
+            cash in -(1i128 << 100)..1i128 << 100,
+            settlements in 0u128..64,
+            decimals in 0u8..=18,
+        ) {
+            let paid = liquidator_payout(share, cash, settlements, decimals);
+            let scale = 10u128.pow(u32::from(18 - decimals));
+            prop_assert!(paid * scale <= share);
+            prop_assert!(i128::try_from(paid * scale).unwrap() <= cash.max(0));
+        }
+
+        #[test]
+        fn closing_at_the_valuation_leaves_equity_unchanged(
+            size in -(1i128 << 90)..1i128 << 90,
+            spot in 1u128..1 << 90,
+            funding in -(1i128 << 90)..1i128 << 90,
+        ) {
+            prop_assert_eq!(perp_close_change(size, size, spot, funding, spot, funding), Ok(0));
+        }
+    }
 
     fn market(feed: u32) -> MarketParams {
         MarketParams {

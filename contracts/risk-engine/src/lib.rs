@@ -702,25 +702,9 @@ impl RiskEngine {
                     .map_err(|_| range())?;
                 self.store_perp(account, market_id, traded.size, traded.basis, -closed, filled_at)?;
                 self.log_perp(account, market_id, size, &traded);
-                // Equity moves by what the fill gives up against the oracle
-                // price, and by funding accrued since the valuation.
-                let fill_gap = margin::to_signed(fill) - margin::to_signed(spot);
-                let accrued = funding.checked_sub(filled_at).ok_or_else(range)?;
-                let change = bulwark_math::mul_div_signed(
-                    closed,
-                    fill_gap,
-                    margin::ONE,
-                    bulwark_math::Rounding::Down,
-                )
-                .and_then(|c| {
-                    Ok(c + bulwark_math::mul_div_signed(
-                        size,
-                        accrued,
-                        margin::ONE,
-                        bulwark_math::Rounding::Down,
-                    )?)
-                })
-                .map_err(|_| range())?;
+                let change =
+                    liquidation::perp_close_change(size, closed, spot, funding, fill, filled_at)
+                        .map_err(|_| range())?;
                 (change, traded.realised)
             } else {
                 let option = &positions.options[index - perp_count];
@@ -735,10 +719,9 @@ impl RiskEngine {
                 let after = size - closed;
                 self.store_option(account, option.slot, option.series, after)?;
                 self.log_change(account, series_id, size, after, -premium);
-                let value_closed =
-                    bulwark_math::mul_div_signed(value, closed, size, bulwark_math::Rounding::Up)
-                        .map_err(|_| range())?;
-                (-premium - value_closed, -premium)
+                let change = liquidation::option_close_change(size, closed, value, premium)
+                    .map_err(|_| range())?;
+                (change, -premium)
             };
             self.settle_cash(account, realised, U256::ZERO, false)?;
             settlements += 1;
@@ -756,10 +739,7 @@ impl RiskEngine {
             maintenance_after,
         );
         let (quote, decimals) = self.cache_quote()?;
-        // The Vault rounds each settlement against the account by at most one unit.
-        let cash_units =
-            position::to_units(cash.max(0).unsigned_abs(), decimals).saturating_sub(settlements);
-        let paid_units = position::to_units(to_liquidator, decimals).min(cash_units);
+        let paid_units = liquidation::liquidator_payout(to_liquidator, cash, settlements, decimals);
         let paid = position::to_wad(paid_units, decimals);
         let liquidator = self.vm().msg_sender();
         if paid_units > 0 {
