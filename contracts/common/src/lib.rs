@@ -16,5 +16,6 @@ pub mod calls;
 pub mod dispatch;
 pub mod evm;
 pub mod interfaces;
+pub mod packed;
 pub mod roles;
 pub mod units;

@@ -32,6 +32,70 @@ use stylus_sdk::{
 };
 
 use crate::logic::{LogicError, MarketParams, OpenInterest, PoolGreeks};
+use bulwark_common::packed::Packed;
+use layout::{
+    BASE_SPREAD, DELTA_LIMIT, EXPIRY, EXPOSURE_SLOPE, FEE_NOTIONAL_RATE, FEE_PREMIUM_RATE, IS_CALL,
+    LISTED, LONG_OPEN_INTEREST, MARK_DELTA, MARK_VEGA, POOL_DELTA, POOL_VEGA, SETTLEMENT_PRICE,
+    SHORT_OPEN_INTEREST, STRIKE, STRIKES_PER_SIDE, STRIKE_STEP, TRADE_VEGA_SLOPE, TRADING_CUTOFF,
+    UNDERLYING, VEGA_LIMIT,
+};
+
+/// The storage layouts of [`Series`], [`Underlying`] and the market's
+/// parameter words (see [`bulwark_common::packed`]); bit 0 is the lowest
+/// bit of the word as a `uint256`.
+pub mod layout {
+    use bulwark_common::packed::Field;
+
+    /// Terms word.
+    pub const UNDERLYING: Field = Field::new(0, 32);
+    /// Terms word.
+    pub const EXPIRY: Field = Field::new(32, 64);
+    /// Terms word (non-zero for a call).
+    pub const IS_CALL: Field = Field::new(96, 8);
+    /// Terms word (non-zero once listed).
+    pub const LISTED: Field = Field::new(104, 8);
+    /// Terms word.
+    pub const STRIKE: Field = Field::new(112, 128);
+    /// Settlement word.
+    pub const SETTLEMENT_PRICE: Field = Field::LOW;
+    /// Settlement word.
+    pub const LONG_OPEN_INTEREST: Field = Field::HIGH;
+    /// Short/delta word.
+    pub const SHORT_OPEN_INTEREST: Field = Field::LOW;
+    /// Short/delta word (`int128`).
+    pub const MARK_DELTA: Field = Field::HIGH;
+    /// Vega word.
+    pub const MARK_VEGA: Field = Field::LOW;
+    /// Underlying step/limit word.
+    pub const STRIKE_STEP: Field = Field::LOW;
+    /// Underlying step/limit word.
+    pub const DELTA_LIMIT: Field = Field::HIGH;
+    /// Underlying vega word.
+    pub const VEGA_LIMIT: Field = Field::LOW;
+    /// Underlying vega word.
+    pub const STRIKES_PER_SIDE: Field = Field::new(128, 8);
+    /// Underlying greeks word (`int128`).
+    pub const POOL_DELTA: Field = Field::LOW;
+    /// Underlying greeks word (`int128`).
+    pub const POOL_VEGA: Field = Field::HIGH;
+    /// Spread word.
+    pub const BASE_SPREAD: Field = Field::LOW;
+    /// Spread word.
+    pub const TRADE_VEGA_SLOPE: Field = Field::HIGH;
+    /// Fee word.
+    pub const EXPOSURE_SLOPE: Field = Field::LOW;
+    /// Fee word.
+    pub const FEE_PREMIUM_RATE: Field = Field::HIGH;
+    /// Notional fee word.
+    pub const FEE_NOTIONAL_RATE: Field = Field::LOW;
+    /// Oracle word: the OracleAdapter's address in bits 0..160.
+    pub const TRADING_CUTOFF: Field = Field::new(160, 64);
+}
+
+/// A `bytes32` storage word, packed.
+fn packed(word: B256) -> Packed {
+    word.into()
+}
 
 #[allow(missing_docs)]
 mod sol {
@@ -120,68 +184,78 @@ pub struct Underlying {
 impl Series {
     /// Whether the series is listed.
     fn listed(&self) -> bool {
-        self.terms.get()[18] != 0
+        packed(self.terms.get()).get(LISTED) != 0
     }
 
     /// The traders' open interest.
     fn open_interest(&self) -> OpenInterest {
         OpenInterest {
-            long: halves(self.settlement_long.get()).0,
-            short: halves(self.short_delta.get()).1,
+            long: packed(self.settlement_long.get()).get(LONG_OPEN_INTEREST),
+            short: packed(self.short_delta.get()).get(SHORT_OPEN_INTEREST),
         }
     }
 
     /// Stores the open interest.
     fn set_open_interest(&mut self, open_interest: OpenInterest) {
-        let settlement_price = halves(self.settlement_long.get()).1;
-        self.settlement_long.set(pair(open_interest.long, settlement_price));
-        let mark_delta = halves(self.short_delta.get()).0;
-        self.short_delta.set(pair(mark_delta, open_interest.short));
+        let word = packed(self.settlement_long.get()).with(LONG_OPEN_INTEREST, open_interest.long);
+        self.settlement_long.set(word.into());
+        let word = packed(self.short_delta.get()).with(SHORT_OPEN_INTEREST, open_interest.short);
+        self.short_delta.set(word.into());
     }
 
     /// Stores the settlement price.
     fn set_settlement_price(&mut self, price: u128) {
-        let long = halves(self.settlement_long.get()).0;
-        self.settlement_long.set(pair(long, price));
+        let word = packed(self.settlement_long.get()).with(SETTLEMENT_PRICE, price);
+        self.settlement_long.set(word.into());
     }
 
     /// The delta and vega per contract at the last mark.
     fn mark(&self) -> (i128, u128) {
-        (halves(self.short_delta.get()).0.cast_signed(), halves(self.mark_vega.get()).1)
+        (
+            packed(self.short_delta.get()).get_signed(MARK_DELTA),
+            packed(self.mark_vega.get()).get(MARK_VEGA),
+        )
     }
 
     /// Stores the delta and vega per contract at the last mark.
     fn set_mark(&mut self, mark: &logic::Mark) {
-        let short = halves(self.short_delta.get()).1;
-        self.short_delta.set(pair(mark.delta.cast_unsigned(), short));
-        self.mark_vega.set(pair(0, mark.vega));
+        let word = packed(self.short_delta.get()).with_signed(MARK_DELTA, mark.delta);
+        self.short_delta.set(word.into());
+        self.mark_vega.set(Packed::ZERO.with(MARK_VEGA, mark.vega).into());
     }
 }
 
 impl Underlying {
     /// Stores the configuration.
     fn configure(&mut self, step: u128, strikes_per_side: u8, delta_limit: u128, vega_limit: u128) {
-        self.step_delta_limit.set(pair(delta_limit, step));
-        let mut word = pair(0, vega_limit);
-        word[15] = strikes_per_side;
-        self.vega_limit_strikes.set(word);
+        let word = Packed::ZERO.with(STRIKE_STEP, step).with(DELTA_LIMIT, delta_limit);
+        self.step_delta_limit.set(word.into());
+        let word = Packed::ZERO
+            .with(VEGA_LIMIT, vega_limit)
+            .with(STRIKES_PER_SIDE, u128::from(strikes_per_side));
+        self.vega_limit_strikes.set(word.into());
     }
 
     /// The vega limit and the strikes per side.
     fn vega_limit_strikes(&self) -> (u128, u8) {
-        let word = self.vega_limit_strikes.get();
-        (halves(word).1, word[15])
+        let word = packed(self.vega_limit_strikes.get());
+        // The field is 8 bits wide.
+        #[allow(clippy::cast_possible_truncation)]
+        let per_side = word.get(STRIKES_PER_SIDE) as u8;
+        (word.get(VEGA_LIMIT), per_side)
     }
 
     /// The pool's option greeks.
     fn greeks(&self) -> PoolGreeks {
-        let (vega, delta) = halves(self.greeks.get());
-        PoolGreeks { delta: delta.cast_signed(), vega: vega.cast_signed() }
+        let word = packed(self.greeks.get());
+        PoolGreeks { delta: word.get_signed(POOL_DELTA), vega: word.get_signed(POOL_VEGA) }
     }
 
     /// Stores the pool's option greeks.
     fn set_greeks(&mut self, greeks: PoolGreeks) {
-        self.greeks.set(pair(greeks.vega.cast_unsigned(), greeks.delta.cast_unsigned()));
+        let word =
+            Packed::ZERO.with_signed(POOL_DELTA, greeks.delta).with_signed(POOL_VEGA, greeks.vega);
+        self.greeks.set(word.into());
     }
 }
 
@@ -374,7 +448,7 @@ impl OptionsMarket {
         let spot = self.spot(underlying, oracle_usage::ADD_RISK)?.0;
         let config = self.underlyings.getter(underlying);
         let (step, per_side) =
-            (halves(config.step_delta_limit.get()).1, config.vega_limit_strikes().1);
+            (packed(config.step_delta_limit.get()).get(STRIKE_STEP), config.vega_limit_strikes().1);
         let mut listed = 0u32;
         for strike in logic::grid_strikes(spot, step, per_side) {
             for is_call in [true, false] {
@@ -485,7 +559,7 @@ impl OptionsMarket {
             logic::pool_delta(priced.before.delta, skew).map_err(|_| pricing_failed(series_id))?;
         let delta_after =
             logic::pool_delta(priced.after.delta, skew).map_err(|_| pricing_failed(series_id))?;
-        let delta_limit = halves(config.step_delta_limit.get()).0;
+        let delta_limit = packed(config.step_delta_limit.get()).get(DELTA_LIMIT);
         check_limit(terms.underlying, GREEK_DELTA, delta_before, delta_after, delta_limit)?;
         let vega_limit = config.vega_limit_strikes().0;
         check_limit(
@@ -602,26 +676,32 @@ impl OptionsMarket {
 impl OptionsMarket {
     /// The global parameters.
     fn params(&self) -> MarketParams {
-        let (trade_vega_slope, base_spread) = halves(self.spread_slope.get());
-        let (fee_premium_rate, exposure_slope) = halves(self.slope_fee.get());
+        let (spread, fee) = (packed(self.spread_slope.get()), packed(self.slope_fee.get()));
         MarketParams {
             trading_cutoff: self.trading_cutoff(),
-            base_spread,
-            trade_vega_slope,
-            exposure_slope,
-            fee_premium_rate,
-            fee_notional_rate: halves(self.fee_notional_rate.get()).1,
+            base_spread: spread.get(BASE_SPREAD),
+            trade_vega_slope: spread.get(TRADE_VEGA_SLOPE),
+            exposure_slope: fee.get(EXPOSURE_SLOPE),
+            fee_premium_rate: fee.get(FEE_PREMIUM_RATE),
+            fee_notional_rate: packed(self.fee_notional_rate.get()).get(FEE_NOTIONAL_RATE),
         }
     }
 
     /// Stores the global parameters.
     fn set_params(&mut self, params: &MarketParams) {
-        let (high, low) = halves(self.oracle_cutoff.get());
-        let high = high & !(u128::from(u64::MAX) << 32) | u128::from(params.trading_cutoff) << 32;
-        self.oracle_cutoff.set(pair(high, low));
-        self.spread_slope.set(pair(params.trade_vega_slope, params.base_spread));
-        self.slope_fee.set(pair(params.fee_premium_rate, params.exposure_slope));
-        self.fee_notional_rate.set(pair(0, params.fee_notional_rate));
+        let word = packed(self.oracle_cutoff.get())
+            .with(TRADING_CUTOFF, u128::from(params.trading_cutoff));
+        self.oracle_cutoff.set(word.into());
+        let word = Packed::ZERO
+            .with(BASE_SPREAD, params.base_spread)
+            .with(TRADE_VEGA_SLOPE, params.trade_vega_slope);
+        self.spread_slope.set(word.into());
+        let word = Packed::ZERO
+            .with(EXPOSURE_SLOPE, params.exposure_slope)
+            .with(FEE_PREMIUM_RATE, params.fee_premium_rate);
+        self.slope_fee.set(word.into());
+        let word = Packed::ZERO.with(FEE_NOTIONAL_RATE, params.fee_notional_rate);
+        self.fee_notional_rate.set(word.into());
     }
 
     /// The OracleAdapter.
@@ -631,9 +711,9 @@ impl OptionsMarket {
 
     /// Trading stops this many seconds before expiry.
     fn trading_cutoff(&self) -> u64 {
-        // Bits 160..224 of the word: truncation is the point.
+        // The field is 64 bits wide.
         #[allow(clippy::cast_possible_truncation)]
-        let cutoff = (halves(self.oracle_cutoff.get()).0 >> 32) as u64;
+        let cutoff = packed(self.oracle_cutoff.get()).get(TRADING_CUTOFF) as u64;
         cutoff
     }
 
@@ -702,20 +782,20 @@ impl OptionsMarket {
     /// A listed series' terms.
     fn terms(&self, id: B256) -> Result<Terms, Vec<u8>> {
         let s = self.series.getter(id);
-        let (high, low) = halves(s.terms.get());
-        if low & (0xff << 104) == 0 {
+        let word = packed(s.terms.get());
+        if word.get(LISTED) == 0 {
             return Err(revert(SeriesNotListed::SELECTOR, &[bytes32(id)]));
         }
-        // Fields of the terms word (see [`terms_word`]): truncation is the point.
+        // The fields are 32 and 64 bits wide.
         #[allow(clippy::cast_possible_truncation)]
-        let (underlying, expiry) = (low as u32, (low >> 32) as u64);
+        let (underlying, expiry) = (word.get(UNDERLYING) as u32, word.get(EXPIRY) as u64);
         Ok(Terms {
             id,
             underlying,
             expiry,
-            kind: if low & (0xff << 96) != 0 { OptionKind::Call } else { OptionKind::Put },
-            strike: high << 16 | low >> 112,
-            settlement_price: halves(s.settlement_long.get()).1,
+            kind: if word.get(IS_CALL) != 0 { OptionKind::Call } else { OptionKind::Put },
+            strike: word.get(STRIKE),
+            settlement_price: packed(s.settlement_long.get()).get(SETTLEMENT_PRICE),
         })
     }
 
@@ -959,31 +1039,15 @@ fn invalid_listing(underlying: u32, strike: u128, expiry: u64, now: u64) -> Vec<
     )
 }
 
-/// A storage word of two 128-bit values: `high` in bytes 0..16, `low` in
-/// bytes 16..32 (big-endian), as the SDK packs two 16-byte fields.
-fn pair(high: u128, low: u128) -> B256 {
-    // The 64-bit limbs of the halves: truncation is the point.
-    #[allow(clippy::cast_possible_truncation)]
-    let limbs = [low as u64, (low >> 64) as u64, high as u64, (high >> 64) as u64];
-    B256::from(U256::from_limbs(limbs))
-}
-
-/// The two 128-bit halves of a storage word: `(high, low)`, see [`pair`].
-fn halves(word: B256) -> (u128, u128) {
-    let [a, b, c, d] = U256::from_be_bytes(word.0).into_limbs();
-    (u128::from(d) << 64 | u128::from(c), u128::from(b) << 64 | u128::from(a))
-}
-
-/// A listed series' first storage word (see [`Series`]): as a 256-bit
-/// number, the underlying in bits 0..32, the expiry in 32..96, is-call in
-/// 96..104, listed in 104..112 and the strike in 112..240.
+/// A listed series' terms word ([`layout`]).
 fn terms_word(underlying: u32, expiry: u64, is_call: bool, strike: u128) -> B256 {
-    let low = u128::from(underlying)
-        | u128::from(expiry) << 32
-        | u128::from(is_call) << 96
-        | 1 << 104
-        | strike << 112;
-    pair(strike >> 16, low)
+    Packed::ZERO
+        .with(UNDERLYING, u128::from(underlying))
+        .with(EXPIRY, u128::from(expiry))
+        .with(IS_CALL, u128::from(is_call))
+        .with(LISTED, 1)
+        .with(STRIKE, strike)
+        .into()
 }
 
 /// [`PricingFailed`] as revert data.

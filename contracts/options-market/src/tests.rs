@@ -725,7 +725,8 @@ fn packed_words_keep_the_typed_layout() {
     u.option_delta.set(alloy_primitives::aliases::I128::try_from(i128::MAX - 1).unwrap());
     u.option_vega.set(alloy_primitives::aliases::I128::try_from(-7).unwrap());
     let underlying = market.underlyings.getter(2);
-    assert_eq!(halves(underlying.step_delta_limit.get()), (A, B));
+    let word = packed(underlying.step_delta_limit.get());
+    assert_eq!((word.get(STRIKE_STEP), word.get(DELTA_LIMIT)), (B, A));
     assert_eq!(underlying.vega_limit_strikes(), (!B, 10));
     assert_eq!(underlying.greeks(), PoolGreeks { delta: i128::MAX - 1, vega: -7 });
 }

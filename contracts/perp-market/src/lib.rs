@@ -61,7 +61,7 @@ pub enum Error {
 /// One market: three words of parameters read once per trade, then two
 /// words of hot state written once per trade, each packed by
 /// [`logic::pack_params`] / [`logic::pack_state`] so a word costs one load
-/// and one store (layouts as `uint256`, high bits first). `REQUIRED_SLOTS`
+/// and one store (layouts in [`logic::layout`]). `REQUIRED_SLOTS`
 /// is pinned by a test.
 #[storage]
 pub struct Market {
@@ -392,9 +392,9 @@ impl PerpMarket {
     fn params(&self, market_id: u32) -> Result<MarketParams, Vec<u8>> {
         let m = self.markets.getter(market_id);
         let params = logic::unpack_params(&[
-            m.params_sizes.get().into_limbs(),
-            m.params_trades.get().into_limbs(),
-            m.params_rates.get().into_limbs(),
+            m.params_sizes.get().into(),
+            m.params_trades.get().into(),
+            m.params_rates.get().into(),
         ]);
         if params.skew_scale == 0 {
             return Err(Error::from(MarketNotFound { marketId: market_id }).into());
@@ -405,20 +405,20 @@ impl PerpMarket {
     /// Open interest and funding state as stored (two loads).
     fn state(&self, market_id: u32) -> (OpenInterest, Funding) {
         let m = self.markets.getter(market_id);
-        logic::unpack_state(&[m.open_interest.get().into_limbs(), m.funding.get().into_limbs()])
+        logic::unpack_state(&[m.open_interest.get().into(), m.funding.get().into()])
     }
 
     /// `account`'s entry in `market_id` (zero when it holds no position).
     fn entry(&self, account: U256, market_id: u32) -> Entry {
-        Entry::unpack(&self.entries.getter(account).get(market_id).into_limbs())
+        Entry::unpack(self.entries.getter(account).get(market_id).into())
     }
 
     /// Writes open interest and funding (two words).
     fn store(&mut self, market_id: u32, open_interest: OpenInterest, funding: Funding) {
         let words = logic::pack_state(open_interest, funding);
         let mut m = self.markets.setter(market_id);
-        m.open_interest.set(U256::from_limbs(words[0]));
-        m.funding.set(U256::from_limbs(words[1]));
+        m.open_interest.set(words[0].into());
+        m.funding.set(words[1].into());
     }
 
     /// Validates and stores the parameters, hands the margin parameters to
@@ -444,9 +444,9 @@ impl PerpMarket {
         params.validate().map_err(|field| invalid_params(market_id, field))?;
         let words = logic::pack_params(&params);
         let mut m = self.markets.setter(market_id);
-        m.params_sizes.set(U256::from_limbs(words[0]));
-        m.params_trades.set(U256::from_limbs(words[1]));
-        m.params_rates.set(U256::from_limbs(words[2]));
+        m.params_sizes.set(words[0].into());
+        m.params_trades.set(words[1].into());
+        m.params_rates.set(words[2].into());
         let data = calldata(
             risk_engine::CONFIGURE_PERP_MARKET,
             &[
@@ -529,7 +529,7 @@ impl PerpMarket {
         // `apply` above checked that the new size is within the open interest.
         let size_after = size_before.saturating_add(size_delta);
         let entry = Entry::after(size_after, quote.fill_price, quote.funding.index);
-        self.entries.setter(account).setter(market_id).set(U256::from_limbs(entry.pack()));
+        self.entries.setter(account).setter(market_id).set(entry.pack().into());
         log(
             self.vm(),
             PerpTraded {

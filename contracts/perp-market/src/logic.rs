@@ -12,7 +12,13 @@
 //!   a position of size `s` with snapshot `i0` owes `s * (index - i0)`
 //!   (positive = pays), see [`accrued_funding`].
 
+use bulwark_common::packed::Packed;
 use bulwark_math::{mul_div, mul_div_signed, MathError, Rounding, SIGNED_WAD, WAD};
+use layout::{
+    ENTRY_PRICE, FEED_ID, FUNDING_INDEX, FUNDING_RATE, FUNDING_SNAPSHOT, FUNDING_TIME,
+    LONG_OPEN_INTEREST, MAKER_FEE, MAX_OPEN_INTEREST, MAX_TRADE_SIZE, MIN_TRADE_SIZE,
+    SHORT_OPEN_INTEREST, SKEW_SCALE, TAKER_FEE,
+};
 
 /// Seconds in a funding day: rates are per day, velocities per day per day.
 pub const DAY: u64 = 86_400;
@@ -464,91 +470,104 @@ pub fn quote(
     Ok(Quote { funding, fill_price, fee })
 }
 
-/// One storage word as its four little-endian 64-bit limbs (the layout of
-/// `U256::from_limbs`): limb 0 holds the lowest bits of the `uint256`.
-pub type Word = [u64; 4];
+/// The storage layouts of a market and a position entry (see
+/// [`bulwark_common::packed`]).
+pub mod layout {
+    use bulwark_common::packed::Field;
 
-/// The low and high limbs of a `u128`.
-#[allow(clippy::cast_possible_truncation)]
-const fn limbs(value: u128) -> (u64, u64) {
-    (value as u64, (value >> 64) as u64)
+    /// Parameters word 0.
+    pub const SKEW_SCALE: Field = Field::LOW;
+    /// Parameters word 0.
+    pub const MAX_OPEN_INTEREST: Field = Field::HIGH;
+    /// Parameters word 1.
+    pub const MAX_TRADE_SIZE: Field = Field::LOW;
+    /// Parameters word 1 (96 bits: validated below 2^96).
+    pub const MIN_TRADE_SIZE: Field = Field::new(128, 96);
+    /// Parameters word 1.
+    pub const FEED_ID: Field = Field::new(224, 32);
+    /// Parameters word 2.
+    pub const MAKER_FEE: Field = Field::new(0, 64);
+    /// Parameters word 2.
+    pub const TAKER_FEE: Field = Field::new(64, 64);
+    /// Parameters word 2.
+    pub const MAX_FUNDING_VELOCITY: Field = Field::new(128, 64);
+    /// Parameters word 2.
+    pub const MAX_FUNDING_RATE: Field = Field::new(192, 64);
+    /// State word 0.
+    pub const LONG_OPEN_INTEREST: Field = Field::LOW;
+    /// State word 0.
+    pub const SHORT_OPEN_INTEREST: Field = Field::HIGH;
+    /// State word 1 (`int128`).
+    pub const FUNDING_INDEX: Field = Field::LOW;
+    /// State word 1 (`int64`: `|rate| <= MAX_FUNDING_RATE < 2^63`).
+    pub const FUNDING_RATE: Field = Field::new(128, 64);
+    /// State word 1.
+    pub const FUNDING_TIME: Field = Field::new(192, 64);
+    /// Entry word.
+    pub const ENTRY_PRICE: Field = Field::LOW;
+    /// Entry word (`int128`).
+    pub const FUNDING_SNAPSHOT: Field = Field::HIGH;
 }
 
-/// A `u128` from its low and high limbs.
-fn join(low: u64, high: u64) -> u128 {
-    (u128::from(high) << 64) | u128::from(low)
-}
-
-/// Packs validated parameters into three words (as `uint256`, high to low):
-/// `maxOpenInterest << 128 | skewScale`,
-/// `feedId << 224 | minTradeSize << 128 | maxTradeSize` (minTradeSize: 96 bits),
-/// `maxFundingRate << 192 | maxFundingVelocity << 128 | takerFee << 64 | makerFee`.
-/// Narrowing is exact for parameters that pass [`MarketParams::validate`].
-#[allow(clippy::cast_possible_truncation)]
-pub fn pack_params(p: &MarketParams) -> [Word; 3] {
-    let (scale_low, scale_high) = limbs(p.skew_scale);
-    let (cap_low, cap_high) = limbs(p.max_open_interest);
-    let (max_low, max_high) = limbs(p.max_trade_size);
-    let (min_low, min_high) = limbs(p.min_trade_size);
+/// Packs validated parameters into three words ([`layout`]). Narrowing is
+/// exact for parameters that pass [`MarketParams::validate`].
+pub fn pack_params(p: &MarketParams) -> [Packed; 3] {
     [
-        [scale_low, scale_high, cap_low, cap_high],
-        [max_low, max_high, min_low, (u64::from(p.feed_id) << 32) | (min_high & 0xffff_ffff)],
-        [
-            p.maker_fee as u64,
-            p.taker_fee as u64,
-            p.max_funding_velocity as u64,
-            p.max_funding_rate as u64,
-        ],
+        Packed::from_halves(p.skew_scale, p.max_open_interest),
+        Packed::from_halves(p.max_trade_size, 0)
+            .with(MIN_TRADE_SIZE, p.min_trade_size)
+            .with(FEED_ID, u128::from(p.feed_id)),
+        Packed::ZERO
+            .with(MAKER_FEE, p.maker_fee)
+            .with(TAKER_FEE, p.taker_fee)
+            .with(layout::MAX_FUNDING_VELOCITY, p.max_funding_velocity)
+            .with(layout::MAX_FUNDING_RATE, p.max_funding_rate),
     ]
 }
 
 /// Inverse of [`pack_params`].
+// The feed id field is 32 bits wide.
 #[allow(clippy::cast_possible_truncation)]
-pub fn unpack_params(words: &[Word; 3]) -> MarketParams {
-    let [sizes, trades, rates] = words;
+pub fn unpack_params(words: &[Packed; 3]) -> MarketParams {
+    let [sizes, trades, rates] = *words;
     MarketParams {
-        feed_id: (trades[3] >> 32) as u32,
-        skew_scale: join(sizes[0], sizes[1]),
-        max_open_interest: join(sizes[2], sizes[3]),
-        max_trade_size: join(trades[0], trades[1]),
-        min_trade_size: join(trades[2], trades[3] & 0xffff_ffff),
-        maker_fee: rates[0].into(),
-        taker_fee: rates[1].into(),
-        max_funding_velocity: rates[2].into(),
-        max_funding_rate: rates[3].into(),
+        feed_id: trades.get(FEED_ID) as u32,
+        skew_scale: sizes.get(SKEW_SCALE),
+        max_open_interest: sizes.get(MAX_OPEN_INTEREST),
+        max_trade_size: trades.get(MAX_TRADE_SIZE),
+        min_trade_size: trades.get(MIN_TRADE_SIZE),
+        maker_fee: rates.get(MAKER_FEE),
+        taker_fee: rates.get(TAKER_FEE),
+        max_funding_velocity: rates.get(layout::MAX_FUNDING_VELOCITY),
+        max_funding_rate: rates.get(layout::MAX_FUNDING_RATE),
     }
 }
 
-/// Packs the hot state into two words (as `uint256`, high to low):
-/// `shortOpenInterest << 128 | longOpenInterest`,
-/// `fundingTime << 192 | fundingRate (int64) << 128 | fundingIndex (int128)`.
-/// The rate fits 64 bits because `|rate| <= MAX_FUNDING_RATE < 2^63`.
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-pub fn pack_state(open_interest: OpenInterest, funding: Funding) -> [Word; 2] {
-    let (long_low, long_high) = limbs(open_interest.long);
-    let (short_low, short_high) = limbs(open_interest.short);
-    // Two's complement reinterpretations, exact.
-    let (index_low, index_high) = limbs(funding.index as u128);
+/// Packs the hot state into two words ([`layout`]).
+pub fn pack_state(open_interest: OpenInterest, funding: Funding) -> [Packed; 2] {
     [
-        [long_low, long_high, short_low, short_high],
-        [index_low, index_high, funding.rate as i64 as u64, funding.time],
+        Packed::from_halves(open_interest.long, open_interest.short),
+        Packed::ZERO
+            .with_signed(FUNDING_INDEX, funding.index)
+            .with_signed(FUNDING_RATE, funding.rate)
+            .with(FUNDING_TIME, u128::from(funding.time)),
     ]
 }
 
 /// Inverse of [`pack_state`].
-#[allow(clippy::cast_possible_wrap)]
-pub fn unpack_state(words: &[Word; 2]) -> (OpenInterest, Funding) {
-    let [open_interest, funding] = words;
+// The time field is 64 bits wide.
+#[allow(clippy::cast_possible_truncation)]
+pub fn unpack_state(words: &[Packed; 2]) -> (OpenInterest, Funding) {
+    let [open_interest, funding] = *words;
     (
         OpenInterest {
-            long: join(open_interest[0], open_interest[1]),
-            short: join(open_interest[2], open_interest[3]),
+            long: open_interest.get(LONG_OPEN_INTEREST),
+            short: open_interest.get(SHORT_OPEN_INTEREST),
         },
         Funding {
-            // Two's complement reinterpretations, exact.
-            index: join(funding[0], funding[1]) as i128,
-            rate: i128::from(funding[2] as i64),
-            time: funding[3],
+            index: funding.get_signed(FUNDING_INDEX),
+            rate: funding.get_signed(FUNDING_RATE),
+            time: funding.get(FUNDING_TIME) as u64,
         },
     )
 }
@@ -577,23 +596,18 @@ impl Entry {
         }
     }
 
-    /// Packs the entry into one word (as `uint256`, high to low):
-    /// `fundingSnapshot (int128) << 128 | entryPrice`.
-    #[allow(clippy::cast_sign_loss)]
-    pub fn pack(self) -> Word {
-        let (price_low, price_high) = limbs(self.entry_price);
-        // Two's complement reinterpretation, exact.
-        let (index_low, index_high) = limbs(self.funding_snapshot as u128);
-        [price_low, price_high, index_low, index_high]
+    /// Packs the entry into one word ([`layout`]).
+    pub fn pack(self) -> Packed {
+        Packed::ZERO
+            .with(ENTRY_PRICE, self.entry_price)
+            .with_signed(FUNDING_SNAPSHOT, self.funding_snapshot)
     }
 
     /// Inverse of [`Entry::pack`].
-    #[allow(clippy::cast_possible_wrap)]
-    pub fn unpack(word: &Word) -> Self {
-        // Two's complement reinterpretation, exact.
+    pub fn unpack(word: Packed) -> Self {
         Self {
-            entry_price: join(word[0], word[1]),
-            funding_snapshot: join(word[2], word[3]) as i128,
+            entry_price: word.get(ENTRY_PRICE),
+            funding_snapshot: word.get_signed(FUNDING_SNAPSHOT),
         }
     }
 }

@@ -286,12 +286,12 @@ fn accrued_funding_and_pnl_round_for_the_protocol() {
 fn an_entry_is_the_last_fill_until_the_position_closes() {
     let open = Entry::after(wad(3), 2000 * W, wad(-7));
     assert_eq!(open, Entry { entry_price: 2000 * W, funding_snapshot: wad(-7) });
-    assert_eq!(Entry::unpack(&open.pack()), open);
+    assert_eq!(Entry::unpack(open.pack()), open);
     // A close clears the word (a zero slot, refunded).
     assert_eq!(Entry::after(0, 2000 * W, wad(-7)), Entry::default());
-    assert_eq!(Entry::default().pack(), [0; 4]);
+    assert_eq!(Entry::default().pack(), bulwark_common::packed::Packed::ZERO);
     // The snapshot is the high half as two's complement.
-    assert_eq!(open.pack()[3], u64::MAX);
+    assert_eq!(open.pack().limbs()[3], u64::MAX);
 }
 
 /// Exact `a * b` in 256 bits.
@@ -368,7 +368,7 @@ proptest! {
         let funding = Funding { index: state.2, rate: state.3, time: state.4 };
         prop_assert_eq!(unpack_state(&pack_state(open_interest, funding)), (open_interest, funding));
         let entry = Entry { entry_price: sizes.0, funding_snapshot: state.2 };
-        prop_assert_eq!(Entry::unpack(&entry.pack()), entry);
+        prop_assert_eq!(Entry::unpack(entry.pack()), entry);
     }
 
     /// The split PerpMarket reports (price PnL since the entry, funding since
