@@ -596,3 +596,20 @@ fn short_option_is_liquidated_through_the_options_hook(
     let left = w.engine.sender(bot).option_amount(account, live);
     assert!(left > wad(-2) && left <= I256::ZERO);
 }
+
+#[motsu::test]
+fn stored_parameters_outside_their_bounds_revert_instead_of_defaulting(
+    engine: Contract<RiskEngine>,
+    vault: Contract<MockVault>,
+    oracle: Contract<MockOracle>,
+    perp: Contract<MockPerp>,
+    admin: Address,
+) {
+    let w = setup(&engine, &vault, &oracle, &perp, admin);
+    let stored = w.engine.sender(admin).risk_parameters().motsu_unwrap();
+    assert_eq!(stored[0], U256::from(RiskParams::DEFAULT.to_values()[0]));
+    // Word 0 holds imFactor and mmFactor; zero is below imFactor's bound.
+    w.engine.sender(admin).params.setter(0u8).set(U256::ZERO);
+    let err = w.engine.sender(admin).risk_parameters().motsu_unwrap_err();
+    assert_eq!(err, InvalidParameter { index: 0 }.abi_encode());
+}
