@@ -54,7 +54,7 @@ interface IOptionsMarket is IRoles  {
 
     function quote(bytes32 series_id, int256 amount) external view returns (int256, uint256, int256, int256, uint256);
 
-    function trade(uint256 account, bytes32 series_id, int256 amount, int256 limit_premium) external returns (int256);
+    function onTrade(uint256 account, bytes32 series_id, int256 amount_before, int256 amount, int256 limit_premium) external returns (int256, uint256, bool, uint32, uint256, uint64, bool);
 
     function remark(bytes32 series_id) external;
 

@@ -636,9 +636,13 @@ impl Protocol {
         acceptable_price: U256,
     ) -> Receipt {
         self.accounts.insert(account);
-        let call =
-            IPerpMarket::tradeCall { account, market_id: ETH_MARKET, size_delta, acceptable_price };
-        self.chain.send(caller, self.perp, &call)
+        let call = IRiskEngine::tradePerpCall {
+            account,
+            market_id: ETH_MARKET,
+            size_delta,
+            acceptable_price,
+        };
+        self.chain.send(caller, self.risk, &call)
     }
 
     /// Deposits `collateral` dollars for `trader` and opens `size` ETH of
@@ -678,8 +682,9 @@ impl Protocol {
     ) -> Receipt {
         let account = Self::account(owner);
         self.accounts.insert(account);
-        let call = IOptionsMarket::tradeCall { account, series_id: series, amount, limit_premium };
-        self.chain.send(owner, self.options, &call)
+        let call =
+            IRiskEngine::tradeOptionCall { account, series_id: series, amount, limit_premium };
+        self.chain.send(owner, self.risk, &call)
     }
 
     /// `keeper` liquidates `account`.
@@ -781,8 +786,8 @@ impl Protocol {
         self.accounts.insert(account);
         let acceptable_price = if size_delta.is_negative() { U256::ZERO } else { U256::MAX };
         let call =
-            IPerpMarket::tradeCall { account, market_id: market, size_delta, acceptable_price };
-        self.chain.send(owner, self.perp, &call)
+            IRiskEngine::tradePerpCall { account, market_id: market, size_delta, acceptable_price };
+        self.chain.send(owner, self.risk, &call)
     }
 
     /// Pushes a flat volatility surface at `volatility` (WAD) for `expiry`,
@@ -869,13 +874,15 @@ impl Protocol {
         (p._0, p._1)
     }
 
-    /// `PerpMarket.position(account, market)`: size, entry price, funding
-    /// snapshot, unrealised PnL and accrued funding (WAD).
+    /// `PerpMarket.position(account, market, size)` with the size
+    /// RiskEngine holds: size, entry price, funding snapshot, unrealised PnL
+    /// and accrued funding (WAD).
     ///
     /// # Panics
-    /// When the view reverts.
+    /// When a view reverts.
     pub fn perp_entry_in(&mut self, account: U256, market: u32) -> IPerpMarket::positionReturn {
-        let call = IPerpMarket::positionCall { account, market_id: market };
+        let size = self.perp_position_in(account, market).0;
+        let call = IPerpMarket::positionCall { account, market_id: market, size };
         self.chain.view(self.perp, &call).expect("position")
     }
 

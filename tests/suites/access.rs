@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use alloy_primitives::{Address, B256, I256, U256};
+use alloy_primitives::{Address, I256, U256};
 use alloy_sol_types::{SolCall, SolError, SolInterface};
 use bulwark_tests::bindings::{
     margin::IMarginEngine, options::IOptionsMarket, oracle::IOracleAdapter, perp::IPerpMarket,
@@ -203,60 +203,31 @@ fn table(p: &Protocol) -> Vec<Case> {
     ];
     let set_risk = IRiskEngine::setRiskParametersCall { values: defaults };
     cases.push(case("RiskEngine", risk, &set_risk, ADMIN).role(ADMIN_ROLE));
-    let not_wired = |caller| IRiskEngine::NotWiredMarket { caller };
-    let perp_hook = |c: Case| {
-        c.refuse(STRANGER, &not_wired(STRANGER))
-            .refuse(ADMIN, &not_wired(ADMIN))
-            .refuse(options, &not_wired(options))
-    };
-    let options_hook = |c: Case| {
-        c.refuse(STRANGER, &not_wired(STRANGER))
-            .refuse(ADMIN, &not_wired(ADMIN))
-            .refuse(perp, &not_wired(perp))
-    };
-    let configure_market = IRiskEngine::configurePerpMarketCall {
-        market_id: 2,
-        feed_id: ETH,
-        initial_margin_rate: wad(1) / U256::from(10u8),
-        maintenance_margin_rate: wad(1) / U256::from(20u8),
-        margin_rate_scale: wad(100_000),
-        skew_scale: wad(100_000),
-    };
-    cases.push(perp_hook(case("RiskEngine", risk, &configure_market, perp)));
-    let apply_perp = IRiskEngine::applyPerpTradeCall {
-        caller: TRADERS[0],
-        account,
-        market_id: ETH_MARKET,
-        size_delta: I256::try_from(1).unwrap(),
-        fill_price: wad(2_000),
-        fee: U256::ZERO,
-        funding_indexes: vec![I256::ZERO; 2],
-        strict_price: true,
-    };
-    cases.push(perp_hook(case("RiskEngine", risk, &apply_perp, perp)));
-    let register = IRiskEngine::registerSeriesCall {
-        series_id: B256::repeat_byte(9),
-        feed_id: ETH,
-        strike: wad(2_000),
-        expiry: series.expiry,
-        is_call: true,
-    };
-    cases.push(options_hook(case("RiskEngine", risk, &register, options)));
-    let apply_option = IRiskEngine::applyOptionTradeCall {
-        caller: TRADERS[0],
-        account,
-        series_id: series.id,
-        amount_delta: I256::try_from(-1).unwrap(),
-        premium: I256::ZERO,
-        fee: U256::ZERO,
-        strict_price: true,
-    };
-    cases.push(options_hook(case("RiskEngine", risk, &apply_option, options)));
     // RiskEngine: an account's own functions.
     let withdraw =
         IRiskEngine::withdrawCall { account, token: p.token, amount: usd(1), to: STRANGER };
     cases.push(
         case("RiskEngine", risk, &withdraw, TRADERS[0])
+            .refuse(STRANGER, &IRiskEngine::NotAccountOperator { account, caller: STRANGER }),
+    );
+    let trade_perp = IRiskEngine::tradePerpCall {
+        account,
+        market_id: ETH_MARKET,
+        size_delta: I256::try_from(1).unwrap(),
+        acceptable_price: U256::MAX,
+    };
+    cases.push(
+        case("RiskEngine", risk, &trade_perp, TRADERS[0])
+            .refuse(STRANGER, &IRiskEngine::NotAccountOperator { account, caller: STRANGER }),
+    );
+    let trade_option = IRiskEngine::tradeOptionCall {
+        account,
+        series_id: series.id,
+        amount: I256::try_from(1).unwrap(),
+        limit_premium: I256::MAX,
+    };
+    cases.push(
+        case("RiskEngine", risk, &trade_option, TRADERS[0])
             .refuse(STRANGER, &IRiskEngine::NotAccountOperator { account, caller: STRANGER }),
     );
     // PerpMarket.
@@ -276,15 +247,18 @@ fn table(p: &Protocol) -> Vec<Case> {
             .refuse(ADMIN, &IPerpMarket::NotRiskEngine { caller: ADMIN })
             .refuse(options, &IPerpMarket::NotRiskEngine { caller: options }),
     );
-    let trade = IPerpMarket::tradeCall {
+    let trade = IPerpMarket::onTradeCall {
         account,
         market_id: ETH_MARKET,
+        size_before: I256::ZERO,
         size_delta: I256::try_from(1).unwrap(),
         acceptable_price: U256::MAX,
     };
     cases.push(
-        case("PerpMarket", perp, &trade, TRADERS[0])
-            .refuse(STRANGER, &IRiskEngine::NotAccountOperator { account, caller: STRANGER }),
+        case("PerpMarket", perp, &trade, risk)
+            .refuse(STRANGER, &IPerpMarket::NotRiskEngine { caller: STRANGER })
+            .refuse(ADMIN, &IPerpMarket::NotRiskEngine { caller: ADMIN })
+            .refuse(options, &IPerpMarket::NotRiskEngine { caller: options }),
     );
     // OptionsMarket.
     let market = IOptionsMarket::setMarketParamsCall {
@@ -323,6 +297,14 @@ fn table(p: &Protocol) -> Vec<Case> {
         spot: wad(2_000),
     };
     cases.push(risk_hook(case("OptionsMarket", options, &close, risk)));
+    let trade = IOptionsMarket::onTradeCall {
+        account,
+        series_id: series.id,
+        amount_before: I256::ZERO,
+        amount: I256::try_from(1).unwrap(),
+        limit_premium: I256::MAX,
+    };
+    cases.push(risk_hook(case("OptionsMarket", options, &trade, risk)));
     let settlement = IOptionsMarket::onSettlementCall { series_id: series.id, amount: I256::ZERO };
     cases.push(risk_hook(case("OptionsMarket", options, &settlement, risk)));
     cases
@@ -399,7 +381,8 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
         (
             "PerpMarket",
             with_roles(&[
-                IPerpMarket::fundingIndexesCall::SELECTOR,
+                IPerpMarket::marginInputsCall::SELECTOR,
+                IPerpMarket::feedSkewCall::SELECTOR,
                 IPerpMarket::quoteCall::SELECTOR,
                 IPerpMarket::positionCall::SELECTOR,
                 IPerpMarket::marketCountCall::SELECTOR,
@@ -412,9 +395,6 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
                 IOptionsMarket::quoteCall::SELECTOR,
                 IOptionsMarket::remarkCall::SELECTOR,
                 IOptionsMarket::settleSeriesCall::SELECTOR,
-                // Gated per account by RiskEngine, after pricing (which needs
-                // the oracle's volatility): see failures.rs.
-                IOptionsMarket::tradeCall::SELECTOR,
             ]),
         ),
     ]

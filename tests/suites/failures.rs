@@ -181,15 +181,20 @@ fn perp_trade_sizes_markets_and_acceptable_prices_are_checked() {
         &p.open_perp(a, dust).output,
         &IPerpMarket::TradeSizeOutOfBounds { marketId: ETH_MARKET, sizeDelta: dust },
     );
-    let call = IPerpMarket::tradeCall {
+    let call = IRiskEngine::tradePerpCall {
         account,
         market_id: 7,
         size_delta: swad(1),
         acceptable_price: U256::MAX,
     };
     assert_error(
-        &p.chain.send(a, p.perp, &call).output,
+        &p.chain.send(a, p.risk, &call).output,
         &IPerpMarket::MarketNotFound { marketId: 7 },
+    );
+    let call = IRiskEngine::tradePerpCall { market_id: 64, ..call };
+    assert_error(
+        &p.chain.send(a, p.risk, &call).output,
+        &IRiskEngine::UnknownMarket { marketId: 64 },
     );
     // A buy must not fill above the limit, a sell not below it.
     let fill = fill_price(s(wad(2_000)), I256::ZERO, swad(10)).into_raw();

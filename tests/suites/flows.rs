@@ -15,8 +15,8 @@ use bulwark_tests::model::{
     units_wad,
 };
 use bulwark_tests::protocol::{
-    swad, usd, Protocol, Series, BASE_SPREAD, BTC_MARKET, ETH, ETH_MARKET, EXPIRY_DELAY, LP_SEED,
-    STRANGER, TRADERS,
+    perp_params, swad, usd, Protocol, Series, BASE_SPREAD, BTC_MARKET, ETH, ETH_MARKET,
+    EXPIRY_DELAY, LP_SEED, STRANGER, TRADERS,
 };
 use bulwark_tests::{assert_error, success, wad, WAD};
 
@@ -53,7 +53,7 @@ fn perp_round_trip_settles_pnl_and_fees_to_the_wei() {
     let r = p.open_perp(a, swad(10));
     success(&r, "open");
     let fill = U256::from(20_001u128) * U256::from(WAD / 10);
-    assert_eq!(r.decode_return::<IPerpMarket::tradeCall>().unwrap()._0, fill);
+    assert_eq!(r.decode_return::<IRiskEngine::tradePerpCall>().unwrap()._0, fill);
     let fee = U256::from(100_005u128) * U256::from(WAD / 10_000);
     assert_eq!(
         r.events::<IPerpMarket::PerpTraded>(),
@@ -409,14 +409,33 @@ fn series_ids_hash_their_terms_and_listing_by_rule_fills_the_strike_grid() {
         assert_eq!(e.seriesId, keccak256((ETH, e.strike, expiry, e.isCall).abi_encode()));
         assert_eq!((e.underlying, e.expiry), (ETH, expiry));
     }
-    // RiskEngine registered every one (kind 4 of its Configured event).
-    let registered = r
-        .events::<IRiskEngine::Configured>()
-        .iter()
-        .filter(|e| e.kind == 4)
-        .map(|e| e.key)
-        .collect::<Vec<_>>();
-    assert_eq!(registered, listed.iter().map(|e| e.seriesId).collect::<Vec<_>>());
+    // Listing never calls RiskEngine: a series is registered at its first
+    // trade (kind 4 of RiskEngine's Configured event, with the terms
+    // OptionsMarket's hook returned), and only then.
+    assert!(r.events::<IRiskEngine::Configured>().is_empty());
+    // (The new expiry has no volatility surface yet: trade a listed one.)
+    let first = p.series[0];
+    let buyer = TRADERS[0];
+    success(&p.deposit(buyer, usd(10_000)), "deposit");
+    for trade in 0..2 {
+        let r = p.trade_option(buyer, first.id, swad(1), I256::MAX);
+        success(&r, "buy");
+        let registered: Vec<_> =
+            r.events::<IRiskEngine::Configured>().into_iter().filter(|e| e.kind == 4).collect();
+        if trade == 0 {
+            assert_eq!(registered.len(), 1);
+            assert_eq!(registered[0].key, first.id);
+            let terms = [
+                U256::from(ETH),
+                first.strike,
+                U256::from(first.expiry),
+                U256::from(first.is_call),
+            ];
+            assert_eq!(registered[0].values[1..], terms);
+        } else {
+            assert!(registered.is_empty(), "registered twice");
+        }
+    }
 }
 
 #[test]
@@ -492,7 +511,7 @@ fn buying_an_option_pays_black_scholes_plus_the_spread_and_the_fee() {
 
     let r = p.trade_option(buyer, call.id, swad(2), premium);
     success(&r, "buy at exactly the limit");
-    assert_eq!(r.decode_return::<IOptionsMarket::tradeCall>().unwrap()._0, premium);
+    assert_eq!(r.decode_return::<IRiskEngine::tradeOptionCall>().unwrap()._0, premium);
     let traded = r.events::<IOptionsMarket::OptionTraded>();
     assert_eq!(
         (traded[0].account, traded[0].seriesId, traded[0].amount, traded[0].premium, traded[0].fee),
@@ -512,10 +531,10 @@ fn an_option_sold_back_before_expiry_returns_less_than_it_cost() {
     let put = p.series[3];
     let r = p.trade_option(buyer, put.id, swad(5), I256::MAX);
     success(&r, "buy");
-    let paid = r.decode_return::<IOptionsMarket::tradeCall>().unwrap()._0;
+    let paid = r.decode_return::<IRiskEngine::tradeOptionCall>().unwrap()._0;
     let r = p.trade_option(buyer, put.id, swad(-5), I256::MAX);
     success(&r, "sell back");
-    let received = r.decode_return::<IOptionsMarket::tradeCall>().unwrap()._0;
+    let received = r.decode_return::<IRiskEngine::tradeOptionCall>().unwrap()._0;
     assert!(received.is_negative(), "a seller receives: {received}");
     assert!(-received < paid, "the spread is paid on both sides: {paid} then {received}");
     assert_eq!(p.option_amount(account, put.id), I256::ZERO);
@@ -541,7 +560,7 @@ fn options_are_bought_written_and_settled_at_intrinsic_value() {
     assert!(premium.is_positive(), "a buyer pays");
     let r = p.trade_option(buyer, call.id, swad(2), premium);
     success(&r, "buy call");
-    assert_eq!(r.decode_return::<IOptionsMarket::tradeCall>().unwrap()._0, premium);
+    assert_eq!(r.decode_return::<IRiskEngine::tradeOptionCall>().unwrap()._0, premium);
     let buyer_account = Protocol::account(buyer);
     assert_eq!(
         p.cash(buyer_account),
@@ -549,7 +568,7 @@ fn options_are_bought_written_and_settled_at_intrinsic_value() {
     );
     let r = p.trade_option(writer, put.id, swad(-3), I256::MAX);
     success(&r, "write put");
-    assert!(r.decode_return::<IOptionsMarket::tradeCall>().unwrap()._0.is_negative());
+    assert!(r.decode_return::<IRiskEngine::tradeOptionCall>().unwrap()._0.is_negative());
     assert_eq!(p.option_amount(Protocol::account(writer), put.id), swad(-3));
     assert_balanced(&mut p, "options");
 
@@ -572,18 +591,31 @@ fn options_are_bought_written_and_settled_at_intrinsic_value() {
 }
 
 #[test]
-fn funding_index_views_accrue_without_trading() {
-    // fundingIndexes (RiskEngine's valuation view) agrees with quote and
-    // stores nothing: a second read at the same time returns the same index.
+fn margin_inputs_accrue_funding_without_trading() {
+    // marginInputs (MarginEngine's valuation view) holds the market's margin
+    // parameters and skew, agrees with quote on the funding index and stores
+    // nothing: a second read at the same time returns the same words.
     let mut p = Protocol::new();
     let a = TRADERS[0];
     success(&p.deposit(a, usd(100_000)), "deposit");
     success(&p.open_perp(a, swad(100)), "long");
     p.advance(43_200);
-    let call = IPerpMarket::fundingIndexesCall { market_ids: vec![ETH_MARKET] };
+    let call = IPerpMarket::marginInputsCall { market_ids: vec![ETH_MARKET] };
     let first = p.chain.view(p.perp, &call).unwrap()._0;
     let quoted = p.perp_quote(I256::ZERO).unwrap()._4;
-    assert_eq!(first, vec![quoted]);
+    let params = perp_params();
+    assert_eq!(
+        first,
+        vec![
+            U256::from(ETH),
+            params[8],
+            params[9],
+            params[10],
+            params[0],
+            swad(100).into_raw(),
+            quoted.into_raw()
+        ]
+    );
     // Half a day at skew 100: velocity 0.001 per day per day, the area under
     // the ramp v T^2 / (2 DAY) = 10.8 rate-seconds, times 2,000 / DAY = 0.25.
     assert_eq!(quoted, s(U256::from(25u64) * U256::from(WAD / 100)));

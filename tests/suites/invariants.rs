@@ -13,9 +13,11 @@
 //! 4. bad debt only grows, only through liquidations, and every unit the
 //!    Vault absorbed is recorded by RiskEngine once, after the account's
 //!    collateral was seized;
-//! 5. in each of the two perp markets (ETH and BTC), the sum of perp sizes
-//!    equals long minus short open interest, and PerpMarket's record of each
-//!    position's entry (price, funding snapshot) matches RiskEngine's basis;
+//! 5. no copy of market state disagrees with its owner: in each of the two
+//!    perp markets (ETH and BTC), the sum of RiskEngine's perp sizes equals
+//!    PerpMarket's long minus short open interest and its skew of the feed,
+//!    and PerpMarket's record of each position's entry (price, funding
+//!    snapshot) matches RiskEngine's basis;
 //! 6. once the series have expired and settled, neither the oracle's
 //!    settlement price nor a series' settlement changes again;
 //! 7. no transaction entered a contract that was already on its call stack
@@ -41,7 +43,8 @@ use bulwark_tests::bindings::{
 };
 use bulwark_tests::model::s;
 use bulwark_tests::protocol::{
-    swad, usd, Health, Protocol, BTC_MARKET, ETH, ETH_MARKET, KEEPER, LP, TRADERS, WAD_PER_UNIT,
+    swad, usd, Health, Protocol, BTC, BTC_MARKET, ETH, ETH_MARKET, KEEPER, LP, TRADERS,
+    WAD_PER_UNIT,
 };
 use bulwark_tests::wad;
 use proptest::prelude::*;
@@ -292,16 +295,19 @@ fn factor(bps: i32) -> U256 {
     U256::from(u64::try_from(10_000 + i64::from(bps)).expect("bps above -10,000"))
 }
 
-/// Invariant 5 in both perp markets: the sum of sizes equals long minus short
-/// open interest, and each position's entry at PerpMarket agrees with
-/// RiskEngine's basis.
+/// Invariant 5 in both perp markets: the sum of RiskEngine's sizes equals
+/// PerpMarket's long minus short open interest and its skew of the market's
+/// feed (each feed has one market here), and each position's entry at
+/// PerpMarket agrees with RiskEngine's basis: no copy of market state
+/// disagrees with its owner.
 fn open_interest_and_entries(p: &mut Protocol) -> Result<(), TestCaseError> {
-    for market in [ETH_MARKET, BTC_MARKET] {
+    for (market, feed) in [(ETH_MARKET, ETH), (BTC_MARKET, BTC)] {
         let mut sizes = I256::ZERO;
         for t in 0..TRADERS.len() {
             let (size, basis) = p.perp_position_in(account_of(t), market);
             sizes += size;
-            let call = IPerpMarket::positionCall { account: account_of(t), market_id: market };
+            let call =
+                IPerpMarket::positionCall { account: account_of(t), market_id: market, size };
             // The view needs a price; without one there is nothing to compare.
             if let Ok(entry) = p.chain.view(p.perp, &call) {
                 check(entry._0 == size && s(entry._1) - entry._2 == basis, || {
@@ -311,6 +317,14 @@ fn open_interest_and_entries(p: &mut Protocol) -> Result<(), TestCaseError> {
                 })?;
             }
         }
+        let feed_skew = p
+            .chain
+            .view(p.perp, &IPerpMarket::feedSkewCall { feed_id: feed })
+            .expect("feedSkew")
+            ._0;
+        check(sizes == feed_skew, || {
+            format!("invariant 5, feed {feed}: sizes {sizes}, PerpMarket's feed skew {feed_skew}")
+        })?;
         if let Ok(oi) = p.perp_quote_in(market, I256::ZERO) {
             check(sizes == s(oi._5) - s(oi._6), || {
                 format!(

@@ -1,10 +1,11 @@
 //! The functions one Bulwark contract calls on another, by selector.
 //!
-//! Allowed calls (caller -> callee), and no others (DESIGN.md):
-//! - PerpMarket, OptionsMarket -> RiskEngine (apply a trade; PerpMarket also
-//!   reads a position's size), OracleAdapter
-//! - RiskEngine -> Vault, OracleAdapter, MarginEngine; the markets only
-//!   through hooks that never call RiskEngine back
+//! Allowed calls (caller -> callee), and no others (DESIGN.md). RiskEngine
+//! is the single entry of every position change, and nothing calls it:
+//! - RiskEngine -> the markets' hooks (which never call RiskEngine), Vault,
+//!   OracleAdapter, MarginEngine
+//! - PerpMarket -> OracleAdapter
+//! - OptionsMarket -> OracleAdapter, PerpMarket (a skew view)
 //! - MarginEngine -> views of the Vault, OracleAdapter and PerpMarket
 //! - Vault -> ERC-20 tokens
 //! - OracleAdapter -> price feeds
@@ -81,18 +82,6 @@ functions! {
         VOLATILITIES = "volatilities(uint256[],uint8)";
     }
 
-    /// RiskEngine as the markets and bots call it. The markets compute the
-    /// fill price and fee; RiskEngine updates the portfolio, realises PnL
-    /// through the Vault and enforces margin. Hooks revert unless the caller
-    /// is the wired market.
-    risk_engine {
-        CONFIGURE_PERP_MARKET = "configurePerpMarket(uint32,uint32,uint256,uint256,uint256,uint256)";
-        APPLY_PERP_TRADE = "applyPerpTrade(address,uint256,uint32,int256,uint256,uint256,int256[],bool)";
-        REGISTER_SERIES = "registerSeries(bytes32,uint32,uint256,uint64,bool)";
-        APPLY_OPTION_TRADE = "applyOptionTrade(address,uint256,bytes32,int256,int256,uint256,bool)";
-        PERP_POSITION = "perpPosition(uint256,uint32)";
-    }
-
     /// MarginEngine as RiskEngine calls it (contracts/margin-engine/README.md):
     /// stateless, views only. `book` is the account's positions and the risk
     /// parameters as RiskEngine's storage words (`bulwark_margin_engine::book`).
@@ -101,28 +90,42 @@ functions! {
         LIQUIDATION_PLAN = "liquidationPlan(uint256,address,address,address,uint256[])";
     }
 
-    /// PerpMarket hooks RiskEngine calls (liquidation closes, funding reads);
-    /// they never call RiskEngine back.
+    /// PerpMarket's hooks RiskEngine calls (trades, liquidation closes) and
+    /// the views MarginEngine and OptionsMarket read; none calls RiskEngine.
+    /// The hooks revert `NotRiskEngine` for any other caller.
     ///
-    /// - `fundingIndexes`: each market's funding index accrued to now (WAD,
-    ///   quote per unit of base size; a position of size `s` with snapshot
-    ///   `i0` owes `s * (index - i0)`, positive = pays). It reads the
-    ///   OracleAdapter (lenient price); it reverts with the oracle's error
-    ///   when no price is usable, and with `MarketNotFound` for an unknown id.
-    /// - `onLiquidationClose`: only the wired RiskEngine. Accrues funding at
-    ///   `oraclePrice`, moves open interest and skew for the forced close of
-    ///   `sizeDelta` from `sizeBefore`, and returns `(fillPrice,
-    ///   fundingIndex)`: the oracle price with the skew impact of the close,
-    ///   no acceptable-price check, no fee. `account` is only logged.
+    /// - `onTrade`: prices and records a trade of `sizeDelta` from
+    ///   `sizeBefore` (acceptable price, size, open-interest cap and pause
+    ///   checks) and returns `(fillPrice, fee, fundingIndex, strict)`.
+    /// - `onLiquidationClose`: accrues funding at `oraclePrice`, moves open
+    ///   interest and skew for the forced close of `sizeDelta` from
+    ///   `sizeBefore`, and returns `(fillPrice, fundingIndex)`: the oracle
+    ///   price with the skew impact of the close, no acceptable-price check,
+    ///   no fee. `account` is only logged.
+    /// - `marginInputs`: per market, feed, initial and maintenance margin
+    ///   rates, margin rate scale, skew scale, skew and the funding index
+    ///   accrued to now (a position of size `s` with snapshot `i0` owes
+    ///   `s * (index - i0)`, positive = pays), seven words each. It reads the
+    ///   OracleAdapter (lenient price) for markets whose funding is older
+    ///   than the block, and reverts with the oracle's error when no price is
+    ///   usable and with `MarketNotFound` for an unknown id.
+    /// - `feedSkew`: the net skew of all markets on a feed.
     perp_market {
-        FUNDING_INDEXES = "fundingIndexes(uint32[])";
+        ON_TRADE = "onTrade(uint256,uint32,int256,int256,uint256)";
         ON_LIQUIDATION_CLOSE = "onLiquidationClose(uint256,uint32,int256,int256,uint256)";
+        MARGIN_INPUTS = "marginInputs(uint32[])";
+        FEED_SKEW = "feedSkew(uint32)";
     }
 
-    /// OptionsMarket hooks RiskEngine calls (liquidation closes, settlement);
-    /// they never call RiskEngine back. Both revert with `OnlyRiskEngine`
-    /// unless called by the wired RiskEngine.
+    /// OptionsMarket's hooks RiskEngine calls (trades, liquidation closes,
+    /// settlement); they never call RiskEngine back. All revert with
+    /// `OnlyRiskEngine` unless called by the wired RiskEngine.
     ///
+    /// - `onTrade`: prices and records a trade of `amount` contracts by an
+    ///   account holding `amountBefore` (premium limit, greek limits, pause)
+    ///   and returns `(premium, fee, strict, feedId, strike, expiry,
+    ///   isCall)`: the premium from the trader's view (positive = pays),
+    ///   whether price and volatility were strict, and the series' terms.
     /// - `onLiquidationClose`: the forced close of `amountDelta` contracts
     ///   (sign opposite to the position closed) at `spot`; returns the premium
     ///   (WAD, trader's view: positive = the account pays) at the model price
@@ -137,6 +140,7 @@ functions! {
     ///   down, a short's rounded up). Call it once per position, then remove
     ///   the position: that is what makes settling twice pay once.
     options_market {
+        ON_TRADE = "onTrade(uint256,bytes32,int256,int256,int256)";
         ON_LIQUIDATION_CLOSE = "onLiquidationClose(bytes32,int256,uint256)";
         ON_SETTLEMENT = "onSettlement(bytes32,int256)";
     }
@@ -162,7 +166,7 @@ mod tests {
     /// Every function a Bulwark contract calls on another is one the callee exports.
     #[test]
     fn calls_name_functions_the_callees_export() {
-        let callees: [(&[&str], &str, &str); 6] = [
+        let callees: [(&[&str], &str, &str); 5] = [
             (vault::SIGNATURES, include_str!("../../../abi/Vault.sol"), "IVault"),
             (
                 margin_engine::SIGNATURES,
@@ -170,7 +174,6 @@ mod tests {
                 "IMarginEngine",
             ),
             (oracle::SIGNATURES, include_str!("../../../abi/OracleAdapter.sol"), "IOracleAdapter"),
-            (risk_engine::SIGNATURES, include_str!("../../../abi/RiskEngine.sol"), "IRiskEngine"),
             (perp_market::SIGNATURES, include_str!("../../../abi/PerpMarket.sol"), "IPerpMarket"),
             (
                 options_market::SIGNATURES,

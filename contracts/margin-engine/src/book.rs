@@ -10,13 +10,13 @@
 //! |---|---|
 //! | 1 | `(perp count, option count)` |
 //! | [`PARAM_WORDS`] | risk parameters, two per word, in [`RiskParams::to_values`] order |
-//! | [`PERP_WORDS`] per perp | `(market id, 0)`, the two market parameter words ([`position::pack_market`]), `(skew, funding index)`, `(size, basis)` |
+//! | [`PERP_WORDS`] per perp | `(market id, 0)`, `(size, basis)` |
 //! | [`OPTION_WORDS`] per option | the series word ([`position::pack_series`]), `(amount, series index)` |
 
 use alloc::vec::Vec;
 
 use crate::{
-    margin::{OptionLeg, PerpLeg, RiskParams, PARAM_COUNT},
+    margin::{MarketParams, OptionLeg, PerpLeg, RiskParams, PARAM_COUNT},
     position::{self, to_signed_bits},
 };
 
@@ -25,8 +25,10 @@ pub type Halves = (u128, u128);
 
 /// Words of risk parameters.
 pub const PARAM_WORDS: usize = PARAM_COUNT.div_ceil(2);
-/// Words per perp position.
-pub const PERP_WORDS: usize = 5;
+/// Words per perp position. A perp's market (margin parameters, skew,
+/// funding) is PerpMarket's, read by MarginEngine (`marginInputs`), never a
+/// copy in the book.
+pub const PERP_WORDS: usize = 2;
 /// Words per option position.
 pub const OPTION_WORDS: usize = 2;
 
@@ -43,7 +45,9 @@ pub struct Book {
     pub params: RiskParams,
     /// Market id of each perp leg.
     pub market_ids: Vec<u32>,
-    /// Perp legs (with the funding index RiskEngine last stored).
+    /// Perp legs: size and basis from the book; the market's parameters,
+    /// skew and funding index stay zero until MarginEngine loads them from
+    /// PerpMarket.
     pub perps: Vec<PerpLeg>,
     /// Option legs (volatility zero: the valuation asks the oracle).
     pub options: Vec<OptionLeg>,
@@ -88,14 +92,13 @@ impl Book {
             Book { params, market_ids: Vec::new(), perps: Vec::new(), options: Vec::new() };
         for perp in perps.chunks_exact(PERP_WORDS) {
             book.market_ids.push(u32::try_from(perp[0].0).ok()?);
-            let (skew, funding) = perp[3];
-            let (size, basis) = perp[4];
+            let (size, basis) = perp[1];
             book.perps.push(PerpLeg {
-                market: position::unpack_market(perp[1], perp[2]),
+                market: MarketParams::default(),
                 size: to_signed_bits(size),
                 basis: to_signed_bits(basis),
-                funding_index: to_signed_bits(funding),
-                skew: to_signed_bits(skew),
+                funding_index: 0,
+                skew: 0,
             });
         }
         for option in options.chunks_exact(OPTION_WORDS) {
@@ -106,22 +109,15 @@ impl Book {
         Some(book)
     }
 
-    /// Encodes the book (series index zero); RiskEngine builds the same
-    /// words from storage.
-    ///
-    /// # Errors
-    /// A market's rates do not fit their packing.
-    pub fn encode(&self) -> Result<Vec<Halves>, crate::margin::MarginError> {
+    /// Encodes the book (series index zero; a perp's market fields are not
+    /// part of it); RiskEngine builds the same words from storage.
+    pub fn encode(&self) -> Vec<Halves> {
         let mut words = Vec::new();
         words.push((self.perps.len() as u128, self.options.len() as u128));
         words.extend_from_slice(&params_to_words(&self.params));
         for (id, perp) in self.market_ids.iter().zip(&self.perps) {
-            let [first, second] = position::pack_market(&perp.market)?;
             words.extend_from_slice(&[
                 (u128::from(*id), 0),
-                first,
-                second,
-                (position::from_signed(perp.skew), position::from_signed(perp.funding_index)),
                 (position::from_signed(perp.size), position::from_signed(perp.basis)),
             ]);
         }
@@ -129,7 +125,7 @@ impl Book {
             words.push(position::pack_series(option));
             words.push((position::from_signed(option.amount), 0));
         }
-        Ok(words)
+        words
     }
 }
 
@@ -138,21 +134,14 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::margin::MarketParams;
 
-    fn perp(feed: u32, size: i128) -> PerpLeg {
+    fn perp(size: i128) -> PerpLeg {
         PerpLeg {
-            market: MarketParams {
-                feed,
-                initial_rate: 1 << 60,
-                maintenance_rate: 1 << 59,
-                rate_scale: 7 << 70,
-                skew_scale: 9 << 80,
-            },
+            market: MarketParams::default(),
             size,
             basis: -size / 3,
-            funding_index: size / 7,
-            skew: -size,
+            funding_index: 0,
+            skew: 0,
         }
     }
 
@@ -176,10 +165,10 @@ mod tests {
             let book = Book {
                 params: RiskParams::DEFAULT,
                 market_ids: (0..sizes.len() as u32).map(|i| i * 5).collect(),
-                perps: sizes.iter().enumerate().map(|(i, s)| perp(i as u32 + 1, i128::from(*s) << 30)).collect(),
+                perps: sizes.iter().map(|s| perp(i128::from(*s) << 30)).collect(),
                 options,
             };
-            let words = book.encode().unwrap();
+            let words = book.encode();
             prop_assert_eq!(words.len(), 1 + PARAM_WORDS + PERP_WORDS * sizes.len() + OPTION_WORDS * amounts.len());
             prop_assert_eq!(Book::decode(&words), Some(book));
             // Any other length is refused.

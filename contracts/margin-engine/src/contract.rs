@@ -1,5 +1,6 @@
 //! The deployable MarginEngine: no state, no roles. It loads what a book
-//! needs from the Vault, the OracleAdapter and PerpMarket (views only), runs
+//! needs from the Vault, the OracleAdapter and PerpMarket (views only: a
+//! perp's margin rates, skew and funding are PerpMarket's), runs
 //! [`evaluate`] and, for a liquidation, [`liquidation::plan`], and returns
 //! the numbers. Anyone may call it; it changes nothing, so a caller can only
 //! learn numbers about accounts whose state is public anyway.
@@ -15,6 +16,10 @@ use bulwark_common::{
     units::i256,
 };
 use stylus_sdk::prelude::*;
+
+/// Words per market in `PerpMarket.marginInputs`: feed, initial rate,
+/// maintenance rate, rate scale, skew scale, skew, funding index.
+const MARGIN_INPUT_WORDS: usize = 7;
 
 use crate::{
     book::{Book, Halves, PLAN_HEAD, PLAN_LEG},
@@ -57,7 +62,7 @@ struct Sources {
     account: U256,
     vault: Address,
     oracle: Address,
-    /// PerpMarket for funding accrued to now; zero to use the book's indexes.
+    /// PerpMarket: each perp's market parameters, skew and funding.
     perp_market: Address,
     /// Oracle usage ([`oracle_usage`]).
     usage: u8,
@@ -67,8 +72,8 @@ struct Sources {
 impl MarginEngine {
     /// `(equity, initialMargin, maintenanceMargin)` of `account`'s `book`
     /// (quote WAD): collateral from `vault` after haircuts, prices and
-    /// volatilities from `oracle` with `usage`, funding accrued to now from
-    /// `perpMarket` (zero: the book's funding indexes), and `withdrawAmount`
+    /// volatilities from `oracle` with `usage`, each perp's margin rates,
+    /// skew and funding accrued to now from `perpMarket`, and `withdrawAmount`
     /// of `withdrawToken` (token units) removed from the collateral first.
     /// `quote` is the Vault's quote token with its decimals in bits 160..168.
     ///
@@ -94,8 +99,8 @@ impl MarginEngine {
     }
 
     /// What liquidating `account`'s `book` now would do, at lenient-low
-    /// prices and funding accrued to now (`perpMarket`, or zero for the
-    /// book's indexes), as one array:
+    /// prices, with each perp's market and funding accrued to now from
+    /// `perpMarket`, as one array:
     ///
     /// - `[0]` 1 if liquidatable, else 0 (and nothing is closed);
     /// - `[1]` equity (`int256`), `[2]` maintenance margin, `[3]` maintenance
@@ -200,6 +205,27 @@ impl MarginEngine {
     ) -> Result<Loaded, Vec<u8>> {
         let account = sources.account;
         let range = || out_of_range(account);
+        if !perps.is_empty() {
+            let ids: Vec<evm::Word> = market_ids.iter().map(|m| uint(u128::from(*m))).collect();
+            let data = calldata_with_array(perp_market::MARGIN_INPUTS, &ids, &[]);
+            let inputs: Vec<U256> = calls::view(self.vm(), sources.perp_market, &data)?.read()?;
+            if inputs.len() != perps.len() * MARGIN_INPUT_WORDS {
+                return Err(calls::call_failed(sources.perp_market));
+            }
+            for (perp, input) in perps.iter_mut().zip(inputs.chunks_exact(MARGIN_INPUT_WORDS)) {
+                let unsigned = |w: U256| u128::try_from(w).map_err(|_| range());
+                let signed = |w: U256| i128::try_from(I256::from_raw(w)).map_err(|_| range());
+                perp.market = margin::MarketParams {
+                    feed: u32::try_from(input[0]).map_err(|_| range())?,
+                    initial_rate: unsigned(input[1])?,
+                    maintenance_rate: unsigned(input[2])?,
+                    rate_scale: unsigned(input[3])?,
+                    skew_scale: unsigned(input[4])?,
+                };
+                perp.skew = signed(input[5])?;
+                perp.funding_index = signed(input[6])?;
+            }
+        }
         let mut feeds: Vec<u32> = Vec::new();
         for perp in &perps {
             add_feed(&mut feeds, perp.market.feed);
@@ -253,14 +279,6 @@ impl MarginEngine {
             let worth = margin::collateral_worth(*balance, spot_of(*feed), *haircut)
                 .map_err(|_| range())?;
             value = value.checked_add(to_signed(worth)).ok_or_else(range)?;
-        }
-        if !perps.is_empty() && !sources.perp_market.is_zero() {
-            let ids: Vec<evm::Word> = market_ids.iter().map(|m| uint(u128::from(*m))).collect();
-            let data = calldata_with_array(perp_market::FUNDING_INDEXES, &ids, &[]);
-            let indexes: Vec<I256> = calls::view(self.vm(), sources.perp_market, &data)?.read()?;
-            for (perp, index) in perps.iter_mut().zip(indexes.iter()) {
-                perp.funding_index = i128::try_from(*index).map_err(|_| range())?;
-            }
         }
         // One batched view for every option not yet expired (expired ones
         // are valued at intrinsic value): strike << 96 | expiry << 32 | feed.

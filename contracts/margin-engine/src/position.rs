@@ -3,7 +3,7 @@
 
 use bulwark_math::{mul_div, mul_div_signed, Rounding};
 
-use crate::margin::{to_signed, MarginError, MarketParams, OptionLeg, ONE};
+use crate::margin::{to_signed, MarginError, OptionLeg, ONE};
 
 /// Overflow as a [`MarginError`].
 const OVERFLOW: MarginError = MarginError::Math(bulwark_math::MathError::Overflow);
@@ -83,31 +83,6 @@ pub fn to_signed_bits(value: u128) -> i128 {
     value.cast_signed()
 }
 
-/// Packs a market's parameters into two words:
-/// `(feed | initial << 32 | maintenance << 96 (64 bits each), rate_scale | skew_scale << 128)`.
-///
-/// # Errors
-/// [`MarginError::Math`] when a rate does not fit in 64 bits.
-pub fn pack_market(market: &MarketParams) -> Result<[(u128, u128); 2], MarginError> {
-    let initial = u64::try_from(market.initial_rate).map_err(|_| OVERFLOW)?;
-    let maintenance = u64::try_from(market.maintenance_rate).map_err(|_| OVERFLOW)?;
-    let low = u128::from(market.feed) | (u128::from(initial) << 32);
-    Ok([(low, u128::from(maintenance)), (market.rate_scale, market.skew_scale)])
-}
-
-/// Inverse of [`pack_market`].
-#[allow(clippy::cast_possible_truncation)]
-// Each field is masked to its width first.
-pub fn unpack_market(first: (u128, u128), second: (u128, u128)) -> MarketParams {
-    MarketParams {
-        feed: first.0 as u32,
-        initial_rate: (first.0 >> 32) & u128::from(u64::MAX),
-        maintenance_rate: first.1 & u128::from(u64::MAX),
-        rate_scale: second.0,
-        skew_scale: second.1,
-    }
-}
-
 /// Packs an option series: `(strike, expiry | feed << 64 | is_call << 96)`.
 pub fn pack_series(leg: &OptionLeg) -> (u128, u128) {
     (
@@ -185,11 +160,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn packing_round_trips(feed in any::<u32>(), im in any::<u64>(), mm in any::<u64>(), scale in any::<u128>(), skew in any::<u128>(),
-                               strike in any::<u128>(), expiry in any::<u64>(), is_call in any::<bool>(), x in any::<i128>()) {
-            let market = MarketParams { feed, initial_rate: u128::from(im), maintenance_rate: u128::from(mm), rate_scale: scale, skew_scale: skew };
-            let [a, b] = pack_market(&market).unwrap();
-            prop_assert_eq!(unpack_market(a, b), market);
+        fn packing_round_trips(feed in any::<u32>(), strike in any::<u128>(), expiry in any::<u64>(), is_call in any::<bool>(), x in any::<i128>()) {
             let leg = OptionLeg { feed, amount: 0, strike, expiry, is_call, volatility: 0 };
             prop_assert_eq!(unpack_series(pack_series(&leg)), leg);
             let (low, high) = halves(limbs(from_signed(x), strike));

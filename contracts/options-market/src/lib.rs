@@ -2,9 +2,11 @@
 //! pool, priced with Black-Scholes on the oracle's volatility surface plus a
 //! spread, with the pool's delta and vega held within limits per underlying.
 //!
-//! It holds no positions or balances: RiskEngine applies every trade and
-//! settles every position. It calls RiskEngine and the OracleAdapter only;
-//! RiskEngine calls back only into the hooks, which never call RiskEngine.
+//! It holds no positions or balances and never calls RiskEngine: every trade
+//! enters at `RiskEngine.tradeOption`, which calls this contract's hooks to
+//! price and record it, then applies it; RiskEngine also calls the hooks of
+//! liquidation closes and settlement. It calls only the OracleAdapter and
+//! PerpMarket's skew view.
 //! The rules are plain functions in [`logic`], tested natively.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 // The SDK generates an undocumented `user_entrypoint` in WASM and ABI-export builds.
@@ -21,7 +23,7 @@ use alloy_sol_types::{SolError, SolEvent};
 use bulwark_common::{
     calls::{self, calldata},
     evm::{self, address, boolean, bytes32, int, int256, revert, uint, uint256, Word},
-    interfaces::{oracle, oracle_usage, risk_engine},
+    interfaces::{oracle, oracle_usage, perp_market},
     roles::Roles,
     units::{i256, to_i128, to_u128},
 };
@@ -266,6 +268,8 @@ pub struct OptionsMarket {
     #[borrow]
     roles: Roles,
     risk_engine: StorageAddress,
+    /// The PerpMarket whose skew on an underlying counts in the pool's delta.
+    perp_market: StorageAddress,
     /// Bytes 12..32 the OracleAdapter, 4..12 the trading cutoff (`u64`).
     oracle_cutoff: StorageB256,
     /// Bytes 16..32 the base spread, 0..16 the trade vega slope.
@@ -302,13 +306,13 @@ struct Priced {
 
 bulwark_common::dispatch! {
     OptionsMarket, roles;
-    constructor(admin, risk_engine, oracle);
+    constructor(admin, risk_engine, oracle, perp_market);
     "setMarketParams(uint64,uint256,uint256,uint256,uint256,uint256)" => set_market_params(trading_cutoff, base_spread, trade_vega_slope, exposure_slope, fee_premium_rate, fee_notional_rate);
     "configureUnderlying(uint32,uint256,uint8,uint256,uint256)" => configure_underlying(underlying, strike_step, strikes_per_side, delta_limit, vega_limit);
     "listSeries(uint32,uint256,uint64,bool)" => list_series(underlying, strike, expiry, is_call);
     "listExpiry(uint32,uint64)" => list_expiry(underlying, expiry);
     "quote(bytes32,int256)" => quote(series_id, amount);
-    "trade(uint256,bytes32,int256,int256)" => trade(account, series_id, amount, limit_premium);
+    "onTrade(uint256,bytes32,int256,int256,int256)" => on_trade(account, series_id, amount_before, amount, limit_premium);
     "remark(bytes32)" => remark(series_id);
     "settleSeries(bytes32)" => settle_series(series_id);
     "onLiquidationClose(bytes32,int256,uint256)" => on_liquidation_close(series_id, amount_delta, spot);
@@ -318,8 +322,10 @@ bulwark_common::dispatch! {
 #[public]
 #[inherit(Roles)]
 impl OptionsMarket {
-    /// Creates the market with its admin, RiskEngine and OracleAdapter (the
-    /// wiring is fixed: deploy RiskEngine first).
+    /// Creates the market with its admin, the RiskEngine whose hooks it
+    /// serves, the OracleAdapter and the PerpMarket whose skew counts in the
+    /// pool's delta (the wiring is fixed: deploy RiskEngine and PerpMarket
+    /// first).
     ///
     /// # Errors
     /// `InvalidAdmin` for the zero address.
@@ -329,9 +335,11 @@ impl OptionsMarket {
         admin: Address,
         risk_engine: Address,
         oracle: Address,
+        perp_market: Address,
     ) -> Result<(), Vec<u8>> {
         self.roles.init(admin)?;
         self.risk_engine.set(risk_engine);
+        self.perp_market.set(perp_market);
         // The cutoff is still zero: the constructor runs once, on empty storage.
         self.oracle_cutoff.set(oracle.into_word());
         Ok(())
@@ -408,8 +416,8 @@ impl OptionsMarket {
     ///
     /// # Errors
     /// `Unauthorized` unless the caller is the admin; [`InvalidListing`] for
-    /// an unconfigured underlying, a zero strike or one above 2^128, or an
-    /// expiry not listable now; RiskEngine's errors from `registerSeries`.
+    /// an unconfigured underlying, a zero strike or one of 2^100 or more, or
+    /// an expiry not listable now.
     ///
     /// # Events
     /// [`SeriesListed`] for a new series.
@@ -425,7 +433,7 @@ impl OptionsMarket {
         self.check_listing(underlying, value, expiry)?;
         let id = series_id(underlying, strike, expiry, is_call);
         if !self.series.getter(id).listed() {
-            self.list(id, underlying, value, expiry, is_call)?;
+            self.list(id, underlying, value, expiry, is_call);
         }
         Ok(id)
     }
@@ -437,8 +445,7 @@ impl OptionsMarket {
     ///
     /// # Errors
     /// [`InvalidListing`] for an unconfigured underlying or an expiry not
-    /// listable now; `ContractPaused`; the
-    /// oracle's errors; RiskEngine's errors from `registerSeries`.
+    /// listable now; `ContractPaused`; the oracle's errors.
     ///
     /// # Events
     /// [`SeriesListed`] for each new series.
@@ -454,7 +461,7 @@ impl OptionsMarket {
             for is_call in [true, false] {
                 let id = series_id(underlying, U256::from(strike), expiry, is_call);
                 if !self.series.getter(id).listed() {
-                    self.list(id, underlying, strike, expiry, is_call)?;
+                    self.list(id, underlying, strike, expiry, is_call);
                     listed += 1;
                 }
             }
@@ -465,11 +472,12 @@ impl OptionsMarket {
     /// Premium, fee and greeks of a trade of `amount` contracts (long > 0)
     /// now: `(premium, fee, delta, vega, spread)`, premium signed from the
     /// trader's view (positive = pays), delta and vega the trade's for the
-    /// trader. The pool's limits are checked only by [`Self::trade`] (they
-    /// need RiskEngine's perp skew).
+    /// trader. The pool's limits are checked only when the trade is made
+    /// ([`Self::on_trade`]).
     ///
     /// # Errors
-    /// As [`Self::trade`] before RiskEngine is called.
+    /// [`InvalidAmount`]; [`SeriesNotListed`]; [`TradingClosed`];
+    /// [`PricingFailed`]; the oracle's errors.
     pub fn quote(
         &self,
         series_id: B256,
@@ -484,37 +492,48 @@ impl OptionsMarket {
         Ok((i256(q.premium), U256::from(q.fee), i256(q.delta), i256(q.vega), U256::from(q.spread)))
     }
 
-    /// Buys (`amount > 0`) or sells (`amount < 0`) contracts of a series for
-    /// `account` against the pool; returns the premium (trader's view,
-    /// positive = paid). Reverts when the premium is above `limitPremium`
-    /// (a buyer's maximum cost, or minus a seller's minimum proceeds).
-    /// RiskEngine checks that the caller may trade for `account`, moves the
-    /// premium and fee, and enforces margin.
+    /// RiskEngine's hook for a trade that entered at `RiskEngine.tradeOption`:
+    /// `account` buys (`amount > 0`) or sells (`amount < 0`) contracts of a
+    /// series against the pool, holding `amountBefore`. Prices the trade,
+    /// refuses a premium above `limitPremium` (a buyer's maximum cost, or
+    /// minus a seller's minimum proceeds), holds the pool's greeks within
+    /// their limits, moves open interest and re-marks the pool. Returns
+    /// `(premium, fee, strict, feedId, strike, expiry, isCall)`: the premium
+    /// from the trader's view (positive = pays), the fee, whether price and
+    /// volatility were strict (RiskEngine adds risk only on strict ones),
+    /// and the series' terms for RiskEngine's book. Never calls RiskEngine.
     ///
     /// # Errors
-    /// [`InvalidAmount`]; [`SeriesNotListed`]; [`TradingClosed`];
-    /// [`PricingFailed`]; [`PremiumLimitExceeded`]; [`GreekLimitExceeded`]
-    /// for trades that grow the pool's exposure beyond
+    /// [`OnlyRiskEngine`]; [`InvalidAmount`]; [`SeriesNotListed`];
+    /// [`TradingClosed`]; [`PricingFailed`]; [`PremiumLimitExceeded`];
+    /// [`GreekLimitExceeded`] for trades that grow the pool's exposure beyond
     /// its limits; `ContractPaused` for trades that add to the account's
-    /// position while paused; [`BookMismatch`]; the oracle's and RiskEngine's
-    /// errors, unchanged.
+    /// position while paused; [`BookMismatch`]; the oracle's errors.
     ///
     /// # Events
     /// [`OptionTraded`].
-    pub fn trade(
+    pub fn on_trade(
         &mut self,
         account: U256,
         series_id: B256,
+        amount_before: I256,
         amount: I256,
         limit_premium: I256,
-    ) -> Result<I256, Vec<u8>> {
+    ) -> Result<OptionTrade, Vec<u8>> {
+        self.only_risk_engine()?;
         let amount = trade_amount(amount)?;
+        let before = to_i128(amount_before)
+            .ok_or_else(|| book_mismatch(series_id, int256(amount_before), amount))?;
+        let reduces = before != 0
+            && (before < 0) != (amount < 0)
+            && amount.unsigned_abs() <= before.unsigned_abs();
+        if !reduces {
+            self.roles.when_not_paused()?;
+        }
         let terms = self.terms(series_id)?;
         self.check_open(&terms)?;
         let (spot, strict_price) = self.spot(terms.underlying, trader_usage(terms.kind, amount))?;
         let (priced, strict_volatility) = self.price(&terms, spot, amount)?;
-        // RiskEngine refuses to add risk on a lenient price or volatility.
-        let strict = strict_price && strict_volatility;
         let q = priced.quote;
         let limit = to_i128(limit_premium).unwrap_or(if limit_premium.is_negative() {
             i128::MIN
@@ -527,28 +546,8 @@ impl OptionsMarket {
                 &[int(q.premium), int256(limit_premium)],
             ));
         }
-        let data = calldata(
-            risk_engine::APPLY_OPTION_TRADE,
-            &[
-                address(self.vm().msg_sender()),
-                uint256(account),
-                bytes32(series_id),
-                int(amount),
-                int(q.premium),
-                uint(q.fee),
-                boolean(strict),
-            ],
-        );
-        let mut reply = calls::call(self.vm(), self.risk_engine.get(), &data)?;
-        let (amount_before, perp_skew): (I256, I256) = (reply.read()?, reply.read()?);
-        let before = to_i128(amount_before)
-            .ok_or_else(|| book_mismatch(series_id, int256(amount_before), amount))?;
-        let reduces = before != 0
-            && (before < 0) != (amount < 0)
-            && amount.unsigned_abs() <= before.unsigned_abs();
-        if !reduces {
-            self.roles.when_not_paused()?;
-        }
+        let data = calldata(perp_market::FEED_SKEW, &[uint(u128::from(terms.underlying))]);
+        let perp_skew: I256 = calls::view(self.vm(), self.perp_market.get(), &data)?.read()?;
         let open_interest = priced
             .open_interest
             .after(before, amount)
@@ -570,7 +569,15 @@ impl OptionsMarket {
             vega_limit,
         )?;
         self.record(&terms, &priced, open_interest, account, amount, q.fee);
-        Ok(i256(q.premium))
+        Ok((
+            i256(q.premium),
+            U256::from(q.fee),
+            strict_price && strict_volatility,
+            terms.underlying,
+            U256::from(terms.strike),
+            terms.expiry,
+            terms.kind == OptionKind::Call,
+        ))
     }
 
     /// Re-marks the pool's greeks of one series at the current oracle spot
@@ -673,6 +680,14 @@ impl OptionsMarket {
     }
 }
 
+/// What [`OptionsMarket::on_trade`] returns: premium, fee, strict, and the
+/// series' feed, strike, expiry and kind (true = call).
+pub type OptionTrade = (I256, U256, bool, u32, U256, u64, bool);
+
+/// Strikes stay below 2^100 WAD, the bound RiskEngine's book and
+/// `MarginEngine`'s valuation take for every price.
+pub const MAX_STRIKE: u128 = 1 << 100;
+
 impl OptionsMarket {
     /// The global parameters.
     fn params(&self) -> MarketParams {
@@ -742,6 +757,7 @@ impl OptionsMarket {
         let now = self.vm().block_timestamp();
         if self.underlyings.getter(underlying).vega_limit_strikes().0 == 0
             || strike == 0
+            || strike >= MAX_STRIKE
             || !logic::expiry_listable(expiry, now, self.trading_cutoff())
         {
             return Err(invalid_listing(underlying, strike, expiry, now));
@@ -749,7 +765,7 @@ impl OptionsMarket {
         Ok(())
     }
 
-    /// Stores a new series, registers it with RiskEngine and logs it.
+    /// Stores a new series and logs it.
     fn list(
         &mut self,
         id: B256,
@@ -757,26 +773,14 @@ impl OptionsMarket {
         strike: u128,
         expiry: u64,
         is_call: bool,
-    ) -> Result<(), Vec<u8>> {
+    ) {
         self.series.setter(id).terms.set(terms_word(underlying, expiry, is_call, strike));
-        let data = calldata(
-            risk_engine::REGISTER_SERIES,
-            &[
-                bytes32(id),
-                uint(u128::from(underlying)),
-                uint(strike),
-                uint(u128::from(expiry)),
-                boolean(is_call),
-            ],
-        );
-        calls::call(self.vm(), self.risk_engine.get(), &data)?;
         evm::emit(
             self.vm(),
             SeriesListed::SIGNATURE_HASH,
             &[bytes32(id), uint(u128::from(underlying))],
             &[uint(strike), uint(u128::from(expiry)), boolean(is_call)],
         );
-        Ok(())
     }
 
     /// A listed series' terms.

@@ -3,7 +3,8 @@
 //! cutoff" are reached by moving a series' expiry in storage instead; the
 //! time rules themselves are tested natively in `logic`.
 
-use alloc::vec::Vec;
+use alloc::{collections::BTreeMap, vec::Vec};
+use core::cell::RefCell;
 
 use alloy_primitives::{address, keccak256, Address, B256, I256, U256};
 use alloy_sol_types::{SolError, SolValue};
@@ -77,55 +78,32 @@ impl MockOracle {
     }
 }
 
-/// RiskEngine stand-in: keeps each account's amount per series and the perp
-/// skew it reports; records the last premium and fee.
+/// PerpMarket stand-in: the perp skew it reports for every feed.
 #[storage]
-struct MockRiskEngine {
-    positions: StorageMap<B256, StorageI256>,
+struct MockPerp {
     skew: StorageI256,
-    premium: StorageI256,
-    fee: StorageU256,
-    registered: StorageMap<B256, StorageBool>,
 }
 
-unsafe impl TopLevelStorage for MockRiskEngine {}
+unsafe impl TopLevelStorage for MockPerp {}
 
 #[public]
-#[allow(clippy::too_many_arguments)]
-impl MockRiskEngine {
-    fn register_series(
-        &mut self,
-        series_id: B256,
-        _feed_id: u32,
-        _strike: U256,
-        _expiry: u64,
-        _is_call: bool,
-    ) {
-        self.registered.setter(series_id).set(true);
-    }
-
-    fn apply_option_trade(
-        &mut self,
-        _caller: Address,
-        _account: U256,
-        series_id: B256,
-        amount_delta: I256,
-        premium: I256,
-        fee: U256,
-        _strict_price: bool,
-    ) -> (I256, I256) {
-        let before = self.positions.get(series_id);
-        self.positions.setter(series_id).set(before + amount_delta);
-        self.premium.set(premium);
-        self.fee.set(fee);
-        (before, self.skew.get())
+impl MockPerp {
+    fn feed_skew(&self, _feed_id: u32) -> I256 {
+        self.skew.get()
     }
 }
+
+/// The wired RiskEngine: a plain address here, as the hooks only check
+/// the caller. [`Setup::trade`] keeps account 7's amount per series as
+/// RiskEngine's book does.
+const RISK: Address = address!("0000000000000000000000000000000000000e15");
 
 struct Setup<'a> {
     market: &'a Contract<OptionsMarket>,
     _oracle: &'a Contract<MockOracle>,
-    risk: &'a Contract<MockRiskEngine>,
+    perp: &'a Contract<MockPerp>,
+    amounts: RefCell<BTreeMap<B256, I256>>,
+    last: RefCell<Option<OptionTrade>>,
 }
 
 impl<'a> Setup<'a> {
@@ -134,9 +112,12 @@ impl<'a> Setup<'a> {
     fn new(
         market: &'a Contract<OptionsMarket>,
         oracle: &'a Contract<MockOracle>,
-        risk: &'a Contract<MockRiskEngine>,
+        perp: &'a Contract<MockPerp>,
     ) -> Self {
-        market.sender(ADMIN).constructor(ADMIN, risk.address(), oracle.address()).motsu_unwrap();
+        market
+            .sender(ADMIN)
+            .constructor(ADMIN, RISK, oracle.address(), perp.address())
+            .motsu_unwrap();
         market
             .sender(ADMIN)
             .set_market_params(
@@ -171,19 +152,42 @@ impl<'a> Setup<'a> {
             expiry: EXPIRY,
             isCall: true,
         });
-        Setup { market, _oracle: oracle, risk }
+        Setup {
+            market,
+            _oracle: oracle,
+            perp,
+            amounts: RefCell::default(),
+            last: RefCell::default(),
+        }
     }
 
     fn id(strike: u128, is_call: bool) -> B256 {
         series_id(ETH, wad(strike), EXPIRY, is_call)
     }
 
+    /// Account 7 trades `amount` of series `id` through RiskEngine's hook;
+    /// returns the premium. The caller's `motsu_unwrap`/`motsu_unwrap_err`
+    /// settles motsu's transaction.
     fn trade(&self, id: B256, amount: I256, limit: I256) -> Result<I256, Vec<u8>> {
-        self.market.sender(TRADER).trade(U256::from(7), id, amount, limit)
+        let before = self.amount(id);
+        let trade = self.market.sender(RISK).on_trade(U256::from(7), id, before, amount, limit)?;
+        self.amounts.borrow_mut().insert(id, before + amount);
+        *self.last.borrow_mut() = Some(trade);
+        Ok(trade.0)
+    }
+
+    /// Account 7's amount of series `id`.
+    fn amount(&self, id: B256) -> I256 {
+        self.amounts.borrow().get(&id).copied().unwrap_or_default()
+    }
+
+    /// What the last successful trade returned to RiskEngine.
+    fn last(&self) -> OptionTrade {
+        self.last.borrow().expect("a trade")
     }
 
     fn set_skew(&self, skew: I256) {
-        self.risk.sender(ADMIN).skew.set(skew);
+        self.perp.sender(ADMIN).skew.set(skew);
     }
 
     /// Moves a series' expiry in storage (motsu's clock does not move).
@@ -220,13 +224,13 @@ fn storage_structs_count_their_slots() {
 fn listing_by_rule_lists_calls_and_puts_around_spot_once(
     market: Contract<OptionsMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    perp: Contract<MockPerp>,
 ) {
-    let s = Setup::new(&market, &oracle, &risk);
+    let s = Setup::new(&market, &oracle, &perp);
     for (strike, is_call) in [(1800, false), (2000, true), (2200, true)] {
-        assert!(risk.sender(ADMIN).registered.get(Setup::id(strike, is_call)));
+        assert!(market.sender(TRADER).terms(Setup::id(strike, is_call)).is_ok());
     }
-    assert!(!risk.sender(ADMIN).registered.get(Setup::id(2300, true)));
+    assert!(market.sender(TRADER).terms(Setup::id(2300, true)).is_err());
     assert_eq!(market.sender(TRADER).list_expiry(ETH, EXPIRY).motsu_unwrap(), 0);
     // Not at 08:00 UTC, or an unconfigured underlying.
     // (`listExpiry` reports strike 1: the strikes are not chosen yet.)
@@ -244,7 +248,7 @@ fn listing_by_rule_lists_calls_and_puts_around_spot_once(
     assert!(market.sender(TRADER).list_series(ETH, wad(2050), EXPIRY, true).is_err());
     let id = market.sender(ADMIN).list_series(ETH, wad(2050), EXPIRY, true).motsu_unwrap();
     assert_eq!(id, Setup::id(2050, true));
-    assert!(risk.sender(ADMIN).registered.get(id));
+    assert!(market.sender(TRADER).terms(id).is_ok());
     market.assert_emitted(&SeriesListed {
         seriesId: id,
         underlying: ETH,
@@ -273,9 +277,9 @@ fn listing_by_rule_lists_calls_and_puts_around_spot_once(
 fn parameters_outside_their_bounds_are_refused(
     market: Contract<OptionsMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    perp: Contract<MockPerp>,
 ) {
-    let _s = Setup::new(&market, &oracle, &risk);
+    let _s = Setup::new(&market, &oracle, &perp);
     let too_wide = market.sender(ADMIN).set_market_params(
         0,
         U256::from(WAD),
@@ -294,9 +298,9 @@ fn parameters_outside_their_bounds_are_refused(
 fn trade_respects_the_premium_limit_both_ways(
     market: Contract<OptionsMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    perp: Contract<MockPerp>,
 ) {
-    let s = Setup::new(&market, &oracle, &risk);
+    let s = Setup::new(&market, &oracle, &perp);
     let id = Setup::id(2000, true);
     let (premium, fee, delta, vega, spread) =
         market.sender(TRADER).quote(id, swad(2)).motsu_unwrap();
@@ -324,8 +328,9 @@ fn trade_respects_the_premium_limit_both_ways(
         fee,
         spread,
     });
-    assert_eq!(risk.sender(ADMIN).premium.get(), premium);
-    assert_eq!(risk.sender(ADMIN).fee.get(), fee);
+    // RiskEngine is told the premium, the fee, that the prices were strict,
+    // and the terms its book registers the series with.
+    assert_eq!(s.last(), (premium, fee, true, ETH, wad(2000), EXPIRY, true));
     assert_eq!(s.open_interest(id), (2 * WAD, 0));
     // A seller asking for more than the pool pays is refused.
     let (proceeds, ..) = market.sender(TRADER).quote(id, swad(-1)).motsu_unwrap();
@@ -341,9 +346,9 @@ fn trade_respects_the_premium_limit_both_ways(
 fn greek_limits_refuse_growth_and_always_allow_reduction(
     market: Contract<OptionsMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    perp: Contract<MockPerp>,
 ) {
-    let s = Setup::new(&market, &oracle, &risk);
+    let s = Setup::new(&market, &oracle, &perp);
     let id = Setup::id(2000, true);
     // Buying 40 ATM calls leaves the pool about -9,090 of vega: inside 10,000.
     s.trade(id, swad(40), I256::MAX).motsu_unwrap();
@@ -378,9 +383,9 @@ fn greek_limits_refuse_growth_and_always_allow_reduction(
 fn trading_stops_before_expiry_and_series_settle_once(
     market: Contract<OptionsMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    perp: Contract<MockPerp>,
 ) {
-    let s = Setup::new(&market, &oracle, &risk);
+    let s = Setup::new(&market, &oracle, &perp);
     let call = Setup::id(2000, true);
     let put = Setup::id(2000, false);
     s.trade(call, swad(2), I256::MAX).motsu_unwrap();
@@ -411,7 +416,7 @@ fn trading_stops_before_expiry_and_series_settle_once(
     oracle.sender(ADMIN).settlement.set(wad(2500));
     assert_eq!(market.sender(TRADER).settle_series(call).motsu_unwrap(), wad(2100));
     // Long 2 calls struck 2,000 at 2,100 receive 200; the open interest goes.
-    let risk_engine = risk.address();
+    let risk_engine = RISK;
     assert_eq!(
         market.sender(risk_engine).on_settlement(call, swad(2)).motsu_unwrap(),
         (wad(2100), swad(200))
@@ -444,9 +449,9 @@ fn trading_stops_before_expiry_and_series_settle_once(
 fn short_in_the_money_put_pays_and_at_the_strike_nothing(
     market: Contract<OptionsMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    perp: Contract<MockPerp>,
 ) {
-    let s = Setup::new(&market, &oracle, &risk);
+    let s = Setup::new(&market, &oracle, &perp);
     let put = Setup::id(2100, false);
     let call = Setup::id(1900, true);
     s.trade(put, swad(-4), I256::MAX).motsu_unwrap();
@@ -454,7 +459,7 @@ fn short_in_the_money_put_pays_and_at_the_strike_nothing(
     s.set_expiry(put, NOW);
     s.set_expiry(call, NOW);
     oracle.sender(ADMIN).settlement.set(wad(1900));
-    let risk_engine = risk.address();
+    let risk_engine = RISK;
     // The short pays 4 x (2,100 - 1,900).
     assert_eq!(
         market.sender(risk_engine).on_settlement(put, swad(-4)).motsu_unwrap(),
@@ -471,15 +476,15 @@ fn short_in_the_money_put_pays_and_at_the_strike_nothing(
 fn liquidation_close_prices_at_model_plus_spread_and_moves_the_book(
     market: Contract<OptionsMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    perp: Contract<MockPerp>,
 ) {
-    let s = Setup::new(&market, &oracle, &risk);
+    let s = Setup::new(&market, &oracle, &perp);
     let id = Setup::id(2000, true);
     s.trade(id, swad(3), I256::MAX).motsu_unwrap();
     assert!(is::<OnlyRiskEngine>(
         &market.sender(TRADER).on_liquidation_close(id, swad(-1), wad(2000)).motsu_unwrap_err()
     ));
-    let risk_engine = risk.address();
+    let risk_engine = RISK;
     // At the oracle's spot, a liquidation prices as a trader's quote does.
     let (quoted, fee, _, _, spread) = market.sender(TRADER).quote(id, swad(-1)).motsu_unwrap();
     let premium =
@@ -511,9 +516,9 @@ fn liquidation_close_prices_at_model_plus_spread_and_moves_the_book(
 fn pausing_stops_opening_but_not_closing(
     market: Contract<OptionsMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    perp: Contract<MockPerp>,
 ) {
-    let s = Setup::new(&market, &oracle, &risk);
+    let s = Setup::new(&market, &oracle, &perp);
     let id = Setup::id(2000, true);
     s.trade(id, swad(2), I256::MAX).motsu_unwrap();
     market.sender(ADMIN).roles.pause().motsu_unwrap();
@@ -536,9 +541,9 @@ fn pausing_stops_opening_but_not_closing(
 fn remark_moves_stale_greeks_to_the_current_spot(
     market: Contract<OptionsMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    perp: Contract<MockPerp>,
 ) {
-    let s = Setup::new(&market, &oracle, &risk);
+    let s = Setup::new(&market, &oracle, &perp);
     let id = Setup::id(2000, true);
     s.trade(id, swad(10), I256::MAX).motsu_unwrap();
     let (delta_at_2000, _) = s.pool_greeks();
@@ -558,9 +563,9 @@ fn remark_moves_stale_greeks_to_the_current_spot(
 fn volatility_beyond_the_pricer_fails_the_pricing(
     market: Contract<OptionsMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    perp: Contract<MockPerp>,
 ) {
-    let s = Setup::new(&market, &oracle, &risk);
+    let s = Setup::new(&market, &oracle, &perp);
     let id = Setup::id(2000, true);
     for volatility in [U256::MAX, U256::from(u128::MAX)] {
         oracle.sender(ADMIN).volatility.set(volatility);
@@ -617,6 +622,7 @@ struct TypedUnderlying {
 struct TypedMarket {
     roles: Roles,
     risk_engine: StorageAddress,
+    perp_market: StorageAddress,
     oracle: StorageAddress,
     trading_cutoff: StorageU64,
     base_spread: StorageU128,
@@ -638,7 +644,8 @@ fn packed_words_keep_the_typed_layout() {
     let mut market = OptionsMarket::from(&vm);
     let mut typed = TypedMarket::from(&vm);
     let (risk_engine, oracle) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xb2));
-    market.constructor(ADMIN, risk_engine, oracle).unwrap();
+    let perp_market = Address::repeat_byte(0xc3);
+    market.constructor(ADMIN, risk_engine, oracle, perp_market).unwrap();
     let params = MarketParams {
         trading_cutoff: 0xfedc_ba98_7654_3210,
         base_spread: A,
@@ -649,7 +656,10 @@ fn packed_words_keep_the_typed_layout() {
     };
     market.set_params(&params);
     assert_eq!(typed.roles.admin(), ADMIN);
-    assert_eq!((typed.risk_engine.get(), typed.oracle.get()), (risk_engine, oracle));
+    assert_eq!(
+        (typed.risk_engine.get(), typed.perp_market.get(), typed.oracle.get()),
+        (risk_engine, perp_market, oracle)
+    );
     assert_eq!(typed.trading_cutoff.get().to::<u64>(), params.trading_cutoff);
     let typed_params = [
         &typed.base_spread,
@@ -729,4 +739,60 @@ fn packed_words_keep_the_typed_layout() {
     assert_eq!((word.get(STRIKE_STEP), word.get(DELTA_LIMIT)), (B, A));
     assert_eq!(underlying.vega_limit_strikes(), (!B, 10));
     assert_eq!(underlying.greeks(), PoolGreeks { delta: i128::MAX - 1, vega: -7 });
+}
+
+#[motsu::test]
+fn trade_hook_is_risk_engine_only_and_checks_the_book(
+    market: Contract<OptionsMarket>,
+    oracle: Contract<MockOracle>,
+    perp: Contract<MockPerp>,
+) {
+    let s = Setup::new(&market, &oracle, &perp);
+    let id = Setup::id(2000, true);
+    for caller in [TRADER, ADMIN] {
+        assert_eq!(
+            decode::<OnlyRiskEngine>(
+                &market
+                    .sender(caller)
+                    .on_trade(U256::from(7), id, I256::ZERO, swad(1), I256::MAX)
+                    .motsu_unwrap_err()
+            ),
+            OnlyRiskEngine { caller }
+        );
+    }
+    assert_eq!(s.open_interest(id), (0, 0));
+    // RiskEngine says the account is short 2, but no one is: the open
+    // interest cannot absorb the buy back.
+    assert_eq!(
+        decode::<BookMismatch>(
+            &market
+                .sender(RISK)
+                .on_trade(U256::from(7), id, swad(-2), swad(1), I256::MAX)
+                .motsu_unwrap_err()
+        ),
+        BookMismatch { seriesId: id, amountBefore: swad(-2), amountDelta: swad(1) }
+    );
+    // An amount before beyond int128 is reported as sent.
+    let huge = I256::MAX;
+    assert_eq!(
+        decode::<BookMismatch>(
+            &market
+                .sender(RISK)
+                .on_trade(U256::from(7), id, huge, swad(1), I256::MAX)
+                .motsu_unwrap_err()
+        ),
+        BookMismatch { seriesId: id, amountBefore: huge, amountDelta: swad(1) }
+    );
+    // An unlisted series is refused before any pricing.
+    let unlisted = Setup::id(2300, true);
+    assert!(is::<SeriesNotListed>(
+        &market
+            .sender(RISK)
+            .on_trade(U256::from(7), unlisted, I256::ZERO, swad(1), I256::MAX)
+            .motsu_unwrap_err()
+    ));
+    // A put reports its terms to RiskEngine.
+    s.trade(Setup::id(1800, false), swad(-1), I256::MAX).motsu_unwrap();
+    let last = s.last();
+    assert_eq!((last.3, last.4, last.5, last.6), (ETH, wad(1800), EXPIRY, false));
 }

@@ -1,11 +1,13 @@
 //! PerpMarket: perpetual futures priced at the oracle price adjusted for
 //! skew, with funding that drifts with skew.
 //!
-//! It holds no positions or balances: RiskEngine applies every trade. It
-//! calls RiskEngine and the OracleAdapter only; RiskEngine calls it back only
-//! through hooks that never call RiskEngine ([`PerpMarket::on_liquidation_close`],
-//! [`PerpMarket::funding_indexes`]). The formulas live in [`logic`];
-//! README.md states them with the storage layout.
+//! It holds no positions or balances and never calls RiskEngine: every trade
+//! enters at `RiskEngine.tradePerp`, which calls this contract's hooks
+//! ([`PerpMarket::on_trade`], [`PerpMarket::on_liquidation_close`]) to price
+//! and record the fill, then applies it; MarginEngine reads
+//! [`PerpMarket::margin_inputs`] once the hook has returned. It calls only
+//! the OracleAdapter. The formulas live in [`logic`]; README.md states them
+//! with the storage layout.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 // The SDK generates an undocumented `user_entrypoint` in WASM and ABI-export builds.
 #![cfg_attr(any(target_arch = "wasm32", feature = "export-abi"), allow(missing_docs))]
@@ -18,13 +20,14 @@ use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, Uint, I256, U256};
 use bulwark_common::{
-    calls::{self, calldata, calldata_around_array},
-    evm::{address, boolean, int, uint, uint256, Word},
-    interfaces::{oracle, oracle_usage, risk_engine},
+    calls::{self, calldata},
+    evm::uint,
+    interfaces::{oracle, oracle_usage},
+    packed::Packed,
     roles::Roles,
     units::{i256, to_i128},
 };
-use logic::{Entry, Funding, MarketParams, OpenInterest, ParamField, TradeError};
+use logic::{Entry, Funding, MarginParams, MarketParams, OpenInterest, ParamField, TradeError};
 use stylus_sdk::{
     prelude::*,
     storage::{StorageAddress, StorageMap, StorageU256, StorageU32},
@@ -61,8 +64,9 @@ pub enum Error {
 /// One market: three words of parameters read once per trade, then two
 /// words of hot state written once per trade, each packed by
 /// [`logic::pack_params`] / [`logic::pack_state`] so a word costs one load
-/// and one store (layouts in [`logic::layout`]). `REQUIRED_SLOTS`
-/// is pinned by a test.
+/// and one store, then the margin parameters ([`MarginParams::pack`]), read
+/// only by the margin valuation (layouts in [`logic::layout`]).
+/// `REQUIRED_SLOTS` is pinned by a test.
 #[storage]
 pub struct Market {
     /// `maxOpenInterest << 128 | skewScale`.
@@ -75,6 +79,8 @@ pub struct Market {
     open_interest: StorageU256,
     /// `fundingTime << 192 | fundingRate (int64) << 128 | fundingIndex (int128)`.
     funding: StorageU256,
+    /// `marginRateScale << 128 | maintenanceMarginRate << 64 | initialMarginRate`.
+    params_margin: StorageU256,
 }
 
 /// The PerpMarket's state.
@@ -90,17 +96,22 @@ pub struct PerpMarket {
     /// Per account and market, the position's [`Entry`] packed by
     /// [`Entry::pack`]: `fundingSnapshot (int128) << 128 | entryPrice`.
     entries: StorageMap<U256, StorageMap<u32, StorageU256>>,
+    /// Per oracle feed, the net skew of its markets (`int128`, low half):
+    /// what the pool is short in perps on that underlying, for
+    /// OptionsMarket's delta limit.
+    feed_skew: StorageMap<u32, StorageU256>,
 }
 
 bulwark_common::dispatch! {
     PerpMarket, roles;
     constructor(admin, risk_engine, oracle);
     "setMarketParams(uint32,uint32,uint256[11])" => set_market_params(market_id, feed_id, params);
-    "trade(uint256,uint32,int256,uint256)" => trade(account, market_id, size_delta, acceptable_price);
+    "onTrade(uint256,uint32,int256,int256,uint256)" => on_trade(account, market_id, size_before, size_delta, acceptable_price);
     "onLiquidationClose(uint256,uint32,int256,int256,uint256)" => on_liquidation_close(account, market_id, size_before, size_delta, oracle_price);
-    "fundingIndexes(uint32[])" => funding_indexes(market_ids);
+    "marginInputs(uint32[])" => margin_inputs(market_ids);
+    "feedSkew(uint32)" => feed_skew(feed_id);
     "quote(uint32,int256)" => quote(market_id, size_delta);
-    "position(uint256,uint32)" => position(account, market_id);
+    "position(uint256,uint32,int256)" => position(account, market_id, size);
     "marketCount()" => market_count();
 }
 
@@ -130,17 +141,18 @@ impl PerpMarket {
     /// returns the market id (1, 2, ...). `params` (all WAD): skew scale,
     /// maker fee, taker fee, maximum open interest per side, minimum trade
     /// size, maximum trade size, maximum funding velocity (per day per day),
-    /// maximum funding rate (per day), then the margin parameters handed to
-    /// `RiskEngine.configurePerpMarket`: initial margin rate, maintenance
+    /// maximum funding rate (per day), then the margin parameters
+    /// MarginEngine values positions with: initial margin rate, maintenance
     /// margin rate, margin rate scale. On a change, funding is first brought
     /// to now under the old parameters at the OracleAdapter's lenient price,
-    /// so new parameters never apply to the past.
+    /// so new parameters never apply to the past. Market ids run from 1 to
+    /// 63 (RiskEngine keeps one bit per market in each account).
     ///
     /// # Errors
-    /// `Unauthorized` unless the caller is the admin; [`MarketNotFound`];
-    /// [`InvalidMarketParams`] naming the first field outside its hard bounds
-    /// (or field 1 for a changed feed); the oracle's error when no price is
-    /// usable (changes only); RiskEngine's errors.
+    /// `Unauthorized` unless the caller is the admin; [`MarketNotFound`]
+    /// (also for a 64th market); [`InvalidMarketParams`] naming the first
+    /// field outside its hard bounds (or field 1 for a changed feed); the
+    /// oracle's error when no price is usable (changes only).
     ///
     /// # Events
     /// [`MarketParamsSet`] (with the funding state at the change).
@@ -153,6 +165,9 @@ impl PerpMarket {
         self.roles.only_admin()?;
         let (market_id, open_interest, funding) = if market_id == 0 {
             let created = self.market_count.get().to::<u32>().saturating_add(1);
+            if created >= MAX_MARKETS {
+                return Err(Error::from(MarketNotFound { marketId: created }).into());
+            }
             self.market_count.set(Uint::from(created));
             let funding = Funding { time: self.vm().block_timestamp(), ..Funding::default() };
             (created, OpenInterest::default(), funding)
@@ -167,76 +182,52 @@ impl PerpMarket {
         Ok(market_id)
     }
 
-    /// Trades `size_delta` (base units, WAD; long > 0) of market `market_id`
-    /// for `account`, filling at the oracle price adjusted for skew; returns
-    /// the fill price. A buy reverts if the fill is above `acceptable_price`,
-    /// a sell if it is below. RiskEngine checks that the caller may trade for
-    /// the account, settles funding and PnL, charges the fee and enforces
-    /// margin. Trades that only reduce a position pass while paused, with
-    /// any size, and on the OracleAdapter's lenient price.
+    /// RiskEngine's hook for a trade of `size_delta` (base units, WAD; long >
+    /// 0) from `size_before` in market `market_id` for `account`, which
+    /// entered at `RiskEngine.tradePerp`: prices the fill at the oracle price
+    /// adjusted for skew, checks it against `acceptable_price` (a buy must
+    /// not fill above it, a sell below), the trade size and the open-interest
+    /// cap (trades adding risk; those also stop while paused), accrues
+    /// funding, moves open interest and records the position's entry.
+    /// Returns `(fillPrice, fee, fundingIndex, strict)`; `strict` is false
+    /// when only the OracleAdapter's lenient price (against the trader) was
+    /// usable, which RiskEngine accepts only for trades that reduce risk.
+    /// Never calls RiskEngine.
     ///
     /// # Errors
-    /// [`MarketNotFound`], [`TradeSizeOutOfBounds`],
+    /// [`NotRiskEngine`], [`MarketNotFound`], [`TradeSizeOutOfBounds`],
     /// [`AcceptablePriceExceeded`], [`OpenInterestCapExceeded`],
     /// [`ValueOutOfRange`], `ContractPaused` (trades adding risk), the
-    /// oracle's error when no price is usable, RiskEngine's errors
-    /// (`NotAccountOperator`, `InsufficientMargin`, ...).
+    /// oracle's error when no price is usable.
     ///
     /// # Events
     /// [`PerpTraded`] (with the funding rate and index brought to now).
-    pub fn trade(
+    pub fn on_trade(
         &mut self,
         account: U256,
         market_id: u32,
+        size_before: I256,
         size_delta: I256,
         acceptable_price: U256,
-    ) -> Result<U256, Vec<u8>> {
+    ) -> Result<(U256, U256, I256, bool), Vec<u8>> {
+        self.only_risk_engine()?;
         let delta = to_i128(size_delta).unwrap_or_default();
         let fail = |e: TradeError| trade_error(market_id, e, delta, narrow(acceptable_price));
+        let before = to_i128(size_before).ok_or_else(|| fail(TradeError::Arithmetic))?;
         if delta == 0 {
             return Err(fail(TradeError::TradeSize));
+        }
+        if logic::adds_risk(before, delta) {
+            self.roles.when_not_paused()?;
         }
         let Prepared { params, open_interest, price: _, strict, quote } =
             self.prepare(market_id, delta)?;
         logic::check_acceptable_price(delta, quote.fill_price, narrow(acceptable_price))
             .map_err(fail)?;
-        // Every market's funding index accrued to now, by market id: RiskEngine
-        // cannot ask while this contract is on the stack, and the margin
-        // check must count the funding the account owes in its other
-        // markets. `int256.min` means "keep the stored index": for a market
-        // nobody holds (no open interest, so no funding owed; no price read)
-        // and for one without a usable price (the strict check fails anyway).
-        let keep = I256::MIN.to_be_bytes::<32>();
-        let indexes: Vec<Word> = (0..=self.market_count.get().to::<u32>())
-            .map(|m| match m {
-                0 => keep,
-                m if m == market_id => int(quote.funding.index),
-                m if self.state(m).0 == OpenInterest::default() => keep,
-                m => self.funding_now(m).map_or(keep, |f| int(f.index)),
-            })
-            .collect();
-        let data = calldata_around_array(
-            risk_engine::APPLY_PERP_TRADE,
-            &[
-                address(self.vm().msg_sender()),
-                uint256(account),
-                uint(u128::from(market_id)),
-                bulwark_common::evm::int256(size_delta),
-                uint(quote.fill_price),
-                uint(quote.fee),
-            ],
-            &indexes,
-            &[boolean(strict)],
-        );
-        let size_before: I256 = calls::call(self.vm(), self.risk_engine.get(), &data)?.read()?;
-        let size_before = to_i128(size_before).ok_or_else(|| fail(TradeError::Arithmetic))?;
-        if logic::adds_risk(size_before, delta) {
-            self.roles.when_not_paused()?;
-        }
-        logic::check_trade_size(size_before, delta, params.min_trade_size, params.max_trade_size)
+        logic::check_trade_size(before, delta, params.min_trade_size, params.max_trade_size)
             .map_err(fail)?;
-        self.finish(account, market_id, &params, open_interest, size_before, delta, &quote, false)?;
-        Ok(U256::from(quote.fill_price))
+        self.finish(account, market_id, &params, open_interest, before, delta, &quote, false)?;
+        Ok((U256::from(quote.fill_price), U256::from(quote.fee), i256(quote.funding.index), strict))
     }
 
     /// RiskEngine's forced close of `size_delta` from `size_before` for
@@ -258,10 +249,7 @@ impl PerpMarket {
         size_delta: I256,
         oracle_price: U256,
     ) -> Result<(U256, I256), Vec<u8>> {
-        let caller = self.vm().msg_sender();
-        if caller != self.risk_engine.get() {
-            return Err(Error::from(NotRiskEngine { caller }).into());
-        }
+        self.only_risk_engine()?;
         let params = self.params(market_id)?;
         let (open_interest, funding) = self.state(market_id);
         let now = self.vm().block_timestamp();
@@ -276,20 +264,47 @@ impl PerpMarket {
         Ok((U256::from(quote.fill_price), i256(quote.funding.index)))
     }
 
-    /// Each market's funding index accrued to now (WAD, quote per unit of
-    /// base size), at the OracleAdapter's lenient price (usage 1). For
-    /// valuation: cash is settled only against the indexes that trades and
-    /// liquidation closes return and store.
+    /// What MarginEngine values a perp position with, per market in
+    /// `market_ids` order, [`MARGIN_INPUT_WORDS`] words each: feed id,
+    /// initial margin rate, maintenance margin rate, margin rate scale, skew
+    /// scale, skew (`int256`, long - short open interest) and the funding
+    /// index accrued to now (`int256`, WAD, quote per unit of base size; at
+    /// the OracleAdapter's lenient price, read only when funding has not
+    /// been brought to this block already). Rates and sizes are WAD.
     ///
     /// # Errors
     /// [`MarketNotFound`], [`ValueOutOfRange`], the oracle's error when no
     /// price is usable.
-    pub fn funding_indexes(&self, market_ids: Vec<u32>) -> Result<Vec<I256>, Vec<u8>> {
-        let mut indexes = Vec::with_capacity(market_ids.len());
+    pub fn margin_inputs(&self, market_ids: Vec<u32>) -> Result<Vec<U256>, Vec<u8>> {
+        let mut words = Vec::with_capacity(market_ids.len() * MARGIN_INPUT_WORDS);
         for market_id in market_ids {
-            indexes.push(i256(self.funding_now(market_id)?.index));
+            let params = self.params(market_id)?;
+            let (open_interest, funding) = self.state(market_id);
+            let funding = if funding.time < self.vm().block_timestamp() {
+                self.funding_now(market_id)?
+            } else {
+                funding
+            };
+            let margin =
+                MarginParams::unpack(self.markets.getter(market_id).params_margin.get().into());
+            words.extend_from_slice(&[
+                U256::from(params.feed_id),
+                U256::from(margin.initial_rate),
+                U256::from(margin.maintenance_rate),
+                U256::from(margin.rate_scale),
+                U256::from(params.skew_scale),
+                i256(skew(&open_interest)).into_raw(),
+                i256(funding.index).into_raw(),
+            ]);
         }
-        Ok(indexes)
+        Ok(words)
+    }
+
+    /// The net skew (long - short open interest, base units WAD) of all
+    /// markets on oracle feed `feed_id`: the perp exposure the pool is
+    /// short on that underlying.
+    pub fn feed_skew(&self, feed_id: u32) -> I256 {
+        i256(Packed::from(self.feed_skew.get(feed_id)).get_signed(FEED_SKEW))
     }
 
     /// Market `market_id` now, and a quote for a trade of `size_delta`:
@@ -322,8 +337,9 @@ impl PerpMarket {
         ))
     }
 
-    /// `account`'s position in market `market_id`: size (from RiskEngine,
-    /// which holds it), entry price (the last fill) and the funding index it
+    /// `account`'s position of `size` in market `market_id` (the size
+    /// `RiskEngine.perpPosition` holds): size, entry price (the last fill)
+    /// and the funding index it
     /// settled against then, its unrealised PnL `size * (price - entry)`
     /// (rounded down) at the price closing it would use (strict, else
     /// lenient against the position; before skew impact and fees), and the
@@ -338,10 +354,8 @@ impl PerpMarket {
         &self,
         account: U256,
         market_id: u32,
+        size: I256,
     ) -> Result<(I256, U256, I256, I256, I256), Vec<u8>> {
-        let data =
-            calldata(risk_engine::PERP_POSITION, &[uint256(account), uint(u128::from(market_id))]);
-        let size: I256 = calls::view(self.vm(), self.risk_engine.get(), &data)?.read()?;
         let fail = |e| trade_error(market_id, e, 0, 0);
         let range = || fail(TradeError::Arithmetic);
         let size = to_i128(size).ok_or_else(range)?;
@@ -375,7 +389,25 @@ struct Prepared {
     quote: logic::Quote,
 }
 
+/// Words per market in [`PerpMarket::margin_inputs`].
+pub const MARGIN_INPUT_WORDS: usize = 7;
+
+/// Market ids run below this (RiskEngine keeps one bit per market id).
+pub const MAX_MARKETS: u32 = 64;
+
+/// The per-feed skew word's field.
+const FEED_SKEW: bulwark_common::packed::Field = bulwark_common::packed::Field::LOW;
+
 impl PerpMarket {
+    /// Fails unless the caller is the wired RiskEngine.
+    fn only_risk_engine(&self) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        if caller != self.risk_engine.get() {
+            return Err(Error::from(NotRiskEngine { caller }).into());
+        }
+        Ok(())
+    }
+
     /// Loads market `market_id`, prices a trade of `size_delta` (strict
     /// price, else lenient against the trader) and accrues funding.
     fn prepare(&self, market_id: u32, size_delta: i128) -> Result<Prepared, Vec<u8>> {
@@ -421,8 +453,8 @@ impl PerpMarket {
         m.funding.set(words[1].into());
     }
 
-    /// Validates and stores the parameters, hands the margin parameters to
-    /// RiskEngine and logs the change with the funding state.
+    /// Validates and stores the parameters and logs the change with the
+    /// funding state.
     fn configure(
         &mut self,
         market_id: u32,
@@ -441,24 +473,21 @@ impl PerpMarket {
             max_funding_velocity: narrow(raw[6]),
             max_funding_rate: narrow(raw[7]),
         };
-        params.validate().map_err(|field| invalid_params(market_id, field))?;
+        let margin = MarginParams {
+            initial_rate: narrow(raw[8]),
+            maintenance_rate: narrow(raw[9]),
+            rate_scale: narrow(raw[10]),
+        };
+        params
+            .validate()
+            .and(margin.validate())
+            .map_err(|field| invalid_params(market_id, field))?;
         let words = logic::pack_params(&params);
         let mut m = self.markets.setter(market_id);
         m.params_sizes.set(words[0].into());
         m.params_trades.set(words[1].into());
         m.params_rates.set(words[2].into());
-        let data = calldata(
-            risk_engine::CONFIGURE_PERP_MARKET,
-            &[
-                uint(u128::from(market_id)),
-                uint(u128::from(feed_id)),
-                uint256(raw[8]),
-                uint256(raw[9]),
-                uint256(raw[10]),
-                uint256(raw[0]),
-            ],
-        );
-        calls::call(self.vm(), self.risk_engine.get(), &data)?;
+        m.params_margin.set(margin.pack().into());
         log(
             self.vm(),
             MarketParamsSet {
@@ -518,10 +547,18 @@ impl PerpMarket {
         liquidation: bool,
     ) -> Result<(), Vec<u8>> {
         let cap = if liquidation { None } else { Some(params.max_open_interest) };
-        let open_interest = open_interest
+        let moved = open_interest
             .apply(size_before, size_delta, cap)
             .map_err(|e| trade_error(market_id, e, size_delta, 0))?;
-        self.store(market_id, open_interest, quote.funding);
+        self.store(market_id, moved, quote.funding);
+        // Each side stays below `MAX_SIZE`, so the skews and the feed's sum
+        // of at most 63 of them fit.
+        let change = skew(&moved) - skew(&open_interest);
+        let word = Packed::from(self.feed_skew.get(params.feed_id));
+        let feed_skew = word.get_signed(FEED_SKEW).checked_add(change);
+        let feed_skew =
+            feed_skew.ok_or_else(|| trade_error(market_id, TradeError::Arithmetic, 0, 0))?;
+        self.feed_skew.setter(params.feed_id).set(word.with_signed(FEED_SKEW, feed_skew).into());
         let entry = self.entry(account, market_id);
         let funding_paid =
             logic::accrued_funding(size_before, quote.funding.index, entry.funding_snapshot)

@@ -16,8 +16,8 @@ use bulwark_common::packed::Packed;
 use bulwark_math::{mul_div, mul_div_signed, MathError, Rounding, SIGNED_WAD, WAD};
 use layout::{
     ENTRY_PRICE, FEED_ID, FUNDING_INDEX, FUNDING_RATE, FUNDING_SNAPSHOT, FUNDING_TIME,
-    LONG_OPEN_INTEREST, MAKER_FEE, MAX_OPEN_INTEREST, MAX_TRADE_SIZE, MIN_TRADE_SIZE,
-    SHORT_OPEN_INTEREST, SKEW_SCALE, TAKER_FEE,
+    INITIAL_MARGIN_RATE, LONG_OPEN_INTEREST, MAINTENANCE_MARGIN_RATE, MAKER_FEE, MARGIN_RATE_SCALE,
+    MAX_OPEN_INTEREST, MAX_TRADE_SIZE, MIN_TRADE_SIZE, SHORT_OPEN_INTEREST, SKEW_SCALE, TAKER_FEE,
 };
 
 /// Seconds in a funding day: rates are per day, velocities per day per day.
@@ -32,9 +32,11 @@ pub const MAX_FUNDING_RATE: u128 = WAD;
 /// Largest funding velocity (10 = 1000% per day, per day, WAD).
 pub const MAX_FUNDING_VELOCITY: u128 = 10 * WAD;
 
-/// Largest skew scale, open-interest cap and trade size (2^110 WAD, about
-/// 1.3e15 units of base). Keeps `2 * skew + size` and every product in range.
-pub const MAX_SIZE: u128 = 1 << 110;
+/// Largest skew scale, open-interest cap, trade size and margin rate scale
+/// (2^100 - 1 WAD, about 1.3e12 units of base). Keeps `2 * skew + size` and
+/// every product in range here and in MarginEngine's valuation, which takes
+/// sizes and scales below 2^100.
+pub const MAX_SIZE: u128 = (1 << 100) - 1;
 
 /// Largest minimum trade size (2^96 - 1 WAD, about 7.9e10 units of base):
 /// the field is stored in 96 bits.
@@ -44,8 +46,8 @@ pub const MAX_MIN_TRADE_SIZE: u128 = (1 << 96) - 1;
 /// size would move the price by more than it is worth.
 pub const MIN_SKEW_SCALE: u128 = WAD;
 
-/// A market's trading and funding parameters (margin parameters live in
-/// RiskEngine).
+/// A market's trading and funding parameters (its margin parameters are a
+/// [`MarginParams`], read only by the margin valuation).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MarketParams {
     /// OracleAdapter feed id of the underlying.
@@ -90,6 +92,62 @@ pub enum ParamField {
     MaxFundingVelocity = 8,
     /// `maxFundingRate` above [`MAX_FUNDING_RATE`].
     MaxFundingRate = 9,
+    /// `initialMarginRate` zero or above 1.
+    InitialMarginRate = 10,
+    /// `maintenanceMarginRate` zero or above `initialMarginRate`.
+    MaintenanceMarginRate = 11,
+    /// `marginRateScale` zero or above [`MAX_SIZE`].
+    MarginRateScale = 12,
+}
+
+/// A market's margin parameters (WAD): the rates at zero size and the size
+/// at which the initial rate has grown by 1.0 (MarginEngine's size-scaled
+/// margin). PerpMarket owns them with the rest of the market; MarginEngine
+/// reads them through `marginInputs`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MarginParams {
+    /// Initial margin rate at zero size.
+    pub initial_rate: u128,
+    /// Maintenance margin rate at zero size.
+    pub maintenance_rate: u128,
+    /// Size at which the initial rate has grown by 1.0.
+    pub rate_scale: u128,
+}
+
+impl MarginParams {
+    /// Checks the hard bounds; the first field out of bounds is reported.
+    ///
+    /// # Errors
+    /// [`ParamField::InitialMarginRate`], [`ParamField::MaintenanceMarginRate`]
+    /// or [`ParamField::MarginRateScale`].
+    pub fn validate(&self) -> Result<(), ParamField> {
+        if !(1..=WAD).contains(&self.initial_rate) {
+            Err(ParamField::InitialMarginRate)
+        } else if !(1..=self.initial_rate).contains(&self.maintenance_rate) {
+            Err(ParamField::MaintenanceMarginRate)
+        } else if !(1..=MAX_SIZE).contains(&self.rate_scale) {
+            Err(ParamField::MarginRateScale)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Packs the parameters into one word ([`layout`]); the rates are at
+    /// most 1.0 and fit their 64 bits once validated.
+    pub fn pack(&self) -> Packed {
+        Packed::from_halves(0, self.rate_scale)
+            .with(INITIAL_MARGIN_RATE, self.initial_rate)
+            .with(MAINTENANCE_MARGIN_RATE, self.maintenance_rate)
+    }
+
+    /// Inverse of [`Self::pack`].
+    pub fn unpack(word: Packed) -> Self {
+        Self {
+            initial_rate: word.get(INITIAL_MARGIN_RATE),
+            maintenance_rate: word.get(MAINTENANCE_MARGIN_RATE),
+            rate_scale: word.get(MARGIN_RATE_SCALE),
+        }
+    }
 }
 
 impl MarketParams {
@@ -507,6 +565,12 @@ pub mod layout {
     pub const ENTRY_PRICE: Field = Field::LOW;
     /// Entry word (`int128`).
     pub const FUNDING_SNAPSHOT: Field = Field::HIGH;
+    /// Margin word (64 bits: validated at most 1.0).
+    pub const INITIAL_MARGIN_RATE: Field = Field::new(0, 64);
+    /// Margin word (64 bits: validated at most the initial rate).
+    pub const MAINTENANCE_MARGIN_RATE: Field = Field::new(64, 64);
+    /// Margin word.
+    pub const MARGIN_RATE_SCALE: Field = Field::HIGH;
 }
 
 /// Packs validated parameters into three words ([`layout`]). Narrowing is

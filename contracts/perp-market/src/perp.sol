@@ -1,9 +1,10 @@
-/// No market with this id.
+/// No market with this id (or, when creating, no id left: ids run from 1 to 63).
 error MarketNotFound(uint32 marketId);
 /// A market parameter is outside its hard bounds. `field`: 1 feedId (zero), 2 skewScale,
 /// 3 makerFee (above takerFee), 4 takerFee, 5 maxOpenInterest, 6 minTradeSize,
 /// 7 maxTradeSize (below minTradeSize or above maxOpenInterest), 8 maxFundingVelocity,
-/// 9 maxFundingRate. README.md lists the bounds.
+/// 9 maxFundingRate, 10 initialMarginRate (zero or above 1), 11 maintenanceMarginRate (zero or
+/// above initialMarginRate), 12 marginRateScale. README.md lists the bounds.
 error InvalidMarketParams(uint32 marketId, uint8 field);
 /// The fill is worse than the trader's limit: above it for a buy, below it for a sell.
 error AcceptablePriceExceeded(uint256 fillPrice, uint256 acceptablePrice);
@@ -18,7 +19,7 @@ error NotRiskEngine(address caller);
 
 /// A market was created or its parameters changed. `params`: skewScale, makerFee, takerFee,
 /// maxOpenInterest, minTradeSize, maxTradeSize, maxFundingVelocity, maxFundingRate, then the
-/// margin parameters handed to RiskEngine: initialMarginRate, maintenanceMarginRate,
+/// margin parameters MarginEngine values positions with: initialMarginRate, maintenanceMarginRate,
 /// marginRateScale. Funding was brought to now first: `fundingRate` and `fundingIndex` hold from here.
 event MarketParamsSet(uint32 indexed marketId, uint32 indexed feedId, uint256[11] params, int256 fundingRate, int256 fundingIndex);
 /// A position changed by `sizeDelta` from `sizeBefore` at `fillPrice`, paying `fee`. Funding was

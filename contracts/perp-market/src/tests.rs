@@ -1,20 +1,24 @@
-//! Contract-level tests (motsu): storage layout, parameters and their
-#![allow(unreachable_pub)] // The test doubles' #[public] functions are pub for the router.
-//! wiring to RiskEngine, access control, the trade flow against test doubles
-//! of the OracleAdapter and RiskEngine (strict and lenient prices, pause,
-//! caps), and the liquidation hook. Time-dependent funding is tested
-//! natively in `logic` (motsu's clock is fixed).
+//! Contract-level tests (motsu): storage layout, parameters (pricing and
+//! margin), access control, the trade hook RiskEngine calls (strict and
+//! lenient prices, pause, caps, acceptable price), the margin inputs and
+//! per-feed skew MarginEngine reads, and the liquidation hook, against a
+//! test double of the OracleAdapter. RiskEngine is played by a plain
+//! address that keeps the sizes, as the real one does. Time-dependent
+//! funding is tested natively in `logic` (motsu's clock is fixed).
+#![allow(unreachable_pub)] // The test double's #[public] functions are pub for the router.
+
+use std::collections::HashMap;
 
 use alloy_primitives::{Address, I256, U256};
 use bulwark_common::{interfaces::oracle_usage, roles};
 use motsu::prelude::*;
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageBool, StorageI256, StorageMap, StorageU256, StorageU32},
+    storage::{StorageBool, StorageU256},
 };
 
 use super::*;
-use crate::logic::{self, ParamField};
+use crate::logic::ParamField;
 
 const W: u128 = bulwark_math::WAD;
 
@@ -68,70 +72,51 @@ fn stale_error(usage: u8) -> Vec<u8> {
     vec![0xde, 0xad, usage]
 }
 
-/// RiskEngine double: keeps sizes, records the last trade, refuses a trade
-/// that adds risk on a lenient price as the real one does.
-#[storage]
-struct MockRiskEngine {
-    sizes: StorageMap<U256, StorageI256>,
-    last_fill: StorageU256,
-    last_fee: StorageU256,
-    last_index: StorageI256,
-    last_strict: StorageBool,
-    configured_market: StorageU32,
-    configured_margin: StorageU256,
-    configured_skew_scale: StorageU256,
+/// What `onTrade` returns: fill price, fee, funding index, strict.
+type Fill = (U256, U256, I256, bool);
+
+/// RiskEngine's side of the hook: the wired address, and the sizes it
+/// keeps (the hook is told the size before, and the sizes move only when
+/// the hook succeeds, as RiskEngine's store follows it).
+struct Risk {
+    address: Address,
+    sizes: HashMap<(U256, u32), I256>,
 }
 
-// SAFETY: as for MockOracle.
-unsafe impl TopLevelStorage for MockRiskEngine {}
-
-#[public]
-impl MockRiskEngine {
-    #[allow(clippy::too_many_arguments, clippy::unnecessary_wraps)]
-    pub fn configure_perp_market(
-        &mut self,
-        market_id: u32,
-        _feed_id: u32,
-        initial_margin_rate: U256,
-        _maintenance_margin_rate: U256,
-        _margin_rate_scale: U256,
-        skew_scale: U256,
-    ) -> Result<(), Vec<u8>> {
-        self.configured_market.set(alloy_primitives::Uint::from(market_id));
-        self.configured_margin.set(initial_margin_rate);
-        self.configured_skew_scale.set(skew_scale);
-        Ok(())
+impl Risk {
+    fn new(address: Address) -> Self {
+        Self { address, sizes: HashMap::new() }
     }
 
-    #[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]
-    pub fn apply_perp_trade(
+    fn size(&self, account: U256, market_id: u32) -> I256 {
+        self.sizes.get(&(account, market_id)).copied().unwrap_or_default()
+    }
+
+    /// A trade of `delta` on market 1 through the hook. The caller's
+    /// `motsu_unwrap`/`motsu_unwrap_err` settles motsu's transaction.
+    fn trade(
         &mut self,
-        _caller: Address,
+        perp: &Contract<PerpMarket>,
+        account: U256,
+        delta: I256,
+        acceptable: U256,
+    ) -> Result<Fill, Vec<u8>> {
+        self.trade_on(perp, account, 1, delta, acceptable)
+    }
+
+    fn trade_on(
+        &mut self,
+        perp: &Contract<PerpMarket>,
         account: U256,
         market_id: u32,
-        size_delta: I256,
-        fill_price: U256,
-        fee: U256,
-        funding_indexes: Vec<I256>,
-        strict_price: bool,
-    ) -> Result<I256, Vec<u8>> {
-        let funding_index = funding_indexes[usize::try_from(market_id).unwrap()];
-        let before = self.sizes.get(account);
-        let adds =
-            logic::adds_risk(i128::try_from(before).unwrap(), i128::try_from(size_delta).unwrap());
-        if adds && !strict_price {
-            return Err(b"PriceNotUsable".to_vec());
-        }
-        self.sizes.setter(account).set(before + size_delta);
-        self.last_fill.set(fill_price);
-        self.last_fee.set(fee);
-        self.last_index.set(funding_index);
-        self.last_strict.set(strict_price);
-        Ok(before)
-    }
-
-    pub fn perp_position(&self, account: U256, _market_id: u32) -> (I256, I256) {
-        (self.sizes.get(account), I256::ZERO)
+        delta: I256,
+        acceptable: U256,
+    ) -> Result<Fill, Vec<u8>> {
+        let before = self.size(account, market_id);
+        let fill =
+            perp.sender(self.address).on_trade(account, market_id, before, delta, acceptable)?;
+        self.sizes.insert((account, market_id), before + delta);
+        Ok(fill)
     }
 }
 
@@ -169,12 +154,13 @@ fn create_eth(perp: &Contract<PerpMarket>, admin: Address) -> Result<u32, Vec<u8
 fn setup(
     perp: &Contract<PerpMarket>,
     oracle: &Contract<MockOracle>,
-    risk: &Contract<MockRiskEngine>,
+    risk: Address,
     admin: Address,
-) -> u32 {
-    perp.sender(admin).constructor(admin, risk.address(), oracle.address()).motsu_unwrap();
+) -> Risk {
+    perp.sender(admin).constructor(admin, risk, oracle.address()).motsu_unwrap();
     oracle.sender(admin).set(u(2000), u(1990), u(2010), true, true);
-    create_eth(perp, admin).motsu_unwrap()
+    assert_eq!(create_eth(perp, admin).motsu_unwrap(), 1);
+    Risk::new(risk)
 }
 
 /// Market 1's long and short open interest and skew, from `quote`.
@@ -183,28 +169,29 @@ fn state_of(perp: &Contract<PerpMarket>) -> (U256, U256, I256) {
     (q.5, q.6, I256::try_from(q.5).unwrap() - I256::try_from(q.6).unwrap())
 }
 
+/// Market `market_id`'s margin inputs, as MarginEngine reads them.
+fn margin_inputs(perp: &Contract<PerpMarket>, market_id: u32) -> Vec<U256> {
+    perp.sender(Address::repeat_byte(9)).margin_inputs(vec![market_id]).motsu_unwrap()
+}
+
 fn err(e: Error) -> Vec<u8> {
     e.into()
 }
 
 #[test]
-fn market_fits_five_slots() {
-    assert_eq!(<Market as StorageType>::REQUIRED_SLOTS, 5);
+fn market_fits_six_slots() {
+    assert_eq!(<Market as StorageType>::REQUIRED_SLOTS, 6);
 }
 
 #[motsu::test]
-fn create_market_stores_params_and_configures_risk_engine(
+fn create_market_stores_pricing_and_margin_params(
     perp: Contract<PerpMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    risk: Address,
     admin: Address,
 ) {
-    let id = setup(&perp, &oracle, &risk, admin);
-    assert_eq!(id, 1);
+    setup(&perp, &oracle, risk, admin);
     assert_eq!(perp.sender(admin).market_count(), 1);
-    assert_eq!(risk.sender(admin).configured_market.get(), alloy_primitives::Uint::from(1u32));
-    assert_eq!(risk.sender(admin).configured_margin.get(), U256::from(W / 50));
-    assert_eq!(risk.sender(admin).configured_skew_scale.get(), u(1_000_000));
     assert!(perp.emitted(&MarketParamsSet {
         marketId: 1,
         feedId: 7,
@@ -218,6 +205,20 @@ fn create_market_stores_params_and_configures_risk_engine(
         (quote.0, quote.1),
         (U256::from(2000 * W + W / 1000), U256::from(W + W / 2_000_000))
     );
+    // MarginEngine reads feed, IM 2%, MM 1%, rate scale 1e6, skew scale 1e6,
+    // skew 0 and funding index 0.
+    assert_eq!(
+        margin_inputs(&perp, 1),
+        vec![
+            U256::from(7),
+            U256::from(W / 50),
+            U256::from(W / 100),
+            u(1_000_000),
+            u(1_000_000),
+            U256::ZERO,
+            U256::ZERO
+        ]
+    );
     assert_eq!(create_eth(&perp, admin).motsu_unwrap(), 2);
 }
 
@@ -225,11 +226,11 @@ fn create_market_stores_params_and_configures_risk_engine(
 fn parameters_are_admin_only_and_bounded(
     perp: Contract<PerpMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    risk: Address,
     admin: Address,
     mallory: Address,
 ) {
-    setup(&perp, &oracle, &risk, admin);
+    setup(&perp, &oracle, risk, admin);
     let unauthorized: Vec<u8> =
         roles::Error::from(roles::Unauthorized { caller: mallory, role: roles::ADMIN }).into();
     assert_eq!(create_eth(&perp, mallory).motsu_unwrap_err(), unauthorized);
@@ -238,6 +239,16 @@ fn parameters_are_admin_only_and_bounded(
     assert_eq!(
         perp.sender(admin).set_market_params(0, 7, bad).motsu_unwrap_err(),
         err(Error::from(InvalidMarketParams { marketId: 2, field: ParamField::TakerFee as u8 }))
+    );
+    // Margin rates are checked here too: maintenance above initial.
+    let mut inverted = eth_params();
+    inverted[9] = U256::from(W / 20);
+    assert_eq!(
+        perp.sender(admin).set_market_params(1, 7, inverted).motsu_unwrap_err(),
+        err(Error::from(InvalidMarketParams {
+            marketId: 1,
+            field: ParamField::MaintenanceMarginRate as u8
+        }))
     );
     // An amount beyond u128 saturates and is reported as out of bounds.
     let mut huge = eth_params();
@@ -259,14 +270,15 @@ fn parameters_are_admin_only_and_bounded(
         perp.sender(admin).set_market_params(1, 8, eth_params()).motsu_unwrap_err(),
         err(Error::from(InvalidMarketParams { marketId: 1, field: ParamField::FeedId as u8 }))
     );
-    // A valid change reaches RiskEngine and the pricing: skew scale 2e6, taker 0.1%.
+    // A valid change reaches the pricing and the margin inputs: skew scale
+    // 2e6, taker 0.1%, IM 5%.
     let mut changed = eth_params();
     changed[0] = u(2_000_000);
     changed[2] = U256::from(W / 1000);
     changed[8] = U256::from(W / 20);
     assert_eq!(perp.sender(admin).set_market_params(1, 7, changed).motsu_unwrap(), 1);
-    assert_eq!(risk.sender(admin).configured_margin.get(), U256::from(W / 20));
-    assert_eq!(risk.sender(admin).configured_skew_scale.get(), u(2_000_000));
+    let inputs = margin_inputs(&perp, 1);
+    assert_eq!((inputs[1], inputs[4]), (U256::from(W / 20), u(2_000_000)));
     let quote = perp.sender(admin).quote(1, wad(4)).motsu_unwrap();
     assert_eq!(
         (quote.0, quote.1),
@@ -275,69 +287,127 @@ fn parameters_are_admin_only_and_bounded(
 }
 
 #[motsu::test]
-fn opening_trade_fills_with_premium_and_updates_open_interest(
+fn market_ids_stop_below_the_book_limit(
     perp: Contract<PerpMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    risk: Address,
+    admin: Address,
+) {
+    setup(&perp, &oracle, risk, admin);
+    for id in 2..MAX_MARKETS {
+        assert_eq!(create_eth(&perp, admin).motsu_unwrap(), id);
+    }
+    assert_eq!(
+        create_eth(&perp, admin).motsu_unwrap_err(),
+        err(Error::from(MarketNotFound { marketId: MAX_MARKETS }))
+    );
+    assert_eq!(perp.sender(admin).market_count(), MAX_MARKETS - 1);
+}
+
+#[motsu::test]
+fn trade_hook_is_risk_engine_only(
+    perp: Contract<PerpMarket>,
+    oracle: Contract<MockOracle>,
+    risk: Address,
     admin: Address,
     alice: Address,
 ) {
-    setup(&perp, &oracle, &risk, admin);
+    setup(&perp, &oracle, risk, admin);
+    for caller in [alice, admin] {
+        assert_eq!(
+            perp.sender(caller)
+                .on_trade(U256::from(1), 1, I256::ZERO, wad(1), U256::MAX)
+                .motsu_unwrap_err(),
+            err(Error::from(NotRiskEngine { caller }))
+        );
+    }
+    assert_eq!(state_of(&perp).0, U256::ZERO);
+}
+
+#[motsu::test]
+fn opening_trade_fills_with_premium_and_updates_open_interest(
+    perp: Contract<PerpMarket>,
+    oracle: Contract<MockOracle>,
+    risk: Address,
+    admin: Address,
+) {
+    let mut risk = setup(&perp, &oracle, risk, admin);
     let account = U256::from(42);
     // 2000 * (1 + 100 / 2e6) = 2000.1; fee 100 * 2000.1 * 5 bp = 100.005.
     let fill = U256::from(2000 * W + W / 10);
-    let quote = perp.sender(alice).quote(1, wad(100)).motsu_unwrap();
+    let fee = U256::from(100 * W + 5 * W / 1000);
+    let quote = perp.sender(admin).quote(1, wad(100)).motsu_unwrap();
+    assert_eq!(quote, (fill, fee, u(2000), I256::ZERO, I256::ZERO, U256::ZERO, U256::ZERO));
     assert_eq!(
-        quote,
-        (
-            fill,
-            U256::from(100 * W + 5 * W / 1000),
-            u(2000),
-            I256::ZERO,
-            I256::ZERO,
-            U256::ZERO,
-            U256::ZERO
-        )
+        risk.trade(&perp, account, wad(100), fill).motsu_unwrap(),
+        (fill, fee, I256::ZERO, true)
     );
-    assert_eq!(perp.sender(alice).trade(account, 1, wad(100), fill).motsu_unwrap(), fill);
-    assert_eq!(risk.sender(admin).last_fill.get(), fill);
-    assert_eq!(risk.sender(admin).last_fee.get(), U256::from(100 * W + 5 * W / 1000));
-    assert!(risk.sender(admin).last_strict.get());
     let state = state_of(&perp);
     assert_eq!((state.0, state.1, state.2), (u(100), U256::ZERO, wad(100)));
+    assert_eq!(perp.sender(admin).feed_skew(7), wad(100));
     assert!(perp.emitted(&PerpTraded {
         account,
         marketId: 1,
         sizeBefore: I256::ZERO,
         sizeDelta: wad(100),
         fillPrice: fill,
-        fee: U256::from(100 * W + 5 * W / 1000),
+        fee,
         fundingPaid: I256::ZERO,
         fundingRate: I256::ZERO,
         fundingIndex: I256::ZERO,
         liquidation: false,
     }));
     // A short that flips the skew: 2000 * (1 + (200 - 300) / 2e6) = 1999.9.
-    perp.sender(alice).trade(U256::from(7), 1, wad(-300), U256::ZERO).motsu_unwrap();
+    let short = risk.trade(&perp, U256::from(7), wad(-300), U256::ZERO).motsu_unwrap();
+    assert_eq!(short.0, U256::from(1999 * W + 9 * W / 10));
     let state = state_of(&perp);
     assert_eq!((state.0, state.1, state.2), (u(100), u(300), wad(-200)));
-    assert_eq!(risk.sender(admin).last_fill.get(), U256::from(1999 * W + 9 * W / 10));
-    assert_eq!(perp.sender(alice).funding_indexes(vec![1]).motsu_unwrap(), vec![I256::ZERO]);
+    assert_eq!(margin_inputs(&perp, 1)[5], wad(-200).into_raw());
+    assert_eq!(margin_inputs(&perp, 1)[6], U256::ZERO);
+}
+
+#[motsu::test]
+fn feed_skew_sums_the_markets_of_a_feed(
+    perp: Contract<PerpMarket>,
+    oracle: Contract<MockOracle>,
+    risk: Address,
+    admin: Address,
+) {
+    let mut risk = setup(&perp, &oracle, risk, admin);
+    assert_eq!(create_eth(&perp, admin).motsu_unwrap(), 2);
+    let btc = perp.sender(admin).set_market_params(0, 8, eth_params()).motsu_unwrap();
+    risk.trade_on(&perp, U256::from(1), 1, wad(30), U256::MAX).motsu_unwrap();
+    risk.trade_on(&perp, U256::from(2), 2, wad(-50), U256::ZERO).motsu_unwrap();
+    risk.trade_on(&perp, U256::from(3), btc, wad(10), U256::MAX).motsu_unwrap();
+    assert_eq!(perp.sender(admin).feed_skew(7), wad(-20));
+    assert_eq!(perp.sender(admin).feed_skew(8), wad(10));
+    assert_eq!(perp.sender(admin).feed_skew(9), I256::ZERO);
+    // A liquidation close moves it too.
+    perp.sender(risk.address)
+        .on_liquidation_close(U256::from(2), 2, wad(-50), wad(50), u(2000))
+        .motsu_unwrap();
+    assert_eq!(perp.sender(admin).feed_skew(7), wad(30));
+    let inputs = perp.sender(admin).margin_inputs(vec![2, 1, btc]).motsu_unwrap();
+    assert_eq!(inputs.len(), 3 * MARGIN_INPUT_WORDS);
+    assert_eq!(
+        (inputs[5], inputs[12], inputs[19]),
+        (I256::ZERO.into_raw(), wad(30).into_raw(), wad(10).into_raw())
+    );
+    assert_eq!(inputs[14], U256::from(8));
 }
 
 #[motsu::test]
 fn acceptable_price_and_size_limits_are_enforced(
     perp: Contract<PerpMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    risk: Address,
     admin: Address,
-    alice: Address,
 ) {
-    setup(&perp, &oracle, &risk, admin);
+    let mut risk = setup(&perp, &oracle, risk, admin);
     let fill = U256::from(2000 * W + W / 10);
     let account = U256::from(1);
     assert_eq!(
-        perp.sender(alice).trade(account, 1, wad(100), fill - U256::from(1)).motsu_unwrap_err(),
+        risk.trade(&perp, account, wad(100), fill - U256::from(1)).motsu_unwrap_err(),
         err(Error::from(AcceptablePriceExceeded {
             fillPrice: fill,
             acceptablePrice: fill - U256::from(1)
@@ -346,9 +416,7 @@ fn acceptable_price_and_size_limits_are_enforced(
     // A sell fills at 2000 * (1 - 100 / 2e6) = 1999.9: a limit above it reverts.
     let sell_fill = U256::from(1999 * W + 9 * W / 10);
     assert_eq!(
-        perp.sender(alice)
-            .trade(account, 1, wad(-100), sell_fill + U256::from(1))
-            .motsu_unwrap_err(),
+        risk.trade(&perp, account, wad(-100), sell_fill + U256::from(1)).motsu_unwrap_err(),
         err(Error::from(AcceptablePriceExceeded {
             fillPrice: sell_fill,
             acceptablePrice: sell_fill + U256::from(1)
@@ -357,93 +425,99 @@ fn acceptable_price_and_size_limits_are_enforced(
     let size_error =
         |delta: I256| err(Error::from(TradeSizeOutOfBounds { marketId: 1, sizeDelta: delta }));
     assert_eq!(
-        perp.sender(alice).trade(account, 1, I256::ZERO, U256::MAX).motsu_unwrap_err(),
+        risk.trade(&perp, account, I256::ZERO, U256::MAX).motsu_unwrap_err(),
         size_error(I256::ZERO)
     );
     assert_eq!(
-        perp.sender(alice).trade(account, 1, wad(501), U256::MAX).motsu_unwrap_err(),
+        risk.trade(&perp, account, wad(501), U256::MAX).motsu_unwrap_err(),
         size_error(wad(501))
     );
     let dust = I256::try_from(W / 1000).unwrap();
-    assert_eq!(
-        perp.sender(alice).trade(account, 1, dust, U256::MAX).motsu_unwrap_err(),
-        size_error(dust)
-    );
+    assert_eq!(risk.trade(&perp, account, dust, U256::MAX).motsu_unwrap_err(), size_error(dust));
     // Open-interest cap 1,000 per side.
     for i in 0..2 {
-        perp.sender(alice).trade(U256::from(10 + i), 1, wad(500), U256::MAX).motsu_unwrap();
+        risk.trade(&perp, U256::from(10 + i), wad(500), U256::MAX).motsu_unwrap();
     }
     assert_eq!(
-        perp.sender(alice).trade(account, 1, wad(1), U256::MAX).motsu_unwrap_err(),
+        risk.trade(&perp, account, wad(1), U256::MAX).motsu_unwrap_err(),
         err(Error::from(OpenInterestCapExceeded {
             marketId: 1,
             long: true,
             openInterest: u(1_001)
         }))
     );
+    // Nothing moved on the refusals.
+    assert_eq!(state_of(&perp).0, u(1_000));
     // Reducing a position leaves dust below the minimum: allowed.
-    perp.sender(alice).trade(U256::from(10), 1, -wad(500) + dust, U256::ZERO).motsu_unwrap();
+    risk.trade(&perp, U256::from(10), -wad(500) + dust, U256::ZERO).motsu_unwrap();
     assert_eq!(state_of(&perp).0, u(500) + U256::from(W / 1000));
-    let quoted = perp.sender(alice).quote(1, wad(1)).motsu_unwrap().0;
-    assert_eq!(perp.sender(alice).trade(account, 1, wad(1), U256::MAX).motsu_unwrap(), quoted);
-    let unknown = perp.sender(alice).trade(account, 3, wad(1), U256::MAX).motsu_unwrap_err();
+    let quoted = perp.sender(admin).quote(1, wad(1)).motsu_unwrap().0;
+    assert_eq!(risk.trade(&perp, account, wad(1), U256::MAX).motsu_unwrap().0, quoted);
+    let unknown = risk.trade_on(&perp, account, 3, wad(1), U256::MAX).motsu_unwrap_err();
     assert_eq!(unknown, err(Error::from(MarketNotFound { marketId: 3 })));
+    // A size before that no int128 holds is refused, not wrapped.
+    assert_eq!(
+        perp.sender(risk.address)
+            .on_trade(account, 1, I256::MAX, wad(1), U256::MAX)
+            .motsu_unwrap_err(),
+        err(Error::from(ValueOutOfRange { marketId: 1 }))
+    );
 }
 
 #[motsu::test]
-fn stale_price_stops_opening_but_not_closing(
+fn stale_price_is_reported_not_strict_and_prices_against_the_trader(
     perp: Contract<PerpMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    risk: Address,
     admin: Address,
-    alice: Address,
 ) {
-    setup(&perp, &oracle, &risk, admin);
+    let mut risk = setup(&perp, &oracle, risk, admin);
     let (long, short) = (U256::from(1), U256::from(2));
-    perp.sender(alice).trade(long, 1, wad(10), U256::MAX).motsu_unwrap();
-    perp.sender(alice).trade(short, 1, wad(-10), U256::ZERO).motsu_unwrap();
-    // Strict price unusable, lenient usable: RiskEngine refuses the increase.
+    risk.trade(&perp, long, wad(10), U256::MAX).motsu_unwrap();
+    risk.trade(&perp, short, wad(-10), U256::ZERO).motsu_unwrap();
+    // Strict price unusable, lenient usable: the hook says so (RiskEngine
+    // refuses the trade when it adds risk).
     oracle.sender(admin).set(u(2000), u(1990), u(2010), false, true);
-    let refused = perp.sender(alice).trade(long, 1, wad(1), U256::MAX).motsu_unwrap_err();
-    assert_eq!(refused, b"PriceNotUsable".to_vec());
     // Closing the long sells at the low price: 1990 * (1 + (0 - 10) / 2e6) = 1989.99005.
-    perp.sender(alice).trade(long, 1, wad(-10), U256::ZERO).motsu_unwrap();
-    assert!(!risk.sender(admin).last_strict.get());
-    assert_eq!(risk.sender(admin).last_fill.get(), U256::from(1_989_990_050_000_000_000_000u128));
+    let close_long = risk.trade(&perp, long, wad(-10), U256::ZERO).motsu_unwrap();
+    assert_eq!(
+        (close_long.0, close_long.3),
+        (U256::from(1_989_990_050_000_000_000_000u128), false)
+    );
     // Closing the short buys at the high price: 2010 * (1 + (-20 + 10) / 2e6) = 2009.98995.
-    perp.sender(alice).trade(short, 1, wad(10), U256::MAX).motsu_unwrap();
-    assert_eq!(risk.sender(admin).last_fill.get(), U256::from(2_009_989_950_000_000_000_000u128));
+    let close_short = risk.trade(&perp, short, wad(10), U256::MAX).motsu_unwrap();
+    assert_eq!(
+        (close_short.0, close_short.3),
+        (U256::from(2_009_989_950_000_000_000_000u128), false)
+    );
     let state = state_of(&perp);
     assert_eq!((state.0, state.1), (U256::ZERO, U256::ZERO));
     // No price at all: the oracle's own error.
     oracle.sender(admin).set(u(2000), u(1990), u(2010), false, false);
-    let none = perp.sender(alice).trade(long, 1, wad(-1), U256::ZERO).motsu_unwrap_err();
+    let none = risk.trade(&perp, long, wad(-1), U256::ZERO).motsu_unwrap_err();
     assert_eq!(none, stale_error(oracle_usage::REDUCE_RISK_LOW));
-    assert_eq!(
-        perp.sender(alice).funding_indexes(vec![1]).motsu_unwrap_err(),
-        stale_error(oracle_usage::REDUCE_RISK_LOW)
-    );
+    let none = risk.trade(&perp, long, wad(1), U256::MAX).motsu_unwrap_err();
+    assert_eq!(none, stale_error(oracle_usage::REDUCE_RISK_HIGH));
+    // Funding was brought to this block by the trades: the margin inputs
+    // need no price.
+    assert_eq!(margin_inputs(&perp, 1).len(), MARGIN_INPUT_WORDS);
 }
 
 #[motsu::test]
 fn pause_stops_risk_but_not_reduction(
     perp: Contract<PerpMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    risk: Address,
     admin: Address,
-    alice: Address,
 ) {
-    setup(&perp, &oracle, &risk, admin);
+    let mut risk = setup(&perp, &oracle, risk, admin);
     let account = U256::from(1);
-    perp.sender(alice).trade(account, 1, wad(10), U256::MAX).motsu_unwrap();
+    risk.trade(&perp, account, wad(10), U256::MAX).motsu_unwrap();
     perp.sender(admin).roles.pause().motsu_unwrap();
     let paused: Vec<u8> = roles::Error::from(roles::ContractPaused {}).into();
-    assert_eq!(perp.sender(alice).trade(account, 1, wad(1), U256::MAX).motsu_unwrap_err(), paused);
-    assert_eq!(
-        perp.sender(alice).trade(account, 1, wad(-11), U256::ZERO).motsu_unwrap_err(),
-        paused
-    );
-    perp.sender(alice).trade(account, 1, wad(-10), U256::ZERO).motsu_unwrap();
+    assert_eq!(risk.trade(&perp, account, wad(1), U256::MAX).motsu_unwrap_err(), paused);
+    assert_eq!(risk.trade(&perp, account, wad(-11), U256::ZERO).motsu_unwrap_err(), paused);
+    risk.trade(&perp, account, wad(-10), U256::ZERO).motsu_unwrap();
     assert_eq!(state_of(&perp).0, U256::ZERO);
 }
 
@@ -451,13 +525,13 @@ fn pause_stops_risk_but_not_reduction(
 fn liquidation_close_is_risk_engine_only_and_moves_open_interest(
     perp: Contract<PerpMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    risk: Address,
     admin: Address,
     alice: Address,
 ) {
-    setup(&perp, &oracle, &risk, admin);
+    let mut risk = setup(&perp, &oracle, risk, admin);
     let account = U256::from(5);
-    perp.sender(alice).trade(account, 1, wad(200), U256::MAX).motsu_unwrap();
+    risk.trade(&perp, account, wad(200), U256::MAX).motsu_unwrap();
     assert_eq!(
         perp.sender(alice)
             .on_liquidation_close(account, 1, wad(200), wad(-50), u(1500))
@@ -466,7 +540,7 @@ fn liquidation_close_is_risk_engine_only_and_moves_open_interest(
     );
     // 1500 * (1 + (400 - 50) / 2e6) = 1500.2625, no fee.
     let (fill, index) = perp
-        .sender(risk.address())
+        .sender(risk.address)
         .on_liquidation_close(account, 1, wad(200), wad(-50), u(1500))
         .motsu_unwrap();
     assert_eq!((fill, index), (U256::from(1_500_262_500_000_000_000_000u128), I256::ZERO));
@@ -486,7 +560,7 @@ fn liquidation_close_is_risk_engine_only_and_moves_open_interest(
     }));
     // A size that is not in the open interest is refused.
     assert_eq!(
-        perp.sender(risk.address())
+        perp.sender(risk.address)
             .on_liquidation_close(account, 1, wad(-500), wad(500), u(1500))
             .motsu_unwrap_err(),
         err(Error::from(ValueOutOfRange { marketId: 1 }))
@@ -497,12 +571,11 @@ fn liquidation_close_is_risk_engine_only_and_moves_open_interest(
 fn zero_size_quote_is_the_mark_price_with_funding(
     perp: Contract<PerpMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    risk: Address,
     admin: Address,
-    alice: Address,
 ) {
-    setup(&perp, &oracle, &risk, admin);
-    perp.sender(alice).trade(U256::from(1), 1, wad(400), U256::MAX).motsu_unwrap();
+    let mut risk = setup(&perp, &oracle, risk, admin);
+    risk.trade(&perp, U256::from(1), wad(400), U256::MAX).motsu_unwrap();
     // Mark price 2000 * (1 + 400 / 1e6) = 2000.8, no fee; funding state at now.
     assert_eq!(
         perp.sender(admin).quote(1, I256::ZERO).motsu_unwrap(),
@@ -521,7 +594,7 @@ fn zero_size_quote_is_the_mark_price_with_funding(
         err(Error::from(MarketNotFound { marketId: 2 }))
     );
     assert_eq!(
-        perp.sender(admin).funding_indexes(vec![1, 2]).motsu_unwrap_err(),
+        perp.sender(admin).margin_inputs(vec![1, 2]).motsu_unwrap_err(),
         err(Error::from(MarketNotFound { marketId: 2 }))
     );
 }
@@ -530,40 +603,40 @@ fn zero_size_quote_is_the_mark_price_with_funding(
 fn position_reports_the_entry_and_the_pnl_at_the_closing_price(
     perp: Contract<PerpMarket>,
     oracle: Contract<MockOracle>,
-    risk: Contract<MockRiskEngine>,
+    risk: Address,
     admin: Address,
     alice: Address,
 ) {
-    setup(&perp, &oracle, &risk, admin);
+    let mut risk = setup(&perp, &oracle, risk, admin);
     let account = U256::from(3);
     let flat = (I256::ZERO, U256::ZERO, I256::ZERO, I256::ZERO, I256::ZERO);
-    assert_eq!(perp.sender(alice).position(account, 1).motsu_unwrap(), flat);
+    assert_eq!(perp.sender(alice).position(account, 1, I256::ZERO).motsu_unwrap(), flat);
     // Long 100 at 2000 * (1 + 100 / 2e6) = 2000.1.
     let fill = U256::from(2000 * W + W / 10);
-    perp.sender(alice).trade(account, 1, wad(100), U256::MAX).motsu_unwrap();
+    risk.trade(&perp, account, wad(100), U256::MAX).motsu_unwrap();
     // At the strict 2100: 100 * (2100 - 2000.1) = 9,990.
     oracle.sender(admin).set(u(2100), u(2050), u(2150), true, true);
     assert_eq!(
-        perp.sender(alice).position(account, 1).motsu_unwrap(),
+        perp.sender(alice).position(account, 1, wad(100)).motsu_unwrap(),
         (wad(100), fill, I256::ZERO, wad(9_990), I256::ZERO)
     );
     // Without a strict price a long is valued at the lower source (closing sells).
     oracle.sender(admin).set(u(2100), u(2050), u(2150), false, true);
-    assert_eq!(perp.sender(alice).position(account, 1).motsu_unwrap().3, wad(4_990));
+    assert_eq!(perp.sender(alice).position(account, 1, wad(100)).motsu_unwrap().3, wad(4_990));
     // Adding (at a strict price again) re-enters the whole position at the new fill.
     oracle.sender(admin).set(u(2000), u(1990), u(2010), true, true);
-    perp.sender(alice).trade(account, 1, wad(100), U256::MAX).motsu_unwrap();
+    risk.trade(&perp, account, wad(100), U256::MAX).motsu_unwrap();
     // 2000 * (1 + (100 + 200) / 2e6) = 2000.3; 200 * (2000 - 2000.3) = -60.
     let refill = U256::from(2000 * W + 3 * W / 10);
     assert_eq!(
-        perp.sender(alice).position(account, 1).motsu_unwrap(),
+        perp.sender(alice).position(account, 1, wad(200)).motsu_unwrap(),
         (wad(200), refill, I256::ZERO, wad(-60), I256::ZERO)
     );
     // Closing clears the entry.
-    perp.sender(alice).trade(account, 1, wad(-200), U256::ZERO).motsu_unwrap();
-    assert_eq!(perp.sender(alice).position(account, 1).motsu_unwrap(), flat);
+    risk.trade(&perp, account, wad(-200), U256::ZERO).motsu_unwrap();
+    assert_eq!(perp.sender(alice).position(account, 1, I256::ZERO).motsu_unwrap(), flat);
     assert_eq!(
-        perp.sender(alice).position(account, 2).motsu_unwrap_err(),
+        perp.sender(alice).position(account, 2, I256::ZERO).motsu_unwrap_err(),
         err(Error::from(MarketNotFound { marketId: 2 }))
     );
 }

@@ -1,9 +1,13 @@
 //! RiskEngine: every account's portfolio, its margin, and its liquidation.
 //!
-//! It holds no tokens: it asks the Vault to move them. It calls the Vault,
-//! the OracleAdapter, MarginEngine (which values an account's book and plans
-//! its liquidation), and the markets only through hooks that never call
-//! back. The contract keeps positions, sends them to MarginEngine as a
+//! It is the single entry of every position change: trades
+//! ([`RiskEngine::trade_perp`], [`RiskEngine::trade_option`]), liquidations
+//! and settlement. It holds no tokens: it asks the Vault to move them. It
+//! calls the markets' hooks (which price and record a fill and never call
+//! back), then the Vault, then MarginEngine (which values an account's book
+//! and plans its liquidation, reading the markets' state itself), so a
+//! trade's path is a tree and no contract is revisited after the margin
+//! check. The contract keeps positions, sends them to MarginEngine as a
 //! [`book`], applies what the markets and MarginEngine return, stores the
 //! result and emits events. The pure logic ([`margin`], [`liquidation`],
 //! [`position`]) lives in `bulwark-margin-engine`.
@@ -68,6 +72,14 @@ fn out_of_range(account: U256) -> Vec<u8> {
     evm::revert(ValueOutOfRange::SELECTOR, &[uint256(account)])
 }
 
+/// Fails when a trade that adds risk was priced on a lenient price.
+fn require_strict(account: U256, adding: bool, strict: bool) -> Result<(), Vec<u8>> {
+    if adding && !strict {
+        return fail(PriceNotStrict::SELECTOR, &[uint256(account)]);
+    }
+    Ok(())
+}
+
 /// Packs two halves into a storage word.
 fn word(low: u128, high: u128) -> U256 {
     U256::from_limbs(limbs(low, high))
@@ -76,11 +88,6 @@ fn word(low: u128, high: u128) -> U256 {
 /// Splits a storage word into halves.
 fn split(value: U256) -> (u128, u128) {
     halves(*value.as_limbs())
-}
-
-/// An `i128` from the low half of a word.
-fn signed_low(value: U256) -> i128 {
-    position::to_signed_bits(split(value).0)
 }
 
 /// The RiskEngine's state.
@@ -100,10 +107,6 @@ pub struct RiskEngine {
     operators: StorageMap<Address, StorageMap<Address, StorageBool>>,
     /// Risk parameters, two per word (`RiskParams::to_values` order).
     params: StorageMap<u8, StorageU256>,
-    /// Per market id * 4: +0, +1 packed parameters; +2 (skew, funding index).
-    markets: StorageMap<u32, StorageU256>,
-    /// Net perp size of all traders per feed (low half, signed).
-    feed_skew: StorageMap<u32, StorageU256>,
     /// Per account: (perp market bitmap, option count).
     headers: StorageMap<U256, StorageU256>,
     /// Per account and market: (size, basis).
@@ -196,10 +199,8 @@ bulwark_common::dispatch! {
     "riskParameters()" => risk_parameters();
     "setOperator(address,bool)" => set_operator(operator, approved);
     "isAuthorized(uint256,address)" => is_authorized(account, caller);
-    "configurePerpMarket(uint32,uint32,uint256,uint256,uint256,uint256)" => configure_perp_market(market_id, feed_id, initial_margin_rate, maintenance_margin_rate, margin_rate_scale, skew_scale);
-    "applyPerpTrade(address,uint256,uint32,int256,uint256,uint256,int256[],bool)" => apply_perp_trade(caller, account, market_id, size_delta, fill_price, fee, funding_indexes, strict_price);
-    "registerSeries(bytes32,uint32,uint256,uint64,bool)" => register_series(series_id, feed_id, strike, expiry, is_call);
-    "applyOptionTrade(address,uint256,bytes32,int256,int256,uint256,bool)" => apply_option_trade(caller, account, series_id, amount_delta, premium, fee, strict_price);
+    "tradePerp(uint256,uint32,int256,uint256)" => trade_perp(account, market_id, size_delta, acceptable_price);
+    "tradeOption(uint256,bytes32,int256,int256)" => trade_option(account, series_id, amount, limit_premium);
     "withdraw(uint256,address,uint256,address)" => withdraw(account, token, amount, to);
     "accountHealth(uint256)" => account_health(account);
     "isLiquidatable(uint256)" => is_liquidatable(account);
@@ -340,244 +341,148 @@ impl RiskEngine {
         caller == owner || self.operators.getter(owner).get(caller)
     }
 
-    /// PerpMarket hands over a market's margin parameters (WAD): rates at
-    /// zero size, the size at which the initial rate has grown by 1.0
-    /// (`marginRateScale`), and the market's `skewScale` for the cost of
-    /// closing.
+    /// Trades `sizeDelta` (base units, WAD; long > 0) of perp market
+    /// `marketId` for `account` (its owner or an operator); returns the fill
+    /// price. PerpMarket's hook prices the fill at the oracle price adjusted
+    /// for skew and checks it against `acceptablePrice` (a buy must not fill
+    /// above it, a sell below), the trade size and the open-interest cap;
+    /// this engine then realises the old position's PnL and funding at the
+    /// fill through the Vault, charges the fee, stores the new position and,
+    /// for a trade that adds risk, requires an unpaused engine, a strict
+    /// price and initial margin. Trades that only reduce a position pass
+    /// while paused, with any size, on the OracleAdapter's lenient price.
     ///
     /// # Errors
-    /// [`NotWiredMarket`]; [`InvalidParameter`] 100 (id >= 64), 101 (zero
-    /// feed), 102 (rates: maintenance zero or above initial, initial above
-    /// 1), 103 (a zero scale).
+    /// [`NotAccountOperator`]; [`UnknownMarket`] (id >= 64); `ContractPaused`,
+    /// [`PriceNotStrict`], [`InsufficientMargin`] when adding risk;
+    /// [`ValueOutOfRange`]; PerpMarket's errors (`MarketNotFound`,
+    /// `AcceptablePriceExceeded`, `TradeSizeOutOfBounds`,
+    /// `OpenInterestCapExceeded`, ...), the Vault's and the oracle's,
+    /// unchanged.
     ///
     /// # Events
-    /// [`Configured`] kind 3.
-    pub fn configure_perp_market(
+    /// [`PositionChanged`]; PerpMarket's `PerpTraded`.
+    pub fn trade_perp(
         &mut self,
-        market_id: u32,
-        feed_id: u32,
-        initial_margin_rate: U256,
-        maintenance_margin_rate: U256,
-        margin_rate_scale: U256,
-        skew_scale: U256,
-    ) -> Result<(), Vec<u8>> {
-        self.only_market(self.perp_market.get())?;
-        let narrow = |v: U256| to_u128(v).unwrap_or(u128::MAX);
-        let market = margin::MarketParams {
-            feed: feed_id,
-            initial_rate: narrow(initial_margin_rate),
-            maintenance_rate: narrow(maintenance_margin_rate),
-            rate_scale: narrow(margin_rate_scale),
-            skew_scale: narrow(skew_scale),
-        };
-        let index = if market_id >= MAX_MARKETS {
-            100
-        } else if feed_id == 0 {
-            101
-        } else if market.maintenance_rate == 0
-            || market.maintenance_rate > market.initial_rate
-            || market.initial_rate > bulwark_math::WAD
-        {
-            102
-        } else if market.rate_scale == 0
-            || market.skew_scale == 0
-            || !position::within_range(market.skew_scale)
-        {
-            103
-        } else {
-            0
-        };
-        if index != 0 {
-            return fail(InvalidParameter::SELECTOR, &[uint(index)]);
-        }
-        let [first, second] = position::pack_market(&market)
-            .or_else(|_| fail(InvalidParameter::SELECTOR, &[uint(102)]))?;
-        self.markets.setter(market_id * 4).set(word(first.0, first.1));
-        self.markets.setter(market_id * 4 + 1).set(word(second.0, second.1));
-        let values = [
-            uint(u128::from(feed_id)),
-            uint256(initial_margin_rate),
-            uint256(maintenance_margin_rate),
-            uint256(margin_rate_scale),
-            uint256(skew_scale),
-        ];
-        self.configured(3, B256::from(U256::from(market_id)), &values);
-        Ok(())
-    }
-
-    /// Applies a perp trade priced by PerpMarket: realises the old
-    /// position's PnL and funding at `fillPrice` through the Vault, charges
-    /// `fee`, stores the new position and the market's skew and funding
-    /// index, and for a trade that adds risk requires a strict price, an
-    /// unpaused engine and initial margin. Returns the size before.
-    ///
-    /// # Errors
-    /// [`NotWiredMarket`]; [`NotAccountOperator`]; [`UnknownMarket`];
-    /// `ContractPaused`, [`PriceNotStrict`], [`InsufficientMargin`] when
-    /// adding risk; [`ValueOutOfRange`]; the Vault's and oracle's errors.
-    ///
-    /// # Events
-    /// [`PositionChanged`].
-    // The ABI hands arrays over by value.
-    #[allow(clippy::needless_pass_by_value)]
-    pub fn apply_perp_trade(
-        &mut self,
-        caller: Address,
         account: U256,
         market_id: u32,
         size_delta: I256,
-        fill_price: U256,
-        fee: U256,
-        funding_indexes: Vec<I256>,
-        strict_price: bool,
-    ) -> Result<I256, Vec<u8>> {
-        self.only_market(self.perp_market.get())?;
-        self.only_authorized(account, caller)?;
-        if market_id >= MAX_MARKETS || self.markets.get(market_id * 4).is_zero() {
+        acceptable_price: U256,
+    ) -> Result<U256, Vec<u8>> {
+        self.only_authorized(account, self.vm().msg_sender())?;
+        if market_id >= MAX_MARKETS {
             return fail(UnknownMarket::SELECTOR, &[uint(u128::from(market_id))]);
         }
         let range = || out_of_range(account);
         let delta = to_i128(size_delta).ok_or_else(range)?;
-        let fill = to_u128(fill_price).ok_or_else(range)?;
-        let at =
-            |m: u32| funding_indexes.get(m as usize).and_then(|i| to_i128(*i)).ok_or_else(range);
-        let index = at(market_id)?;
         let (size, basis) = split(self.perps.getter(account).get(market_id));
         let (size, basis) = (position::to_signed_bits(size), position::to_signed_bits(basis));
+        let adding = adds_risk(size, size.checked_add(delta).ok_or_else(range)?);
+        if adding {
+            self.roles.when_not_paused()?;
+        }
+        let data = calldata(
+            perp_market::ON_TRADE,
+            &[
+                uint256(account),
+                uint(u128::from(market_id)),
+                evm::int(size),
+                evm::int(delta),
+                uint256(acceptable_price),
+            ],
+        );
+        let mut reply = calls::call(self.vm(), self.perp_market.get(), &data)?;
+        let fill = to_u128(reply.read::<U256>()?).ok_or_else(range)?;
+        let fee = reply.read::<U256>()?;
+        let index = to_i128(reply.read::<I256>()?).ok_or_else(range)?;
+        require_strict(account, adding, reply.read::<bool>()?)?;
         let traded =
             position::apply_perp_trade(size, basis, delta, fill, index).map_err(|_| range())?;
         if !position::within_range(traded.size.unsigned_abs()) || !position::within_range(fill) {
             return Err(range());
         }
-        let adding = adds_risk(size, traded.size);
-        if adding {
-            self.check_can_add_risk(account, strict_price)?;
-        }
         self.settle_cash(account, traded.realised, fee, false)?;
-        self.store_perp(account, market_id, traded.size, traded.basis, delta, index)?;
+        self.store_perp(account, market_id, traded.size, traded.basis);
         if adding {
-            // PerpMarket is on the stack and cannot be asked: the funding of
-            // the account's other markets, accrued to now, comes with the trade.
-            // A market PerpMarket could not price comes as a value outside
-            // i128 and keeps its stored index (its strict price fails the
-            // check anyway).
-            let (mask, _) = split(self.headers.get(account));
-            for held in (0..MAX_MARKETS).filter(|m| mask >> m & 1 == 1) {
-                if let Ok(fresh) = at(held) {
-                    let (skew, _) = split(self.markets.get(held * 4 + 2));
-                    self.markets.setter(held * 4 + 2).set(word(skew, position::from_signed(fresh)));
-                }
-            }
-            self.require_initial(account, false, None)?;
+            self.require_initial(account, None)?;
         }
         self.log_perp(account, market_id, size, &traded);
-        Ok(i256(size))
+        Ok(U256::from(fill))
     }
 
-    /// OptionsMarket registers a listed series so positions in it can be valued.
+    /// Buys (`amount > 0`) or sells (`amount < 0`) contracts of option
+    /// series `seriesId` for `account` (its owner or an operator) against
+    /// the pool; returns the premium (trader's view, positive = paid).
+    /// OptionsMarket's hook prices the trade, refuses a premium above
+    /// `limitPremium` (a buyer's maximum cost, or minus a seller's minimum
+    /// proceeds) and holds the pool's greeks within their limits; this
+    /// engine then moves the premium and fee through the Vault, updates the
+    /// position and, for a trade that adds risk, requires an unpaused engine,
+    /// a strict price and volatility, and initial margin.
     ///
     /// # Errors
-    /// [`NotWiredMarket`]; [`UnknownSeries`] if already registered;
-    /// [`InvalidParameter`] 101 for a zero feed or a strike beyond 2^100.
+    /// [`NotAccountOperator`]; [`TooManyOptions`]; `ContractPaused`,
+    /// [`PriceNotStrict`], [`InsufficientMargin`] when adding risk;
+    /// [`ValueOutOfRange`]; OptionsMarket's errors (`SeriesNotListed`,
+    /// `TradingClosed`, `PremiumLimitExceeded`, `GreekLimitExceeded`, ...),
+    /// the Vault's and the oracle's, unchanged.
     ///
     /// # Events
-    /// [`Configured`] kind 4.
-    pub fn register_series(
+    /// [`PositionChanged`]; [`Configured`] kind 4 for a series this engine
+    /// sees for the first time; OptionsMarket's `OptionTraded`.
+    pub fn trade_option(
         &mut self,
-        series_id: B256,
-        feed_id: u32,
-        strike: U256,
-        expiry: u64,
-        is_call: bool,
-    ) -> Result<(), Vec<u8>> {
-        self.only_market(self.options_market.get())?;
-        if !self.series_index.get(series_id).is_zero() {
-            return fail(UnknownSeries::SELECTOR, &[bytes32(series_id)]);
-        }
-        let strike_raw = to_u128(strike).unwrap_or(u128::MAX);
-        if feed_id == 0 || !position::within_range(strike_raw) {
-            return fail(InvalidParameter::SELECTOR, &[uint(101)]);
-        }
-        let count = self.series_count.get();
-        let index = count.to::<u32>();
-        let leg = OptionLeg {
-            feed: feed_id,
-            amount: 0,
-            strike: strike_raw,
-            expiry,
-            is_call,
-            volatility: 0,
-        };
-        let (low, high) = position::pack_series(&leg);
-        self.series.setter(index).set(word(low, high));
-        self.series_ids.setter(index).set(series_id);
-        self.series_index.setter(series_id).set(count + U256::from(1u8));
-        self.series_count.set(count + U256::from(1u8));
-        let values = [
-            uint(u128::from(index)),
-            uint(u128::from(feed_id)),
-            uint256(strike),
-            uint(u128::from(expiry)),
-            boolean(is_call),
-        ];
-        self.configured(4, series_id, &values);
-        Ok(())
-    }
-
-    /// Applies an option trade priced by OptionsMarket: moves `premium`
-    /// (trader's view, positive = pays) and `fee` through the Vault, updates
-    /// the position and, for a trade that adds risk, requires a strict price,
-    /// an unpaused engine and initial margin. Returns the amount before and
-    /// the net perp skew of all traders on the series' underlying.
-    ///
-    /// # Errors
-    /// [`NotWiredMarket`]; [`NotAccountOperator`]; [`UnknownSeries`];
-    /// [`TooManyOptions`]; `ContractPaused`, [`PriceNotStrict`],
-    /// [`InsufficientMargin`] when adding risk; [`ValueOutOfRange`]; the
-    /// Vault's and oracle's errors.
-    ///
-    /// # Events
-    /// [`PositionChanged`].
-    pub fn apply_option_trade(
-        &mut self,
-        caller: Address,
         account: U256,
         series_id: B256,
-        amount_delta: I256,
-        premium: I256,
-        fee: U256,
-        strict_price: bool,
-    ) -> Result<(I256, I256), Vec<u8>> {
-        self.only_market(self.options_market.get())?;
-        self.only_authorized(account, caller)?;
+        amount: I256,
+        limit_premium: I256,
+    ) -> Result<I256, Vec<u8>> {
+        self.only_authorized(account, self.vm().msg_sender())?;
         let range = || out_of_range(account);
+        let delta = to_i128(amount).ok_or_else(range)?;
         let index = self.series_index.get(series_id);
-        if index.is_zero() {
-            return fail(UnknownSeries::SELECTOR, &[bytes32(series_id)]);
-        }
-        let series_index = index.to::<u32>() - 1;
-        let delta = to_i128(amount_delta).ok_or_else(range)?;
-        let premium = to_i128(premium).ok_or_else(range)?;
-        let (slot, before) = self.find_option(account, series_index);
+        let (slot, before) = if index.is_zero() {
+            (self.option_count(account), 0)
+        } else {
+            self.find_option(account, index.to::<u32>() - 1)
+        };
         let after = before.checked_add(delta).ok_or_else(range)?;
         let adding = adds_risk(before, after);
         if adding {
-            self.check_can_add_risk(account, strict_price)?;
+            self.roles.when_not_paused()?;
         }
         if !position::within_range(after.unsigned_abs()) {
             return Err(range());
         }
+        let data = calldata(
+            options_market::ON_TRADE,
+            &[
+                uint256(account),
+                bytes32(series_id),
+                evm::int(before),
+                evm::int(delta),
+                evm::int256(limit_premium),
+            ],
+        );
+        let mut reply = calls::call(self.vm(), self.options_market.get(), &data)?;
+        let premium = to_i128(reply.read::<I256>()?).ok_or_else(range)?;
+        let fee = reply.read::<U256>()?;
+        require_strict(account, adding, reply.read::<bool>()?)?;
+        let series_index = if index.is_zero() {
+            self.register_series(account, series_id, &mut reply)?
+        } else {
+            index.to::<u32>() - 1
+        };
         self.store_option(account, slot, series_index, after)?;
         if after == 0 {
             self.compact_options(account);
         }
         self.settle_cash(account, -premium, fee, false)?;
         if adding {
-            self.require_initial(account, true, None)?;
+            self.require_initial(account, None)?;
         }
         self.log_change(account, series_id, before, after, -premium);
-        let feed = position::unpack_series(split(self.series.get(series_index))).feed;
-        Ok((i256(before), i256(signed_low(self.feed_skew.get(feed)))))
+        Ok(i256(premium))
     }
 
     /// Withdraws `amount` of `token` (token units) from `account` to `to`
@@ -596,7 +501,7 @@ impl RiskEngine {
     ) -> Result<(), Vec<u8>> {
         self.only_authorized(account, self.vm().msg_sender())?;
         self.cache_quote()?;
-        self.require_initial(account, true, Some((token, amount)))?;
+        self.require_initial(account, Some((token, amount)))?;
         let data = calldata(
             vault::WITHDRAW,
             &[uint256(account), address(token), uint256(amount), address(to)],
@@ -611,7 +516,7 @@ impl RiskEngine {
     /// # Errors
     /// [`ValueOutOfRange`]; the oracle's errors when no price is usable.
     pub fn account_health(&self, account: U256) -> Result<(I256, U256, U256, I256), Vec<u8>> {
-        let health = self.health(account, LENIENT, true, None)?;
+        let health = self.health(account, LENIENT, None)?;
         Ok((
             i256(health.equity),
             U256::from(health.initial),
@@ -625,7 +530,7 @@ impl RiskEngine {
     /// # Errors
     /// As [`Self::account_health`].
     pub fn is_liquidatable(&self, account: U256) -> Result<bool, Vec<u8>> {
-        Ok(self.health(account, LENIENT, true, None)?.liquidatable())
+        Ok(self.health(account, LENIENT, None)?.liquidatable())
     }
 
     /// What liquidating `account` now would do, modelled at the oracle price
@@ -700,7 +605,7 @@ impl RiskEngine {
                 let filled_at = to_i128(reply.read::<I256>()?).ok_or_else(range)?;
                 let traded = position::apply_perp_trade(size, basis, -closed, fill, filled_at)
                     .map_err(|_| range())?;
-                self.store_perp(account, market_id, traded.size, traded.basis, -closed, filled_at)?;
+                self.store_perp(account, market_id, traded.size, traded.basis);
                 self.log_perp(account, market_id, size, &traded);
                 let change =
                     liquidation::perp_close_change(size, closed, spot, funding, fill, filled_at)
@@ -866,23 +771,36 @@ impl RiskEngine {
         }
     }
 
-    /// Fails while paused or without a strict price: checked before any
-    /// state changes for a trade that adds risk.
-    fn check_can_add_risk(&self, account: U256, strict_price: bool) -> Result<(), Vec<u8>> {
-        self.roles.when_not_paused()?;
-        if !strict_price {
-            return fail(PriceNotStrict::SELECTOR, &[uint256(account)]);
-        }
-        Ok(())
-    }
-
-    /// Fails unless the caller is `market` (and `market` is wired).
-    fn only_market(&self, market: Address) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
-        if market.is_zero() || caller != market {
-            return fail(NotWiredMarket::SELECTOR, &[address(caller)]);
-        }
-        Ok(())
+    /// Registers a series at its first trade from the terms OptionsMarket's
+    /// hook returned (`reply`, after premium, fee and strict); returns its
+    /// index.
+    fn register_series(
+        &mut self,
+        account: U256,
+        series_id: B256,
+        reply: &mut calls::Reply,
+    ) -> Result<u32, Vec<u8>> {
+        let (feed, strike) = (reply.read::<u32>()?, reply.read::<U256>()?);
+        let (expiry, is_call) = (reply.read::<u64>()?, reply.read::<bool>()?);
+        let strike = to_u128(strike).filter(|s| position::within_range(*s));
+        let strike = strike.ok_or_else(|| out_of_range(account))?;
+        let count = self.series_count.get();
+        let index = count.to::<u32>();
+        let leg = OptionLeg { feed, amount: 0, strike, expiry, is_call, volatility: 0 };
+        let (low, high) = position::pack_series(&leg);
+        self.series.setter(index).set(word(low, high));
+        self.series_ids.setter(index).set(series_id);
+        self.series_index.setter(series_id).set(count + U256::from(1u8));
+        self.series_count.set(count + U256::from(1u8));
+        let values = [
+            uint(u128::from(index)),
+            uint(u128::from(feed)),
+            uint(strike),
+            uint(u128::from(expiry)),
+            boolean(is_call),
+        ];
+        self.configured(4, series_id, &values);
+        Ok(index)
     }
 
     /// Stores the parameters in the book's words (two per word).
@@ -946,18 +864,8 @@ impl RiskEngine {
         Ok(())
     }
 
-    /// Stores a perp position, the account's market bitmap, and the market's
-    /// skew and funding index after a trade of `delta`.
-    fn store_perp(
-        &mut self,
-        account: U256,
-        market_id: u32,
-        size: i128,
-        basis: i128,
-        delta: i128,
-        funding: i128,
-    ) -> Result<(), Vec<u8>> {
-        let range = || out_of_range(account);
+    /// Stores a perp position and the account's market bitmap.
+    fn store_perp(&mut self, account: U256, market_id: u32, size: i128, basis: i128) {
         self.perps
             .setter(account)
             .setter(market_id)
@@ -966,16 +874,14 @@ impl RiskEngine {
         let bit = 1u128 << market_id;
         let mask = if size == 0 { mask & !bit } else { mask | bit };
         self.headers.setter(account).set(word(mask, count));
-        let (skew, _) = split(self.markets.get(market_id * 4 + 2));
-        let skew = position::to_signed_bits(skew).checked_add(delta).ok_or_else(range)?;
-        self.markets
-            .setter(market_id * 4 + 2)
-            .set(word(position::from_signed(skew), position::from_signed(funding)));
-        let feed = position::unpack_market(split(self.markets.get(market_id * 4)), (0, 0)).feed;
-        let feed_skew =
-            signed_low(self.feed_skew.get(feed)).checked_add(delta).ok_or_else(range)?;
-        self.feed_skew.setter(feed).set(word(position::from_signed(feed_skew), 0));
-        Ok(())
+    }
+
+    /// How many option slots `account` uses.
+    fn option_count(&self, account: U256) -> u32 {
+        // The count is at most MAX_OPTIONS.
+        #[allow(clippy::cast_possible_truncation)]
+        let count = split(self.headers.get(account)).1 as u32;
+        count
     }
 
     /// The slot holding `series_index` for `account` (or the next free slot)
@@ -1089,14 +995,7 @@ impl RiskEngine {
             }
             let held = self.perps.getter(account).get(market_id);
             let (size, basis) = split(held);
-            let base = market_id * 4;
-            perp_words.extend_from_slice(&[
-                U256::from(market_id),
-                self.markets.get(base),
-                self.markets.get(base + 1),
-                self.markets.get(base + 2),
-                held,
-            ]);
+            perp_words.extend_from_slice(&[U256::from(market_id), held]);
             positions.markets.push(market_id);
             positions.perps.push((position::to_signed_bits(size), position::to_signed_bits(basis)));
         }
@@ -1128,15 +1027,14 @@ impl RiskEngine {
         positions
     }
 
-    /// Equity and requirements of `account` from MarginEngine. `usage` is
-    /// the oracle usage; `fresh_funding` has PerpMarket's funding accrued to
-    /// now (never while PerpMarket is on the stack); `withdrawal` removes a
-    /// token amount from the collateral first.
+    /// Equity and requirements of `account` from MarginEngine (which reads
+    /// the markets' state and funding accrued to now from PerpMarket).
+    /// `usage` is the oracle usage; `withdrawal` removes a token amount from
+    /// the collateral first.
     fn health(
         &self,
         account: U256,
         usage: u8,
-        fresh_funding: bool,
         withdrawal: Option<(Address, U256)>,
     ) -> Result<Health, Vec<u8>> {
         let positions = self.positions(account);
@@ -1151,7 +1049,7 @@ impl RiskEngine {
                 uint256(account),
                 address(self.vault.get()),
                 address(self.oracle.get()),
-                address(self.funding_source(fresh_funding)),
+                address(self.perp_market.get()),
                 uint(u128::from(usage)),
                 uint256(quote),
                 address(token),
@@ -1165,15 +1063,6 @@ impl RiskEngine {
         let initial = to_u128(reply.read::<U256>()?).ok_or_else(range)?;
         let maintenance = to_u128(reply.read::<U256>()?).ok_or_else(range)?;
         Ok(Health { equity, initial, maintenance })
-    }
-
-    /// PerpMarket when funding accrued to now is wanted, else zero.
-    fn funding_source(&self, fresh_funding: bool) -> Address {
-        if fresh_funding {
-            self.perp_market.get()
-        } else {
-            Address::ZERO
-        }
     }
 
     /// MarginEngine's liquidation plan for `account`, or [`NotLiquidatable`].
@@ -1226,10 +1115,9 @@ impl RiskEngine {
     fn require_initial(
         &self,
         account: U256,
-        fresh_funding: bool,
         withdrawal: Option<(Address, U256)>,
     ) -> Result<(), Vec<u8>> {
-        let health = self.health(account, STRICT, fresh_funding, withdrawal)?;
+        let health = self.health(account, STRICT, withdrawal)?;
         if health.equity < margin::to_signed(health.initial) {
             return fail(
                 InsufficientMargin::SELECTOR,

@@ -2,10 +2,8 @@
 error NotAccountOperator(uint256 account, address caller);
 /// An account cannot approve itself or zero as operator.
 error InvalidOperator(address operator);
-/// Only the wired market (or the admin, for wiring and parameters) may call this.
-error NotWiredMarket(address caller);
-/// A parameter is outside its hard bounds. `index`: position in setRiskParameters' array,
-/// or 100 + field for configurePerpMarket (0 market id >= 64, 1 feed, 2 rates, 3 scales), 200 wiring.
+/// A parameter is outside its hard bounds. `index`: position in setRiskParameters' array, or 200
+/// for a zero market address in setMarkets.
 error InvalidParameter(uint8 index);
 /// After an action that adds risk the account's equity is below its initial margin.
 error InsufficientMargin(uint256 account, int256 equity, uint256 required);
@@ -13,9 +11,7 @@ error InsufficientMargin(uint256 account, int256 equity, uint256 required);
 error PriceNotStrict(uint256 account);
 /// The account already holds the largest number of option series.
 error TooManyOptions(uint256 account, uint256 max);
-/// No series is registered under this id (or it is registered twice).
-error UnknownSeries(bytes32 seriesId);
-/// No perp market is configured under this id.
+/// Perp market ids run below 64 (one bit each in an account's header).
 error UnknownMarket(uint32 marketId);
 /// The account's equity is at or above its maintenance margin.
 error NotLiquidatable(uint256 account, int256 equity, uint256 maintenance);
@@ -24,9 +20,8 @@ error ValueOutOfRange(uint256 account);
 
 /// An owner approved or revoked an operator for all its subaccounts.
 event OperatorSet(address indexed owner, address indexed operator, bool approved);
-/// Configuration changed. `kind`: 1 wiring (values: perpMarket, optionsMarket, quote token, quote decimals),
-/// 2 risk parameters (setRiskParameters order), 3 perp market `key` (feed, initialRate, maintenanceRate,
-/// marginRateScale, skewScale), 4 series `key` (index, feed, strike, expiry, isCall).
+/// Configuration changed. `kind`: 1 wiring (values: perpMarket, optionsMarket), 2 risk parameters
+/// (setRiskParameters order), 4 series `key` first traded here (index, feed, strike, expiry, isCall).
 event Configured(uint8 indexed kind, bytes32 indexed key, uint256[] values);
 /// A position changed: `key` is the perp market id or the option series id; `cash` is what the
 /// account realised (PnL, funding, premium, settlement payoff; fees are the Vault's event).

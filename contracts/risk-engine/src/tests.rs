@@ -1,8 +1,9 @@
 //! Contract-level tests (motsu) against test doubles of the Vault, the
-//! OracleAdapter, PerpMarket and OptionsMarket: wiring and access control, operators, the
-//! perp trade hook (strict price, initial margin, pause), withdrawals, a
-//! stale price, liquidation paying the caller, bad-debt absorption, option
-//! trades, settlement and an option liquidation.
+//! OracleAdapter, PerpMarket and OptionsMarket: wiring and access control,
+//! operators, perp trades through PerpMarket's hook (strict price, initial
+//! margin, pause), withdrawals, a stale price, liquidation paying the
+//! caller, bad-debt absorption, option trades with registration at the
+//! first trade, settlement and an option liquidation.
 //! The margin and liquidation arithmetic is tested natively in `margin` and
 //! `liquidation` (motsu's clock is fixed).
 #![allow(
@@ -17,10 +18,11 @@ use alloy_primitives::{Address, B256, I256, U256};
 use motsu::prelude::*;
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageBool, StorageMap, StorageU256},
+    storage::{StorageBool, StorageI256, StorageMap, StorageU256},
 };
 
 use super::*;
+use bulwark_common::roles;
 use bulwark_margin_engine::MarginEngine;
 
 const W: u128 = bulwark_math::WAD;
@@ -126,10 +128,16 @@ impl MockOracle {
     }
 }
 
-/// PerpMarket double: fills liquidation closes at the oracle price, funding zero.
+/// PerpMarket double: fills trades at a set price (strict or not) and
+/// liquidation closes at the oracle price; funding zero; every market on
+/// feed 7 with IM 10%, MM 5%, scales 1e6.
 #[storage]
 struct MockPerp {
     closes: StorageU256,
+    fill: StorageU256,
+    lenient: StorageBool,
+    /// The size before that RiskEngine told the last trade hook.
+    size_before: StorageI256,
 }
 
 // SAFETY: as for MockVault.
@@ -137,8 +145,27 @@ unsafe impl TopLevelStorage for MockPerp {}
 
 #[public]
 impl MockPerp {
-    pub fn funding_indexes(&self, market_ids: Vec<u32>) -> Vec<I256> {
-        market_ids.iter().map(|_| I256::ZERO).collect()
+    pub fn set_fill(&mut self, fill: U256, lenient: bool) {
+        self.fill.set(fill);
+        self.lenient.set(lenient);
+    }
+
+    pub fn on_trade(
+        &mut self,
+        _account: U256,
+        _market_id: u32,
+        size_before: I256,
+        _size_delta: I256,
+        _acceptable_price: U256,
+    ) -> (U256, U256, I256, bool) {
+        self.size_before.set(size_before);
+        (self.fill.get(), U256::ZERO, I256::ZERO, !self.lenient.get())
+    }
+
+    pub fn margin_inputs(&self, market_ids: Vec<u32>) -> Vec<U256> {
+        let market =
+            [U256::from(7), U256::from(W / 10), U256::from(W / 20), u(1_000_000), u(1_000_000)];
+        market_ids.iter().flat_map(|_| market.into_iter().chain([U256::ZERO, U256::ZERO])).collect()
     }
 
     pub fn on_liquidation_close(
@@ -154,10 +181,19 @@ impl MockPerp {
     }
 }
 
-/// OptionsMarket double: settles every series at 2,100 and pays calls struck at 2,000.
+/// What OptionsMarket's trade hook returns.
+type OptionTrade = (I256, U256, bool, u32, U256, u64, bool);
+
+/// OptionsMarket double: calls on feed 7 struck at 2,000 (or a set strike)
+/// with the expiry they were listed with; trades at a set premium per
+/// contract; settles every series at 2,100 paying 100 per contract.
 #[storage]
 struct MockOptions {
     settled: StorageU256,
+    expiries: StorageMap<B256, StorageU256>,
+    premium: StorageI256,
+    lenient: StorageBool,
+    strike: StorageU256,
 }
 
 // SAFETY: as for MockVault.
@@ -165,6 +201,36 @@ unsafe impl TopLevelStorage for MockOptions {}
 
 #[public]
 impl MockOptions {
+    pub fn list(&mut self, series_id: B256, expiry: u64) {
+        self.expiries.setter(series_id).set(U256::from(expiry));
+    }
+
+    pub fn set_premium(&mut self, per_contract: I256, lenient: bool) {
+        self.premium.set(per_contract);
+        self.lenient.set(lenient);
+    }
+
+    pub fn set_strike(&mut self, strike: U256) {
+        self.strike.set(strike);
+    }
+
+    pub fn on_trade(
+        &mut self,
+        _account: U256,
+        series_id: B256,
+        _amount_before: I256,
+        amount: I256,
+        _limit_premium: I256,
+    ) -> Result<OptionTrade, Vec<u8>> {
+        let expiry = self.expiries.get(series_id);
+        if expiry.is_zero() {
+            return Err(b"SeriesNotListed".to_vec());
+        }
+        let premium = amount * self.premium.get() / wad(1);
+        let strike = if self.strike.get().is_zero() { u(2_000) } else { self.strike.get() };
+        Ok((premium, U256::ZERO, !self.lenient.get(), 7, strike, expiry.to(), true))
+    }
+
     pub fn on_settlement(&mut self, _series_id: B256, amount: I256) -> (U256, I256) {
         self.settled.set(self.settled.get() + U256::from(1u8));
         (u(2_100), amount * I256::try_from(100).unwrap())
@@ -227,52 +293,51 @@ fn setup_with<'a>(
         .constructor(admin, vault.address(), oracle.address(), margin.address())
         .motsu_unwrap();
     engine.sender(admin).set_markets(perp.address(), options).motsu_unwrap();
-    engine
-        .sender(perp.address())
-        .configure_perp_market(
-            1,
-            7,
-            U256::from(W / 10),
-            U256::from(W / 20),
-            u(1_000_000),
-            u(1_000_000),
-        )
-        .motsu_unwrap();
     oracle.sender(admin).set(u(2_000), false);
     World { engine, vault, oracle, perp, _margin: margin, admin }
 }
 
 impl World<'_> {
+    /// `trader` trades `size` of market 1 for its account 0, filled at
+    /// `price` on a strict price or not; returns the fill.
     fn trade(
         &self,
         trader: Address,
         size: i128,
         price: u128,
         strict: bool,
-    ) -> Result<I256, Vec<u8>> {
-        let account = account::account_id(trader, 0);
-        self.engine.sender(self.perp.address()).apply_perp_trade(
-            trader,
-            account,
-            1,
-            wad(size),
-            u(price),
-            U256::ZERO,
-            vec![I256::ZERO; 2],
-            strict,
-        )
+    ) -> Result<U256, Vec<u8>> {
+        self.trade_for(trader, account::account_id(trader, 0), size, price, strict)
+    }
+
+    fn trade_for(
+        &self,
+        caller: Address,
+        account: U256,
+        size: i128,
+        price: u128,
+        strict: bool,
+    ) -> Result<U256, Vec<u8>> {
+        self.perp.sender(self.admin).set_fill(u(price), !strict);
+        let acceptable = if size > 0 { U256::MAX } else { U256::ZERO };
+        self.engine.sender(caller).trade_perp(account, 1, wad(size), acceptable)
+    }
+
+    /// The size before that the last trade hook was told.
+    fn size_before(&self) -> I256 {
+        self.perp.sender(self.admin).size_before.get()
     }
 }
 
 #[test]
 fn storage_root_fits_its_fields() {
-    // The roles struct (4 slots) + 18 single-slot fields.
+    // The roles struct (4 slots) + 16 single-slot fields.
     assert_eq!(<Roles as StorageType>::REQUIRED_SLOTS, 4);
-    assert_eq!(<RiskEngine as StorageType>::REQUIRED_SLOTS, 4 + 18);
+    assert_eq!(<RiskEngine as StorageType>::REQUIRED_SLOTS, 4 + 16);
 }
 
 #[motsu::test]
-fn hooks_reject_callers_that_are_not_the_wired_market(
+fn wiring_is_admin_only_and_market_ids_are_bounded(
     engine: Contract<RiskEngine>,
     vault: Contract<MockVault>,
     oracle: Contract<MockOracle>,
@@ -281,40 +346,30 @@ fn hooks_reject_callers_that_are_not_the_wired_market(
     mallory: Address,
 ) {
     let w = setup(&engine, &vault, &oracle, &perp, admin);
-    let account = account::account_id(mallory, 0);
-    let refused = err(NotWiredMarket { caller: mallory });
+    let unauthorized: Vec<u8> =
+        roles::Error::from(roles::Unauthorized { caller: mallory, role: roles::ADMIN }).into();
     assert_eq!(
-        w.engine
-            .sender(mallory)
-            .apply_perp_trade(
-                mallory,
-                account,
-                1,
-                wad(1),
-                u(2_000),
-                U256::ZERO,
-                vec![I256::ZERO; 2],
-                true
-            )
-            .motsu_unwrap_err(),
-        refused
+        w.engine.sender(mallory).set_markets(mallory, mallory).motsu_unwrap_err(),
+        unauthorized
     );
     assert_eq!(
-        w.engine
-            .sender(mallory)
-            .configure_perp_market(2, 7, u(1), u(1), u(1), u(1))
-            .motsu_unwrap_err(),
-        refused
+        w.engine.sender(admin).set_markets(Address::ZERO, mallory).motsu_unwrap_err(),
+        err(InvalidParameter { index: 200 })
     );
-    assert_eq!(
-        w.engine
-            .sender(mallory)
-            .register_series(B256::ZERO, 7, u(2_000), 1, true)
-            .motsu_unwrap_err(),
-        refused
-    );
-    assert!(w.engine.sender(mallory).set_markets(mallory, mallory).is_err());
+    assert_eq!(w.engine.sender(admin).markets(), (perp.address(), Address::repeat_byte(0x77)));
     assert!(w.engine.sender(w.admin).set_risk_parameters(vec![U256::ZERO; 3]).is_err());
+    // Market ids stop below 64 (one bit each in the account header).
+    let account = account::account_id(mallory, 0);
+    w.vault.sender(admin).set_cash(account, wad(10_000));
+    assert_eq!(
+        w.engine.sender(mallory).trade_perp(account, 64, wad(1), U256::MAX).motsu_unwrap_err(),
+        err(UnknownMarket { marketId: 64 })
+    );
+    // A size no int128 holds is refused before any call.
+    assert_eq!(
+        w.engine.sender(mallory).trade_perp(account, 1, I256::MAX, U256::MAX).motsu_unwrap_err(),
+        err(ValueOutOfRange { account })
+    );
 }
 
 #[motsu::test]
@@ -330,29 +385,17 @@ fn only_owner_or_operator_trades(
     let w = setup(&engine, &vault, &oracle, &perp, admin);
     let account = account::account_id(alice, 0);
     w.vault.sender(admin).set_cash(account, wad(10_000));
-    let by_bob = w.engine.sender(w.perp.address()).apply_perp_trade(
-        bob,
-        account,
-        1,
-        wad(1),
-        u(2_000),
-        U256::ZERO,
-        vec![I256::ZERO; 2],
-        true,
+    assert_eq!(
+        w.trade_for(bob, account, 1, 2_000, true).motsu_unwrap_err(),
+        err(NotAccountOperator { account, caller: bob })
     );
-    assert_eq!(by_bob.motsu_unwrap_err(), err(NotAccountOperator { account, caller: bob }));
+    assert_eq!(w.engine.sender(alice).perp_position(account, 1).0, I256::ZERO);
     w.engine.sender(alice).set_operator(bob, true).motsu_unwrap();
-    let again = w.engine.sender(w.perp.address()).apply_perp_trade(
-        bob,
-        account,
-        1,
-        wad(1),
-        u(2_000),
-        U256::ZERO,
-        vec![I256::ZERO; 2],
-        true,
-    );
-    assert_eq!(again.motsu_unwrap(), I256::ZERO);
+    assert_eq!(w.trade_for(bob, account, 1, 2_000, true).motsu_unwrap(), u(2_000));
+    assert_eq!(w.engine.sender(alice).perp_position(account, 1).0, wad(1));
+    // Revoked: refused again.
+    w.engine.sender(alice).set_operator(bob, false).motsu_unwrap();
+    assert!(w.trade_for(bob, account, 1, 2_000, true).is_err());
 }
 
 #[motsu::test]
@@ -373,14 +416,18 @@ fn adding_risk_needs_a_strict_price_and_initial_margin(
         &err(InsufficientMargin { account, equity: I256::ZERO, required: U256::ZERO })[..4]
     ));
     assert_eq!(w.trade(alice, 4, 2_000, false).motsu_unwrap_err(), err(PriceNotStrict { account }));
-    assert_eq!(w.trade(alice, 4, 2_000, true).motsu_unwrap(), I256::ZERO);
-    // Reducing goes through on a lenient price.
-    assert_eq!(w.trade(alice, -1, 2_000, false).motsu_unwrap(), wad(4));
+    assert_eq!(w.trade(alice, 4, 2_000, true).motsu_unwrap(), u(2_000));
+    assert_eq!(w.size_before(), I256::ZERO);
+    // Reducing goes through on a lenient price; the hook is told the size.
+    assert_eq!(w.trade(alice, -1, 1_990, false).motsu_unwrap(), u(1_990));
+    assert_eq!(w.size_before(), wad(4));
     assert_eq!(w.engine.sender(alice).perp_position(account, 1).0, wad(3));
-    // Paused: adding risk stops, reducing does not.
+    // Paused: adding risk stops before the hook, reducing does not.
     w.engine.sender(w.admin).roles.pause().motsu_unwrap();
-    assert!(w.trade(alice, 1, 2_000, true).is_err());
-    assert_eq!(w.trade(alice, -1, 2_000, true).motsu_unwrap(), wad(3));
+    let paused: Vec<u8> = roles::Error::from(roles::ContractPaused {}).into();
+    assert_eq!(w.trade(alice, 1, 2_000, true).motsu_unwrap_err(), paused);
+    assert_eq!(w.trade(alice, -1, 2_000, true).motsu_unwrap(), u(2_000));
+    assert_eq!(w.size_before(), wad(3));
 }
 
 #[motsu::test]
@@ -499,31 +546,15 @@ fn option_trades_are_margined_and_expired_series_settle(
     let account = account::account_id(alice, 0);
     let live = B256::repeat_byte(1);
     let expired = B256::repeat_byte(2);
-    let market = options.address();
-    w.engine
-        .sender(market)
-        .register_series(live, 7, u(2_000), NOW + 30 * 86_400, true)
-        .motsu_unwrap();
-    w.engine.sender(market).register_series(expired, 7, u(2_000), NOW - 1, true).motsu_unwrap();
-    assert_eq!(
-        w.engine
-            .sender(market)
-            .register_series(live, 7, u(2_000), NOW + 1, true)
-            .motsu_unwrap_err(),
-        err(UnknownSeries { seriesId: live })
-    );
+    let live_expiry = NOW + 30 * 86_400;
+    options.sender(admin).list(live, live_expiry);
+    options.sender(admin).list(expired, NOW - 1);
     w.vault.sender(admin).set_cash(account, wad(100));
-    // A naked short call needs its worst scenario loss (about 480 at 80% vol) plus the add-on.
+    // A naked short call needs its worst scenario loss (about 480 at 80% vol)
+    // plus the add-on; the seller receives 180 per contract.
     let short = |amount: i128, strict: bool| {
-        w.engine.sender(market).apply_option_trade(
-            alice,
-            account,
-            live,
-            wad(amount),
-            wad(-180),
-            U256::ZERO,
-            strict,
-        )
+        options.sender(admin).set_premium(wad(180), !strict);
+        w.engine.sender(alice).trade_option(account, live, wad(amount), I256::MIN)
     };
     let refused = short(-1, true).motsu_unwrap_err();
     assert_eq!(
@@ -531,31 +562,69 @@ fn option_trades_are_margined_and_expired_series_settle(
         err(InsufficientMargin { account, equity: I256::ZERO, required: U256::ZERO })[..4]
     );
     assert_eq!(short(-1, false).motsu_unwrap_err(), err(PriceNotStrict { account }));
+    // Nothing was registered by the refused trades.
+    assert_eq!(w.engine.sender(alice).option_amount(account, live), I256::ZERO);
     w.vault.sender(admin).set_cash(account, wad(1_000));
-    assert_eq!(short(-1, true).motsu_unwrap(), (I256::ZERO, I256::ZERO));
+    assert_eq!(short(-1, true).motsu_unwrap(), wad(-180));
+    // The first trade registered the series with the hook's terms.
+    assert!(w.engine.emitted(&Configured {
+        kind: 4,
+        key: live,
+        values: vec![U256::ZERO, U256::from(7), u(2_000), U256::from(live_expiry), U256::from(1)],
+    }));
     assert_eq!(w.engine.sender(alice).option_amount(account, live), wad(-1));
     // The premium was received.
     assert_eq!(I256::from_raw(w.vault.sender(admin).cash.get(account)), wad(1_180));
     // A long in the expired series (worth its intrinsic value), then settlement.
-    w.engine
-        .sender(market)
-        .apply_option_trade(alice, account, expired, wad(2), wad(150), U256::ZERO, true)
-        .motsu_unwrap();
+    options.sender(admin).set_premium(wad(75), false);
+    assert_eq!(
+        w.engine.sender(alice).trade_option(account, expired, wad(2), I256::MAX).motsu_unwrap(),
+        wad(150)
+    );
     assert_eq!(w.engine.sender(alice).settle_options(account).motsu_unwrap(), 1);
     assert_eq!(w.engine.sender(alice).option_amount(account, expired), I256::ZERO);
     assert_eq!(w.engine.sender(alice).option_amount(account, live), wad(-1));
     // Paid 150 premium, received 2 x 100 at settlement.
     assert_eq!(I256::from_raw(w.vault.sender(admin).cash.get(account)), wad(1_230));
     assert_eq!(options.sender(admin).settled.get(), U256::from(1u8));
-    // Unknown series are refused.
+    // OptionsMarket's own refusal passes through unchanged.
     let unknown = B256::repeat_byte(9);
     assert_eq!(
-        w.engine
-            .sender(market)
-            .apply_option_trade(alice, account, unknown, wad(1), I256::ZERO, U256::ZERO, true)
-            .motsu_unwrap_err(),
-        err(UnknownSeries { seriesId: unknown })
+        w.engine.sender(alice).trade_option(account, unknown, wad(1), I256::MAX).motsu_unwrap_err(),
+        b"SeriesNotListed".to_vec()
     );
+    // Only the owner or an operator trades options too.
+    assert_eq!(
+        w.engine.sender(admin).trade_option(account, live, wad(1), I256::MAX).motsu_unwrap_err(),
+        err(NotAccountOperator { account, caller: admin })
+    );
+}
+
+#[motsu::test]
+fn a_series_struck_beyond_the_book_range_is_not_registered(
+    engine: Contract<RiskEngine>,
+    vault: Contract<MockVault>,
+    oracle: Contract<MockOracle>,
+    perp: Contract<MockPerp>,
+    options: Contract<MockOptions>,
+    admin: Address,
+    alice: Address,
+) {
+    let w = setup_with(&engine, &vault, &oracle, &perp, options.address(), admin);
+    let account = account::account_id(alice, 0);
+    let series = B256::repeat_byte(3);
+    options.sender(admin).list(series, NOW + 86_400);
+    options.sender(admin).set_premium(wad(1), false);
+    options.sender(admin).set_strike(U256::from(1u8) << 100);
+    w.vault.sender(admin).set_cash(account, wad(1_000));
+    assert_eq!(
+        w.engine.sender(alice).trade_option(account, series, wad(1), I256::MAX).motsu_unwrap_err(),
+        err(ValueOutOfRange { account })
+    );
+    // Below the bound it registers as index 0.
+    options.sender(admin).set_strike(u(3_000));
+    w.engine.sender(alice).trade_option(account, series, wad(1), I256::MAX).motsu_unwrap();
+    assert_eq!(w.engine.sender(alice).option_amount(account, series), wad(1));
 }
 
 #[motsu::test]
@@ -572,16 +641,10 @@ fn short_option_is_liquidated_through_the_options_hook(
     let w = setup_with(&engine, &vault, &oracle, &perp, options.address(), admin);
     let account = account::account_id(alice, 0);
     let live = B256::repeat_byte(1);
-    let market = options.address();
-    w.engine
-        .sender(market)
-        .register_series(live, 7, u(2_000), NOW + 30 * 86_400, true)
-        .motsu_unwrap();
+    options.sender(admin).list(live, NOW + 30 * 86_400);
+    options.sender(admin).set_premium(wad(180), false);
     w.vault.sender(admin).set_cash(account, wad(2_000));
-    w.engine
-        .sender(market)
-        .apply_option_trade(alice, account, live, wad(-2), wad(-360), U256::ZERO, true)
-        .motsu_unwrap();
+    w.engine.sender(alice).trade_option(account, live, wad(-2), I256::MIN).motsu_unwrap();
     assert!(!w.engine.sender(bot).is_liquidatable(account).motsu_unwrap());
     // The account loses most of its cash elsewhere: equity 700 - 2 x 183 < maintenance.
     w.vault.sender(admin).set_cash(account, wad(700));

@@ -88,6 +88,6 @@ pub mod constructors {
         contract Vault { constructor(address admin, address quote, uint256 quote_cap); }
         contract RiskEngine { constructor(address admin, address vault, address oracle, address margin_engine); }
         contract PerpMarket { constructor(address admin, address risk_engine, address oracle); }
-        contract OptionsMarket { constructor(address admin, address risk_engine, address oracle); }
+        contract OptionsMarket { constructor(address admin, address risk_engine, address oracle, address perp_market); }
     }
 }

@@ -327,6 +327,7 @@ impl<C: Chain> Runner<'_, C> {
             admin,
             risk_engine: d.risk_engine,
             oracle: d.oracle,
+            perp_market: d.perp_market,
         };
         d.options_market = run.deploy("options market", "OptionsMarket", &wired)?;
         let markets = IRiskEngine::setMarketsCall {

@@ -207,31 +207,40 @@ fn story(
     )?;
     step(rows, "OracleAdapter.price (view, two sources)", &price)?;
 
-    step(rows, "PerpMarket.trade: open 1 ETH long", &p.open_perp(alice, swad(1)))?;
-    step(rows, "PerpMarket.trade: add 1 ETH", &p.open_perp(alice, swad(1)))?;
+    step(rows, "RiskEngine.tradePerp: open 1 ETH long", &p.open_perp(alice, swad(1)))?;
+    step(rows, "RiskEngine.tradePerp: add 1 ETH", &p.open_perp(alice, swad(1)))?;
     let health = account_health(&mut p, alice_id)?;
     step(rows, "RiskEngine.accountHealth (view, one perp)", &health)?;
 
+    // RiskEngine registers a series (four storage words) at its first trade,
+    // whoever makes it; the buy after it is the common case.
     let series = p.series[0].id;
+    let first = bulwark_tests::protocol::LP;
+    succeeded("deposit", &p.deposit(first, usd(10_000)))?;
     step(
         rows,
-        "OptionsMarket.trade: buy 1 call",
+        "RiskEngine.tradeOption: first trade of a series (registers it), buy 1 call",
+        &p.trade_option(first, series, swad(1), I256::MAX),
+    )?;
+    step(
+        rows,
+        "RiskEngine.tradeOption: buy 1 call",
         &p.trade_option(alice, series, swad(1), I256::MAX),
     )?;
     let health = account_health(&mut p, alice_id)?;
     step(rows, "RiskEngine.accountHealth (view, perp + option)", &health)?;
     step(
         rows,
-        "OptionsMarket.trade: sell the call back",
+        "RiskEngine.tradeOption: sell the call back",
         &p.trade_option(alice, series, swad(-1), I256::MAX),
     )?;
-    step(rows, "PerpMarket.trade: close 2 ETH", &p.close_perp(alice))?;
+    step(rows, "RiskEngine.tradePerp: close 2 ETH", &p.close_perp(alice))?;
     step(rows, "RiskEngine.withdraw (margin check, no position)", &p.withdraw(alice, usd(1_000)))?;
 
     // Bob: 8x on 1,000 USD (initial margin 10%), then a 10% drop takes his
     // equity below the 5% maintenance margin.
     step(rows, "Vault.deposit (first, 1,000 USD)", &p.deposit(bob, usd(1_000)))?;
-    step(rows, "PerpMarket.trade: open 4 ETH long (8x)", &p.open_perp(bob, swad(4)))?;
+    step(rows, "RiskEngine.tradePerp: open 4 ETH long (8x)", &p.open_perp(bob, swad(4)))?;
     let dropped = p.price() * U256::from(90) / U256::from(100);
     p.set_price(dropped);
     if !p.is_liquidatable(bob_id) {
@@ -286,7 +295,7 @@ fn portfolio(p: &mut Protocol, rows: &mut Vec<(Measurement, Footprint)>) -> Resu
         let amount = if i % 2 == 0 { tenth } else { -tenth };
         let r = p.trade_option(carol, *id, amount, I256::MAX);
         if i == last {
-            step(rows, "OptionsMarket.trade: 32nd option (checks 32 options + 4 perps)", &r)?;
+            step(rows, "RiskEngine.tradeOption: 32nd option (checks 32 options + 4 perps)", &r)?;
         } else {
             succeeded(&format!("option {i}"), &r)?;
         }

@@ -163,7 +163,6 @@ struct Deployment {
     vault: Address,
     risk_engine: Address,
     perp_market: Address,
-    options_market: Address,
     primary_feeds: Vec<Address>,
     secondary_feeds: Vec<Address>,
     sequencer_feed: Address,
@@ -549,7 +548,6 @@ impl Protocol for SandboxProtocol {
             vault: d.vault,
             risk_engine: d.risk_engine,
             perp_market: d.perp_market,
-            options_market: d.options_market,
             primary_feeds: d.feeds.iter().map(|f| f.0).collect(),
             secondary_feeds: d.feeds.iter().map(|f| f.1).collect(),
             sequencer_feed: d.sequencer,
@@ -729,15 +727,15 @@ impl Protocol for SandboxProtocol {
         let grows = (held + size_delta).abs() > held.abs()
             || (held + size_delta).signum() * held.signum() < 0;
         let op = if grows { OpKind::OpenPerp } else { OpKind::ClosePerp };
-        let call = abi::perp::IPerpMarket::tradeCall {
+        let call = abi::risk::IRiskEngine::tradePerpCall {
             account: Self::account_id(account),
             market_id: feed_id(market),
             size_delta: signed_wad_of(size_delta),
             acceptable_price: wad(acceptable_price),
         };
         self.dirty.insert(account);
-        let (owner, perp) = (Self::owner(account), self.d.perp_market);
-        self.send(op, owner, perp, &call)
+        let (owner, risk) = (Self::owner(account), self.d.risk_engine);
+        self.send(op, owner, risk, &call)
     }
 
     /// Buys (`delta > 0`) or sells contracts at the market's quote; the
@@ -749,15 +747,15 @@ impl Protocol for SandboxProtocol {
         delta: Amount,
     ) -> Result<Exec, ProtocolError> {
         let op = if delta > 0 { OpKind::BuyOption } else { OpKind::SellOption };
-        let call = abi::options::IOptionsMarket::tradeCall {
+        let call = abi::risk::IRiskEngine::tradeOptionCall {
             account: Self::account_id(account),
             series_id: self.series_ids.get(series).copied().unwrap_or_default(),
             amount: signed_wad_of(delta),
             limit_premium: I256::MAX,
         };
         self.dirty.insert(account);
-        let (owner, options) = (Self::owner(account), self.d.options_market);
-        self.send(op, owner, options, &call)
+        let (owner, risk) = (Self::owner(account), self.d.risk_engine);
+        self.send(op, owner, risk, &call)
     }
 
     fn liquidate(

@@ -369,6 +369,34 @@ proptest! {
         prop_assert_eq!(unpack_state(&pack_state(open_interest, funding)), (open_interest, funding));
         let entry = Entry { entry_price: sizes.0, funding_snapshot: state.2 };
         prop_assert_eq!(Entry::unpack(entry.pack()), entry);
+        let margin = MarginParams {
+            initial_rate: fees.0.max(1) * 100,
+            maintenance_rate: fees.0.max(1) * 50,
+            rate_scale: sizes.1,
+        };
+        prop_assert_eq!(margin.validate(), Ok(()));
+        prop_assert_eq!(MarginParams::unpack(margin.pack()), margin);
+    }
+
+    /// Margin parameters outside their bounds name their field.
+    #[test]
+    fn margin_params_outside_their_bounds_are_refused(
+        initial in 1..=WAD,
+        scale in 1..=MAX_SIZE,
+    ) {
+        let valid = MarginParams { initial_rate: initial, maintenance_rate: initial, rate_scale: scale };
+        prop_assert_eq!(valid.validate(), Ok(()));
+        let refused = [
+            (MarginParams { initial_rate: 0, ..valid }, ParamField::InitialMarginRate),
+            (MarginParams { initial_rate: WAD + 1, ..valid }, ParamField::InitialMarginRate),
+            (MarginParams { maintenance_rate: 0, ..valid }, ParamField::MaintenanceMarginRate),
+            (MarginParams { maintenance_rate: initial + 1, ..valid }, ParamField::MaintenanceMarginRate),
+            (MarginParams { rate_scale: 0, ..valid }, ParamField::MarginRateScale),
+            (MarginParams { rate_scale: MAX_SIZE + 1, ..valid }, ParamField::MarginRateScale),
+        ];
+        for (params, field) in refused {
+            prop_assert_eq!(params.validate(), Err(field));
+        }
     }
 
     /// The split PerpMarket reports (price PnL since the entry, funding since
