@@ -46,6 +46,10 @@ interface IRoles  {
 interface IOracleAdapter is IRoles  {
     function setFeed(uint32 feed_id, address primary, address secondary, uint32 max_age, uint32 max_age_lenient, uint16 max_deviation_bps, uint256 min_price, uint256 max_price) external;
 
+    function applyFeedChange(uint32 feed_id) external;
+
+    function pendingFeedChange(uint32 feed_id) external view returns (uint64);
+
     function setTiming(address sequencer_feed, uint32 grace_period, uint32 settlement_window) external;
 
     function price(uint32 feed_id, uint8 usage) external view returns (uint256);
@@ -97,7 +101,14 @@ interface IOracleAdapter is IRoles  {
     error SettlementAlreadyRecorded(uint32 feedId, uint64 expiry, uint256 price);
     /// No settlement price is recorded for this feed and expiry yet.
     error SettlementNotRecorded(uint32 feedId, uint64 expiry);
-    /// A feed was configured or reconfigured (prices in 18 decimals).
+    /// No change of this feed's configuration is announced.
+    error NoFeedChangePending(uint32 feedId);
+    /// The announced change of this feed's configuration takes effect at `effectiveAt`.
+    error FeedChangeNotDue(uint32 feedId, uint64 effectiveAt, uint64 now);
+    /// A change of a configured feed was announced; anyone applies it from `effectiveAt` (prices in
+    /// 18 decimals). A later announcement replaces it.
+    event FeedChangeAnnounced(uint32 indexed feedId, address indexed primary, address indexed secondary, uint32 maxAge, uint32 maxAgeLenient, uint16 maxDeviationBps, uint256 minPrice, uint256 maxPrice, uint64 effectiveAt);
+    /// A feed was configured, or an announced change of it applied (prices in 18 decimals).
     event FeedConfigured(uint32 indexed feedId, address indexed primary, address indexed secondary, uint32 maxAge, uint32 maxAgeLenient, uint16 maxDeviationBps, uint256 minPrice, uint256 maxPrice);
     /// The sequencer uptime feed (zero: no sequencer check), its grace period and the settlement window changed.
     event TimingConfigured(address indexed sequencerFeed, uint32 gracePeriod, uint32 settlementWindow);

@@ -58,7 +58,9 @@ interface IRiskEngine is IRoles  {
 
     function riskParameters() external view returns (uint256[] memory);
 
-    function setOperator(address operator, bool approved) external;
+    function setOperator(address operator, uint8 scope) external;
+
+    function operatorScope(address owner, address operator) external view returns (uint8);
 
     function isAuthorized(uint256 account, address caller) external view returns (bool);
 
@@ -88,6 +90,12 @@ interface IRiskEngine is IRoles  {
     error NotAccountOperator(uint256 account, address caller);
     /// An account cannot approve itself or zero as operator.
     error InvalidOperator(address operator);
+    /// Operator scopes are 0 (revoked), 1 (trade), 2 (trade, withdraw to the owner) and 3 (full).
+    error InvalidOperatorScope(uint8 scope);
+    /// The caller is an operator of the account whose `scope` does not allow withdrawing to `to`.
+    error OperatorScopeExceeded(uint256 account, address caller, uint8 scope, address to);
+    /// The markets are wired once; these are the wired ones.
+    error MarketsAlreadySet(address perpMarket, address optionsMarket);
     /// A parameter is outside its hard bounds. `index`: position in setRiskParameters' array, or 200
     /// for a zero market address in setMarkets.
     error InvalidParameter(uint8 index);
@@ -103,8 +111,9 @@ interface IRiskEngine is IRoles  {
     error NotLiquidatable(uint256 account, int256 equity, uint256 maintenance);
     /// A value left its range while valuing or changing the account (size, price, overflow).
     error ValueOutOfRange(uint256 account);
-    /// An owner approved or revoked an operator for all its subaccounts.
-    event OperatorSet(address indexed owner, address indexed operator, bool approved);
+    /// An owner set what an operator may do for all its subaccounts: 0 nothing (revoked), 1 trade,
+    /// 2 trade and withdraw to the owner, 3 trade and withdraw anywhere.
+    event OperatorSet(address indexed owner, address indexed operator, uint8 scope);
     /// Configuration changed. `kind`: 1 wiring (values: perpMarket, optionsMarket), 2 risk parameters
     /// (setRiskParameters order), 4 series `key` first traded here (index, feed, strike, expiry, isCall).
     event Configured(uint8 indexed kind, bytes32 indexed key, uint256[] values);

@@ -102,6 +102,8 @@ interface IVault is IRoles  {
     error InvalidParameters();
     /// The deposit would take the token's total above its cap.
     error DepositCapExceeded(address token, uint256 cap, uint256 totalAfter);
+    /// The account's owner (its high 160 bits) is zero: no one could ever withdraw from it.
+    error AccountWithoutOwner(uint256 account);
     /// An amount is zero (or an LP deposit would mint zero shares), or does not fit the Vault's 128-bit balances.
     error InvalidAmount(uint256 amount);
     /// The token moved a different amount than asked (fee-on-transfer or rebasing tokens are refused).

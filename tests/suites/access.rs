@@ -327,6 +327,8 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
                 IOracleAdapter::priceCall::SELECTOR,
                 IOracleAdapter::pricesCall::SELECTOR,
                 IOracleAdapter::sequencerStatusCall::SELECTOR,
+                IOracleAdapter::applyFeedChangeCall::SELECTOR,
+                IOracleAdapter::pendingFeedChangeCall::SELECTOR,
                 IOracleAdapter::recordSettlementPriceCall::SELECTOR,
                 IOracleAdapter::settlementPriceCall::SELECTOR,
                 IOracleAdapter::volatilityCall::SELECTOR,
@@ -367,6 +369,7 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
                 IRiskEngine::marketsCall::SELECTOR,
                 IRiskEngine::riskParametersCall::SELECTOR,
                 IRiskEngine::setOperatorCall::SELECTOR,
+                IRiskEngine::operatorScopeCall::SELECTOR,
                 IRiskEngine::isAuthorizedCall::SELECTOR,
                 IRiskEngine::accountHealthCall::SELECTOR,
                 IRiskEngine::isLiquidatableCall::SELECTOR,
@@ -562,6 +565,13 @@ fn wiring_is_set_once_and_checked_against_zero() {
     assert_error(
         &p.chain.send(ADMIN, p.risk, &zero).output,
         &IRiskEngine::InvalidParameter { index: 200 },
+    );
+    // The markets are wired once: a market that could be replaced could
+    // invent fills and pay itself from the pool.
+    let rewire = IRiskEngine::setMarketsCall { perp_market: STRANGER, options_market: STRANGER };
+    assert_error(
+        &p.chain.send(ADMIN, p.risk, &rewire).output,
+        &IRiskEngine::MarketsAlreadySet { perpMarket: p.perp, optionsMarket: p.options },
     );
     let markets = p.chain.view(p.risk, &IRiskEngine::marketsCall {}).unwrap();
     assert_eq!((markets._0, markets._1), (p.perp, p.options));

@@ -222,7 +222,7 @@ fn trades_designed_to_end_below_initial_margin_are_refused_whole() {
     assert!(r.decode_error::<IRiskEngine::InsufficientMargin>().is_some(), "flip refused");
     // Pull collateral out through an operator: the same margin check.
     let operator = TRADERS[1];
-    let approve = IRiskEngine::setOperatorCall { operator, approved: true };
+    let approve = IRiskEngine::setOperatorCall { operator, scope: 3 };
     success(&p.chain.send(a, p.risk, &approve), "operator");
     let call =
         IRiskEngine::withdrawCall { account, token: p.token, amount: usd(1_000), to: operator };

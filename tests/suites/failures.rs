@@ -23,7 +23,7 @@ fn paused() -> IRoles::ContractPaused {
 }
 
 #[test]
-fn deposits_refuse_zero_oversized_unlisted_unfunded_and_over_cap_amounts() {
+fn deposits_refuse_ownerless_accounts_zero_oversized_unlisted_unfunded_and_over_cap_amounts() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
     let account = Protocol::account(a);
@@ -35,6 +35,12 @@ fn deposits_refuse_zero_oversized_unlisted_unfunded_and_over_cap_amounts() {
         &p.chain.send(a, p.vault, &call).output,
         &IVault::TokenNotListed { token: STRANGER },
     );
+    // An account whose owner is zero could never be withdrawn from.
+    for ownerless in [U256::ZERO, U256::from(7u8), (U256::from(1u8) << 96) - U256::from(1u8)] {
+        let call = IVault::depositCall { account: ownerless, token: p.token, amount: usd(1) };
+        let r = p.chain.send(a, p.vault, &call);
+        assert_error(&r.output, &IVault::AccountWithoutOwner { account: ownerless });
+    }
     // No tokens, no allowance: the transfer fails inside SafeErc20.
     let r = p.deposit_into(STRANGER, account, usd(1));
     assert_error(&r.output, &IVault::SafeErc20FailedOperation { token: p.token });
@@ -461,12 +467,18 @@ fn an_owner_cannot_approve_itself_or_zero_as_operator() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
     for operator in [a, Address::ZERO] {
-        let call = IRiskEngine::setOperatorCall { operator, approved: true };
+        let call = IRiskEngine::setOperatorCall { operator, scope: 1 };
         assert_error(
             &p.chain.send(a, p.risk, &call).output,
             &IRiskEngine::InvalidOperator { operator },
         );
     }
+    // Scopes stop at 3 (full).
+    let call = IRiskEngine::setOperatorCall { operator: TRADERS[1], scope: 4 };
+    assert_error(
+        &p.chain.send(a, p.risk, &call).output,
+        &IRiskEngine::InvalidOperatorScope { scope: 4 },
+    );
 }
 
 #[test]

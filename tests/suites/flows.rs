@@ -318,19 +318,23 @@ fn lp_deposits_and_redeems_at_the_share_price_after_the_cooldown() {
 }
 
 #[test]
-fn an_operator_trades_and_withdraws_for_every_subaccount_until_revoked() {
+fn operators_act_for_every_subaccount_within_their_scope_until_revoked() {
     let mut p = Protocol::new();
     let (owner, operator) = (TRADERS[0], TRADERS[1]);
     let (main, sub) = (Protocol::account(owner), Protocol::subaccount(owner, 7));
     success(&p.deposit(owner, usd(10_000)), "deposit");
     success(&p.deposit_into(owner, sub, usd(5_000)), "deposit sub");
 
-    let r = p.chain.send(owner, p.risk, &IRiskEngine::setOperatorCall { operator, approved: true });
+    // A trading key (scope 1): trades, never moves funds.
+    let grant = |scope| IRiskEngine::setOperatorCall { operator, scope };
+    let r = p.chain.send(owner, p.risk, &grant(1));
     success(&r, "setOperator");
     assert_eq!(
         r.events::<IRiskEngine::OperatorSet>(),
-        vec![IRiskEngine::OperatorSet { owner, operator, approved: true }]
+        vec![IRiskEngine::OperatorSet { owner, operator, scope: 1 }]
     );
+    let scope = IRiskEngine::operatorScopeCall { owner, operator };
+    assert_eq!(p.chain.view(p.risk, &scope).unwrap()._0, 1);
     for account in [main, sub] {
         let call = IRiskEngine::isAuthorizedCall { account, caller: operator };
         assert!(p.chain.view(p.risk, &call).unwrap()._0);
@@ -338,14 +342,38 @@ fn an_operator_trades_and_withdraws_for_every_subaccount_until_revoked() {
         assert_eq!(p.perp_position(account).0, swad(1));
     }
     assert_eq!(p.perp_position(Protocol::account(operator)).0, I256::ZERO);
-    // The operator withdraws free collateral wherever it likes.
-    let call =
-        IRiskEngine::withdrawCall { account: sub, token: p.token, amount: usd(100), to: operator };
+    let token = p.token;
+    let withdraw = |to| IRiskEngine::withdrawCall { account: sub, token, amount: usd(100), to };
+    for to in [operator, owner] {
+        let r = p.chain.send(operator, p.risk, &withdraw(to));
+        assert_error(
+            &r.output,
+            &IRiskEngine::OperatorScopeExceeded { account: sub, caller: operator, scope: 1, to },
+        );
+    }
+    // Scope 2 withdraws free collateral to the owner only.
+    success(&p.chain.send(owner, p.risk, &grant(2)), "scope 2");
+    let r = p.chain.send(operator, p.risk, &withdraw(operator));
+    assert_error(
+        &r.output,
+        &IRiskEngine::OperatorScopeExceeded {
+            account: sub,
+            caller: operator,
+            scope: 2,
+            to: operator,
+        },
+    );
+    let wallet = p.wallet(owner);
+    success(&p.chain.send(operator, p.risk, &withdraw(owner)), "withdraw to the owner");
+    assert_eq!(p.wallet(owner), wallet + usd(100));
+    // Scope 3 withdraws anywhere.
+    success(&p.chain.send(owner, p.risk, &grant(3)), "scope 3");
+    let call = withdraw(operator);
     let wallet = p.wallet(operator);
     success(&p.chain.send(operator, p.risk, &call), "operator withdraw");
     assert_eq!(p.wallet(operator), wallet + usd(100));
 
-    let revoke = IRiskEngine::setOperatorCall { operator, approved: false };
+    let revoke = grant(0);
     success(&p.chain.send(owner, p.risk, &revoke), "revoke");
     let r = p.trade_perp(operator, main, swad(1), U256::MAX);
     assert_error(&r.output, &IRiskEngine::NotAccountOperator { account: main, caller: operator });

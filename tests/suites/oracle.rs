@@ -6,7 +6,7 @@ use alloy_primitives::{aliases::U80, Address, I256, U256};
 use bulwark_tests::bindings::{
     constructors as ctor, feed::MockAggregator, oracle::IOracleAdapter as Oracle, oracle::IRoles,
 };
-use bulwark_tests::{assert_error, wad, Chain, ADMIN};
+use bulwark_tests::{assert_error, success, wad, Chain, ADMIN};
 
 const ETH: u32 = 1;
 const STRICT: u8 = 0;
@@ -307,4 +307,60 @@ fn volatilities_answer_each_query_as_volatility_does_and_fail_on_the_first_bad_o
     let err =
         p.chain.view(p.oracle, &Oracle::volatilitiesCall { queries: bad, usage: 0 }).unwrap_err();
     assert_error(&err, &Oracle::SurfaceNotSet { feedId: BTC, expiry });
+}
+
+#[test]
+fn a_change_of_a_configured_feed_waits_two_days_and_anyone_applies_it() {
+    let mut s = setup();
+    // The admin points ETH at a new aggregator answering 1,000.
+    let replacement = new_feed(&mut s.chain, 8);
+    s.chain.ok(ADMIN, replacement, &MockAggregator::pushAnswerCall { answer: answer(1_000, 8) });
+    let r = s.chain.send(
+        ADMIN,
+        s.oracle,
+        &Oracle::setFeedCall {
+            feed_id: ETH,
+            primary: replacement,
+            secondary: Address::ZERO,
+            max_age: MAX_AGE,
+            max_age_lenient: MAX_AGE_LENIENT,
+            max_deviation_bps: 0,
+            min_price: wad(1),
+            max_price: wad(1_000_000),
+        },
+    );
+    let effective_at = s.chain.now() + 2 * 86_400;
+    let announced = r.events::<Oracle::FeedChangeAnnounced>();
+    assert_eq!(announced.len(), 1);
+    assert_eq!(
+        (announced[0].feedId, announced[0].primary, announced[0].effectiveAt),
+        (ETH, replacement, effective_at)
+    );
+    assert!(r.events::<Oracle::FeedConfigured>().is_empty());
+    let pending = Oracle::pendingFeedChangeCall { feed_id: ETH };
+    assert_eq!(s.chain.view(s.oracle, &pending).unwrap()._0, effective_at);
+    // Until then the old aggregator prices, and applying early is refused.
+    assert_eq!(price(&mut s, STRICT).unwrap(), wad(2_000));
+    s.chain.advance(2 * 86_400 - 1);
+    let now = s.chain.now();
+    let apply = Oracle::applyFeedChangeCall { feed_id: ETH };
+    assert_error(
+        &s.chain.send(STRANGER, s.oracle, &apply).output,
+        &Oracle::FeedChangeNotDue { feedId: ETH, effectiveAt: effective_at, now },
+    );
+    // Keep both aggregators fresh across the wait.
+    s.chain.ok(ADMIN, s.eth, &MockAggregator::pushAnswerCall { answer: answer(2_000, 8) });
+    s.chain.ok(ADMIN, replacement, &MockAggregator::pushAnswerCall { answer: answer(1_000, 8) });
+    assert_eq!(price(&mut s, STRICT).unwrap(), wad(2_000));
+    s.chain.advance(1);
+    let r = s.chain.send(STRANGER, s.oracle, &apply);
+    success(&r, "applyFeedChange");
+    let configured = r.events::<Oracle::FeedConfigured>();
+    assert_eq!((configured[0].feedId, configured[0].primary), (ETH, replacement));
+    assert_eq!(price(&mut s, STRICT).unwrap(), wad(1_000));
+    assert_eq!(s.chain.view(s.oracle, &pending).unwrap()._0, 0);
+    assert_error(
+        &s.chain.send(STRANGER, s.oracle, &apply).output,
+        &Oracle::NoFeedChangePending { feedId: ETH },
+    );
 }

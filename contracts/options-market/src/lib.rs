@@ -766,14 +766,7 @@ impl OptionsMarket {
     }
 
     /// Stores a new series and logs it.
-    fn list(
-        &mut self,
-        id: B256,
-        underlying: u32,
-        strike: u128,
-        expiry: u64,
-        is_call: bool,
-    ) {
+    fn list(&mut self, id: B256, underlying: u32, strike: u128, expiry: u64, is_call: bool) {
         self.series.setter(id).terms.set(terms_word(underlying, expiry, is_call, strike));
         evm::emit(
             self.vm(),

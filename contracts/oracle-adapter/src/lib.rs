@@ -16,7 +16,10 @@ pub mod logic;
 
 use alloc::{vec, vec::Vec};
 
-use alloy_primitives::{aliases::U80, Address, I256, U256};
+use alloy_primitives::{
+    aliases::{U64, U80},
+    Address, B256, I256, U256,
+};
 use alloy_sol_types::{SolError, SolEvent};
 use bulwark_common::evm::int;
 use bulwark_common::evm::{address as addr, revert, uint};
@@ -96,6 +99,10 @@ pub struct OracleAdapter {
     #[borrow]
     roles: Roles,
     feeds: StorageMap<u32, Feed>,
+    /// Announced changes of configured feeds, applied from `pending_at`.
+    pending_feeds: StorageMap<u32, Feed>,
+    /// When each announced feed change takes effect (zero: none).
+    pending_at: StorageMap<u32, StorageU64>,
     /// Sequencer feed, grace period, settlement window ([`logic::Timing`]).
     timing: StorageB256,
     /// The protocol strike grid and volatility bounds ([`SurfaceConfig`]).
@@ -207,6 +214,16 @@ fn surface_error(feed_id: u32, expiry: u64, error: SurfaceError) -> Vec<u8> {
     }
 }
 
+/// How long an announced change of a configured feed waits: two days.
+pub const FEED_CHANGE_DELAY: u64 = 2 * 86_400;
+
+/// Writes a feed's three configuration words.
+fn store_feed(feed: &mut Feed, words: &[[u8; 32]; 3]) {
+    feed.main.set(words[0].into());
+    feed.secondary.set(words[1].into());
+    feed.bounds.set(words[2].into());
+}
+
 fn settlement_key(feed_id: u32, expiry: u64) -> u128 {
     (u128::from(feed_id) << 64) | u128::from(expiry)
 }
@@ -215,6 +232,8 @@ bulwark_common::dispatch! {
     OracleAdapter, roles;
     constructor(admin);
     "setFeed(uint32,address,address,uint32,uint32,uint16,uint256,uint256)" => set_feed(feed_id, primary, secondary, max_age, max_age_lenient, max_deviation_bps, min_price, max_price);
+    "applyFeedChange(uint32)" => apply_feed_change(feed_id);
+    "pendingFeedChange(uint32)" => pending_feed_change(feed_id);
     "setTiming(address,uint32,uint32)" => set_timing(sequencer_feed, grace_period, settlement_window);
     "price(uint32,uint8)" => price(feed_id, usage);
     "prices(uint32[],uint8)" => prices(feed_ids, usage);
@@ -245,7 +264,11 @@ impl OracleAdapter {
     /// ages in seconds, the maximum primary/secondary deviation in basis
     /// points (0 without a secondary), and the accepted price range in 18
     /// decimals (set it strictly inside the aggregators' own min/max answer so
-    /// that a clamped answer is refused).
+    /// that a clamped answer is refused). A new feed takes effect at once; a
+    /// change of a configured one is announced and takes effect
+    /// [`FEED_CHANGE_DELAY`] later, through [`Self::apply_feed_change`]
+    /// (a later announcement replaces it): the prices of every margin check
+    /// and liquidation come from here, so users get time to react.
     ///
     /// # Errors
     /// `Unauthorized` unless the caller is the admin; [`InvalidConfig`] for a
@@ -253,7 +276,7 @@ impl OracleAdapter {
     /// `decimals()` reverts with its own error.
     ///
     /// # Events
-    /// [`FeedConfigured`].
+    /// [`FeedConfigured`] for a new feed; [`FeedChangeAnnounced`] for a change.
     #[allow(clippy::too_many_arguments)]
     pub fn set_feed(
         &mut self,
@@ -309,23 +332,53 @@ impl OracleAdapter {
             min_price: min,
             max_price: max,
         };
-        let mut feed = self.feeds.setter(feed_id);
-        feed.main.set(config.main_word().into());
-        feed.secondary.set(config.secondary_word().into());
-        feed.bounds.set(config.bounds_word().into());
-        evm::emit(
-            self.vm(),
-            FeedConfigured::SIGNATURE_HASH,
-            &[uint(u128::from(feed_id)), addr(primary), addr(secondary)],
-            &[
-                uint(u128::from(max_age)),
-                uint(u128::from(max_age_lenient)),
-                uint(u128::from(max_deviation_bps)),
-                uint(min),
-                uint(max),
-            ],
-        );
+        let words = [config.main_word(), config.secondary_word(), config.bounds_word()];
+        if self.feeds.getter(feed_id).main.get().is_zero() {
+            store_feed(&mut self.feeds.setter(feed_id), &words);
+            self.log_feed(FeedConfigured::SIGNATURE_HASH, feed_id, &config, None);
+        } else {
+            let effective_at = self.vm().block_timestamp().saturating_add(FEED_CHANGE_DELAY);
+            store_feed(&mut self.pending_feeds.setter(feed_id), &words);
+            self.pending_at.setter(feed_id).set(U64::from(effective_at));
+            let event = FeedChangeAnnounced::SIGNATURE_HASH;
+            self.log_feed(event, feed_id, &config, Some(effective_at));
+        }
         Ok(())
+    }
+
+    /// Applies the announced change of feed `feed_id` once it is due
+    /// (anyone may call).
+    ///
+    /// # Errors
+    /// [`NoFeedChangePending`]; [`FeedChangeNotDue`] before its time.
+    ///
+    /// # Events
+    /// [`FeedConfigured`] with the new configuration.
+    pub fn apply_feed_change(&mut self, feed_id: u32) -> Result<(), Vec<u8>> {
+        let effective_at = self.pending_feed_change(feed_id);
+        let now = self.vm().block_timestamp();
+        if effective_at == 0 {
+            return Err(revert(NoFeedChangePending::SELECTOR, &[uint(u128::from(feed_id))]));
+        }
+        if now < effective_at {
+            let values =
+                [uint(u128::from(feed_id)), uint(u128::from(effective_at)), uint(u128::from(now))];
+            return Err(revert(FeedChangeNotDue::SELECTOR, &values));
+        }
+        let pending = self.pending_feeds.getter(feed_id);
+        let words = [pending.main.get().0, pending.secondary.get().0, pending.bounds.get().0];
+        store_feed(&mut self.feeds.setter(feed_id), &words);
+        store_feed(&mut self.pending_feeds.setter(feed_id), &[[0u8; 32]; 3]);
+        self.pending_at.setter(feed_id).set(U64::ZERO);
+        let config = FeedConfig::unpack(&words[0], &words[1], &words[2]);
+        self.log_feed(FeedConfigured::SIGNATURE_HASH, feed_id, &config, None);
+        Ok(())
+    }
+
+    /// When the announced change of feed `feed_id` takes effect (zero: none
+    /// announced). The change itself is in its [`FeedChangeAnnounced`].
+    pub fn pending_feed_change(&self, feed_id: u32) -> u64 {
+        self.pending_at.get(feed_id).to()
     }
 
     /// Sets the L2 sequencer uptime feed (zero: no sequencer check, for chains
@@ -675,6 +728,31 @@ impl OracleAdapter {
 }
 
 impl OracleAdapter {
+    /// Logs feed `feed_id`'s configuration under event `signature`
+    /// ([`FeedConfigured`], or [`FeedChangeAnnounced`] with `effective_at`).
+    fn log_feed(
+        &self,
+        signature: B256,
+        feed_id: u32,
+        config: &FeedConfig,
+        effective_at: Option<u64>,
+    ) {
+        let mut data = vec![
+            uint(u128::from(config.max_age)),
+            uint(u128::from(config.max_age_lenient)),
+            uint(u128::from(config.max_deviation_bps)),
+            uint(config.min_price),
+            uint(config.max_price),
+        ];
+        data.extend(effective_at.map(|at| uint(u128::from(at))));
+        let topics = [
+            uint(u128::from(feed_id)),
+            addr(Address::from(config.primary)),
+            addr(Address::from(config.secondary)),
+        ];
+        evm::emit(self.vm(), signature, &topics, &data);
+    }
+
     fn decimals_of(&self, feed_id: u32, feed: Address) -> Result<u8, Vec<u8>> {
         let decimals: u8 =
             calls::view(self.vm(), feed, &calldata(aggregator::DECIMALS, &[]))?.read()?;

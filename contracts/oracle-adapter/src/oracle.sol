@@ -30,7 +30,15 @@ error SettlementAlreadyRecorded(uint32 feedId, uint64 expiry, uint256 price);
 /// No settlement price is recorded for this feed and expiry yet.
 error SettlementNotRecorded(uint32 feedId, uint64 expiry);
 
-/// A feed was configured or reconfigured (prices in 18 decimals).
+/// No change of this feed's configuration is announced.
+error NoFeedChangePending(uint32 feedId);
+/// The announced change of this feed's configuration takes effect at `effectiveAt`.
+error FeedChangeNotDue(uint32 feedId, uint64 effectiveAt, uint64 now);
+
+/// A change of a configured feed was announced; anyone applies it from `effectiveAt` (prices in
+/// 18 decimals). A later announcement replaces it.
+event FeedChangeAnnounced(uint32 indexed feedId, address indexed primary, address indexed secondary, uint32 maxAge, uint32 maxAgeLenient, uint16 maxDeviationBps, uint256 minPrice, uint256 maxPrice, uint64 effectiveAt);
+/// A feed was configured, or an announced change of it applied (prices in 18 decimals).
 event FeedConfigured(uint32 indexed feedId, address indexed primary, address indexed secondary, uint32 maxAge, uint32 maxAgeLenient, uint16 maxDeviationBps, uint256 minPrice, uint256 maxPrice);
 /// The sequencer uptime feed (zero: no sequencer check), its grace period and the settlement window changed.
 event TimingConfigured(address indexed sequencerFeed, uint32 gracePeriod, uint32 settlementWindow);

@@ -39,7 +39,7 @@ use margin::{adds_risk, Health, OptionLeg, RiskParams};
 use position::{halves, limbs};
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageAddress, StorageB256, StorageBool, StorageMap, StorageU256},
+    storage::{StorageAddress, StorageB256, StorageMap, StorageU256, StorageU8},
 };
 
 #[allow(missing_docs)]
@@ -57,6 +57,12 @@ pub const MAX_OPTIONS: u32 = 32;
 pub const MAX_MARKETS: u32 = 64;
 /// Bad-debt key of the running total.
 pub const TOTAL_BAD_DEBT: u32 = u32::MAX;
+/// Operator scope: trades for the owner's accounts, never moves funds.
+pub const OPERATOR_TRADE: u8 = 1;
+/// Operator scope: trades, and withdraws only to the owner's address.
+pub const OPERATOR_TO_OWNER: u8 = 2;
+/// Operator scope: trades and withdraws anywhere.
+pub const OPERATOR_FULL: u8 = 3;
 /// Oracle usage for actions that add risk.
 const STRICT: u8 = oracle_usage::ADD_RISK;
 /// Oracle usage for reducing, liquidating and views.
@@ -104,7 +110,8 @@ pub struct RiskEngine {
     /// Quote token (low 160 bits) and its decimals (bits 160..168), read
     /// from the Vault on first use.
     quote: StorageU256,
-    operators: StorageMap<Address, StorageMap<Address, StorageBool>>,
+    /// Operator scopes by owner, then operator (see `setOperator`).
+    operators: StorageMap<Address, StorageMap<Address, StorageU8>>,
     /// Risk parameters, two per word (`RiskParams::to_values` order).
     params: StorageMap<u8, StorageU256>,
     /// Per account: (perp market bitmap, option count).
@@ -197,7 +204,8 @@ bulwark_common::dispatch! {
     "setMarkets(address,address)" => set_markets(perp_market, options_market);
     "setRiskParameters(uint256[])" => set_risk_parameters(values);
     "riskParameters()" => risk_parameters();
-    "setOperator(address,bool)" => set_operator(operator, approved);
+    "setOperator(address,uint8)" => set_operator(operator, scope);
+    "operatorScope(address,address)" => operator_scope(owner, operator);
     "isAuthorized(uint256,address)" => is_authorized(account, caller);
     "tradePerp(uint256,uint32,int256,uint256)" => trade_perp(account, market_id, size_delta, acceptable_price);
     "tradeOption(uint256,bytes32,int256,int256)" => trade_option(account, series_id, amount, limit_premium);
@@ -256,12 +264,13 @@ impl RiskEngine {
         (self.perp_market.get(), self.options_market.get())
     }
 
-    /// Wires the markets whose hooks this engine accepts (admin only; the
-    /// admin may rewire, e.g. to replace a market).
+    /// Wires the markets whose hooks price every trade (admin only, once:
+    /// a market that could be replaced could invent fills and pay itself
+    /// from the pool).
     ///
     /// # Errors
     /// `Unauthorized` unless the caller is the admin; [`InvalidParameter`]
-    /// (200) for a zero address.
+    /// (200) for a zero address; [`MarketsAlreadySet`].
     ///
     /// # Events
     /// [`Configured`] kind 1.
@@ -273,6 +282,10 @@ impl RiskEngine {
         self.roles.only_admin()?;
         if perp_market.is_zero() || options_market.is_zero() {
             return fail(InvalidParameter::SELECTOR, &[uint(200)]);
+        }
+        let (perp, options) = self.markets();
+        if !perp.is_zero() {
+            return fail(MarketsAlreadySet::SELECTOR, &[address(perp), address(options)]);
         }
         self.perp_market.set(perp_market);
         self.options_market.set(options_market);
@@ -312,33 +325,47 @@ impl RiskEngine {
         Ok(self.load_params()?.to_values().iter().map(|v| U256::from(*v)).collect())
     }
 
-    /// Lets `operator` trade and withdraw for every subaccount of the caller,
-    /// or stops it.
+    /// Sets what `operator` may do for every subaccount of the caller:
+    /// `scope` 0 nothing (revokes), 1 trade ([`OPERATOR_TRADE`]), 2 trade and
+    /// withdraw to the owner's address, 3 trade and withdraw anywhere
+    /// ([`OPERATOR_FULL`]). A trading key gets 1: it can never move funds
+    /// out of the account.
     ///
     /// # Errors
-    /// [`InvalidOperator`] when the caller names itself or zero.
+    /// [`InvalidOperator`] when the caller names itself or zero;
+    /// [`InvalidOperatorScope`] above 3.
     ///
     /// # Events
     /// [`OperatorSet`].
-    pub fn set_operator(&mut self, operator: Address, approved: bool) -> Result<(), Vec<u8>> {
+    pub fn set_operator(&mut self, operator: Address, scope: u8) -> Result<(), Vec<u8>> {
         let owner = self.vm().msg_sender();
         if operator == owner || operator.is_zero() {
             return fail(InvalidOperator::SELECTOR, &[address(operator)]);
         }
-        self.operators.setter(owner).setter(operator).set(approved);
+        if scope > OPERATOR_FULL {
+            return fail(InvalidOperatorScope::SELECTOR, &[uint(u128::from(scope))]);
+        }
+        self.operators.setter(owner).setter(operator).set(alloy_primitives::U8::from(scope));
         evm::emit(
             self.vm(),
             OperatorSet::SIGNATURE_HASH,
             &[address(owner), address(operator)],
-            &[boolean(approved)],
+            &[uint(u128::from(scope))],
         );
         Ok(())
     }
 
-    /// Whether `caller` may trade and withdraw for `account`.
+    /// The scope `owner` granted `operator` (0 none ... 3 full; see
+    /// [`Self::set_operator`]).
+    pub fn operator_scope(&self, owner: Address, operator: Address) -> u8 {
+        self.operators.getter(owner).get(operator).to()
+    }
+
+    /// Whether `caller` may trade for `account`: its owner or an operator of
+    /// any scope.
     pub fn is_authorized(&self, account: U256, caller: Address) -> bool {
         let owner = account::owner_of(account);
-        caller == owner || self.operators.getter(owner).get(caller)
+        caller == owner || self.operator_scope(owner, caller) >= OPERATOR_TRADE
     }
 
     /// Trades `sizeDelta` (base units, WAD; long > 0) of perp market
@@ -487,10 +514,13 @@ impl RiskEngine {
 
     /// Withdraws `amount` of `token` (token units) from `account` to `to`
     /// after checking, at strict prices, that the account still meets its
-    /// initial margin without it. Never paused.
+    /// initial margin without it. Never paused. The owner withdraws
+    /// anywhere; an operator of scope 3 too, of scope 2 only to the owner,
+    /// of scope 1 never.
     ///
     /// # Errors
-    /// [`NotAccountOperator`]; [`InsufficientMargin`]; the oracle's errors
+    /// [`NotAccountOperator`]; [`OperatorScopeExceeded`];
+    /// [`InsufficientMargin`]; the oracle's errors
     /// when no strict price is usable; the Vault's errors.
     pub fn withdraw(
         &mut self,
@@ -499,7 +529,7 @@ impl RiskEngine {
         amount: U256,
         to: Address,
     ) -> Result<(), Vec<u8>> {
-        self.only_authorized(account, self.vm().msg_sender())?;
+        self.only_withdrawer(account, self.vm().msg_sender(), to)?;
         self.cache_quote()?;
         self.require_initial(account, Some((token, amount)))?;
         let data = calldata(
@@ -769,6 +799,23 @@ impl RiskEngine {
         } else {
             fail(NotAccountOperator::SELECTOR, &[uint256(account), address(caller)])
         }
+    }
+
+    /// Fails unless `caller` may withdraw from `account` to `to`: the owner,
+    /// an operator of scope 3, or of scope 2 paying the owner.
+    ///
+    /// # Errors
+    /// [`NotAccountOperator`]; [`OperatorScopeExceeded`].
+    fn only_withdrawer(&self, account: U256, caller: Address, to: Address) -> Result<(), Vec<u8>> {
+        self.only_authorized(account, caller)?;
+        let owner = account::owner_of(account);
+        let scope = self.operator_scope(owner, caller);
+        if caller == owner || scope == OPERATOR_FULL || (scope == OPERATOR_TO_OWNER && to == owner)
+        {
+            return Ok(());
+        }
+        let values = [uint256(account), address(caller), uint(u128::from(scope)), address(to)];
+        fail(OperatorScopeExceeded::SELECTOR, &values)
     }
 
     /// Registers a series at its first trade from the terms OptionsMarket's

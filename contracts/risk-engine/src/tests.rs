@@ -357,6 +357,15 @@ fn wiring_is_admin_only_and_market_ids_are_bounded(
         err(InvalidParameter { index: 200 })
     );
     assert_eq!(w.engine.sender(admin).markets(), (perp.address(), Address::repeat_byte(0x77)));
+    // Wired once: a market that could be replaced could invent fills.
+    assert_eq!(
+        w.engine.sender(admin).set_markets(mallory, mallory).motsu_unwrap_err(),
+        err(MarketsAlreadySet {
+            perpMarket: perp.address(),
+            optionsMarket: Address::repeat_byte(0x77)
+        })
+    );
+    assert_eq!(w.engine.sender(admin).markets().0, perp.address());
     assert!(w.engine.sender(w.admin).set_risk_parameters(vec![U256::ZERO; 3]).is_err());
     // Market ids stop below 64 (one bit each in the account header).
     let account = account::account_id(mallory, 0);
@@ -390,12 +399,39 @@ fn only_owner_or_operator_trades(
         err(NotAccountOperator { account, caller: bob })
     );
     assert_eq!(w.engine.sender(alice).perp_position(account, 1).0, I256::ZERO);
-    w.engine.sender(alice).set_operator(bob, true).motsu_unwrap();
+    w.engine.sender(alice).set_operator(bob, OPERATOR_TRADE).motsu_unwrap();
     assert_eq!(w.trade_for(bob, account, 1, 2_000, true).motsu_unwrap(), u(2_000));
     assert_eq!(w.engine.sender(alice).perp_position(account, 1).0, wad(1));
+    // A trading key never moves funds, not even to the owner.
+    let quote = Address::repeat_byte(0x99);
+    for to in [bob, alice] {
+        assert_eq!(
+            w.engine.sender(bob).withdraw(account, quote, u(1), to).motsu_unwrap_err(),
+            err(OperatorScopeExceeded { account, caller: bob, scope: OPERATOR_TRADE, to })
+        );
+    }
+    // Scope 2 withdraws to the owner only; scope 3 anywhere.
+    w.engine.sender(alice).set_operator(bob, OPERATOR_TO_OWNER).motsu_unwrap();
+    assert_eq!(
+        w.engine.sender(bob).withdraw(account, quote, u(1), bob).motsu_unwrap_err(),
+        err(OperatorScopeExceeded { account, caller: bob, scope: OPERATOR_TO_OWNER, to: bob })
+    );
+    w.engine.sender(bob).withdraw(account, quote, u(1), alice).motsu_unwrap();
+    w.engine.sender(alice).set_operator(bob, OPERATOR_FULL).motsu_unwrap();
+    w.engine.sender(bob).withdraw(account, quote, u(1), bob).motsu_unwrap();
+    assert_eq!(w.vault.sender(admin).paid_out.get(), u(2));
+    assert_eq!(w.engine.sender(bob).operator_scope(alice, bob), OPERATOR_FULL);
+    assert_eq!(
+        w.engine.sender(alice).set_operator(bob, 4).motsu_unwrap_err(),
+        err(InvalidOperatorScope { scope: 4 })
+    );
     // Revoked: refused again.
-    w.engine.sender(alice).set_operator(bob, false).motsu_unwrap();
+    w.engine.sender(alice).set_operator(bob, 0).motsu_unwrap();
     assert!(w.trade_for(bob, account, 1, 2_000, true).is_err());
+    assert_eq!(
+        w.engine.sender(bob).withdraw(account, quote, u(1), alice).motsu_unwrap_err(),
+        err(NotAccountOperator { account, caller: bob })
+    );
 }
 
 #[motsu::test]

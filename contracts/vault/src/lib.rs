@@ -18,7 +18,7 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, B256, I256, U256};
 use alloy_sol_types::{SolError, SolEvent};
 use bulwark_common::{
-    account::account_id,
+    account::{self, account_id},
     calls::{self, calldata},
     evm,
     interfaces::erc20,
@@ -311,14 +311,17 @@ impl Vault {
     /// safer.
     ///
     /// # Errors
-    /// `ContractPaused`; [`InvalidAmount`]; [`TokenNotListed`];
-    /// [`DepositCapExceeded`]; `SafeErc20FailedOperation` when the token
+    /// [`AccountWithoutOwner`]; `ContractPaused`; [`InvalidAmount`];
+    /// [`TokenNotListed`]; [`DepositCapExceeded`]; `SafeErc20FailedOperation` when the token
     /// reverts or returns false; [`TransferAmountMismatch`] for a token that
     /// delivers a different amount (fee-on-transfer).
     ///
     /// # Events
     /// [`Deposited`].
     pub fn deposit(&mut self, account: U256, token: Address, amount: U256) -> Result<(), Vec<u8>> {
+        if account::owner_of(account).is_zero() {
+            return fail(AccountWithoutOwner::SELECTOR, &[account]);
+        }
         let units = nonzero(amount)?;
         let quote = token == self.quote.get();
         if !quote {

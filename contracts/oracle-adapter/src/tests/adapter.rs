@@ -53,11 +53,22 @@ fn write_full(
 /// An adapter with feed 1 on an 8-decimal primary (bounds 100..100,000 USD,
 /// strict age 1 h, lenient 1 day) and a 2,000 USD round 10 s old.
 fn setup(oracle: &Contract<OracleAdapter>, primary: &Contract<MockAggregator>, admin: Address) {
+    setup_with(oracle, primary, Address::ZERO, 0, admin);
+}
+
+/// [`setup`] with a secondary source allowed to deviate `bps`.
+fn setup_with(
+    oracle: &Contract<OracleAdapter>,
+    primary: &Contract<MockAggregator>,
+    secondary: Address,
+    bps: u16,
+    admin: Address,
+) {
     primary.sender(admin).constructor(8);
     oracle.sender(admin).constructor(admin).unwrap();
     oracle
         .sender(admin)
-        .set_feed(FEED, primary.address(), Address::ZERO, 3_600, 86_400, 0, wad(100), wad(100_000))
+        .set_feed(FEED, primary.address(), secondary, 3_600, 86_400, bps, wad(100), wad(100_000))
         .unwrap();
     write(primary, admin, 1, 200_000_000_000, T0 - 10);
 }
@@ -155,21 +166,8 @@ fn secondary_source_deviation(
     secondary: Contract<MockAggregator>,
     admin: Address,
 ) {
-    setup(&oracle, &primary, admin);
     secondary.sender(admin).constructor(18);
-    oracle
-        .sender(admin)
-        .set_feed(
-            FEED,
-            primary.address(),
-            secondary.address(),
-            3_600,
-            86_400,
-            100,
-            wad(100),
-            wad(100_000),
-        )
-        .unwrap();
+    setup_with(&oracle, &primary, secondary.address(), 100, admin);
     // Within 1%: strict returns the primary, lenient the less favourable.
     write(&secondary, admin, 1, 1_990 * WAD_SIGNED, T0);
     assert_eq!(strict(&oracle, admin).unwrap(), wad(2_000));
@@ -400,8 +398,10 @@ fn configuration_hard_bounds(
     assert_eq!(parameter(set(p, s, 60, 60, 2_001, 1, 2).unwrap_err()), parameter::MAX_DEVIATION);
     assert_eq!(parameter(set(p, z, 60, 60, 0, 0, 2).unwrap_err()), parameter::PRICE_BOUNDS);
     assert_eq!(parameter(set(p, z, 60, 60, 0, 2, 2).unwrap_err()), parameter::PRICE_BOUNDS);
+    // FEED is configured: a valid change is announced, not applied.
     set(p, s, 60, 120, 2_000, 1, 2).unwrap();
-    assert!(oracle.emitted(&FeedConfigured {
+    let effective_at = T0 + FEED_CHANGE_DELAY;
+    assert!(oracle.emitted(&FeedChangeAnnounced {
         feedId: FEED,
         primary: p,
         secondary: s,
@@ -410,7 +410,32 @@ fn configuration_hard_bounds(
         maxDeviationBps: 2_000,
         minPrice: wad(1),
         maxPrice: wad(2),
+        effectiveAt: effective_at,
     }));
+    assert_eq!(oracle.sender(admin).pending_feed_change(FEED), effective_at);
+    assert_eq!(
+        decode::<FeedChangeNotDue>(oracle.sender(admin).apply_feed_change(FEED).unwrap_err()),
+        FeedChangeNotDue { feedId: FEED, effectiveAt: effective_at, now: T0 }
+    );
+    // The old configuration still prices: 2,000 is far outside the announced 1..2.
+    assert_eq!(strict(&oracle, admin).unwrap(), wad(2_000));
+    assert_eq!(
+        decode::<NoFeedChangePending>(oracle.sender(admin).apply_feed_change(7).unwrap_err()),
+        NoFeedChangePending { feedId: 7 }
+    );
+    // A new feed takes effect at once.
+    oracle.sender(admin).set_feed(7, p, s, 60, 120, 2_000, wad(1), wad(2)).unwrap();
+    assert!(oracle.emitted(&FeedConfigured {
+        feedId: 7,
+        primary: p,
+        secondary: s,
+        maxAge: 60,
+        maxAgeLenient: 120,
+        maxDeviationBps: 2_000,
+        minPrice: wad(1),
+        maxPrice: wad(2),
+    }));
+    assert_eq!(oracle.sender(admin).pending_feed_change(7), 0);
     let timing = |grace, window| oracle.sender(admin).set_timing(z, grace, window);
     assert_eq!(parameter(timing(59, 3_600).unwrap_err()), parameter::GRACE_PERIOD);
     assert_eq!(parameter(timing(86_401, 3_600).unwrap_err()), parameter::GRACE_PERIOD);
