@@ -120,9 +120,11 @@ interface IRiskEngine is IRoles  {
     /// A position changed: `key` is the perp market id or the option series id; `cash` is what the
     /// account realised (PnL, funding, premium, settlement payoff; fees are the Vault's event).
     event PositionChanged(uint256 indexed account, bytes32 indexed key, int256 sizeBefore, int256 sizeAfter, int256 cash);
-    /// An account was liquidated by `liquidator`, who received `toLiquidator` (quote WAD); `toInsurance`
-    /// was charged as a penalty. `closedAll`: every closable position was closed.
-    event Liquidated(uint256 indexed account, address indexed liquidator, int256 equityBefore, uint256 maintenanceBefore, uint256 toLiquidator, uint256 toInsurance, bool closedAll);
+    /// An account was liquidated by `liquidator`, who received `toLiquidator` (quote WAD, whole token
+    /// units); `penalty` (quote WAD) was charged to the account, which the Vault splits between the
+    /// insurance fund and the pool (its CashSettled event). `closedAll`: every closable position was
+    /// closed.
+    event Liquidated(uint256 indexed account, address indexed liquidator, int256 equityBefore, uint256 maintenanceBefore, uint256 toLiquidator, uint256 penalty, bool closedAll);
     /// A deficit of `account` was absorbed (quote WAD), recorded against market `key`
     /// (perp market id, 2^31 + feed for options, or 0 when no position was left).
     event BadDebtRecorded(uint256 indexed account, uint32 indexed key, uint256 fromInsurance, uint256 fromPool);

@@ -54,6 +54,8 @@ interface IVault is IRoles  {
 
     function withdraw(uint256 account, address token, uint256 amount, address to) external;
 
+    function payLiquidator(uint256 account, uint256 amount, address to) external;
+
     function transferCollateral(uint256 from, uint256 to, address token, uint256 amount) external;
 
     function settle(uint256 account, int256 pnl, uint256 fee, bool penalty) external returns (int256);

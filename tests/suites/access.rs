@@ -169,6 +169,8 @@ fn table(p: &Protocol) -> Vec<Case> {
     };
     let withdraw = IVault::withdrawCall { account, token: p.token, amount: usd(1), to: STRANGER };
     cases.push(wired(case("Vault", vault, &withdraw, risk)));
+    let pay = IVault::payLiquidatorCall { account, amount: usd(1), to: STRANGER };
+    cases.push(wired(case("Vault", vault, &pay, risk)));
     let transfer = IVault::transferCollateralCall {
         from: account,
         to: Protocol::account(STRANGER),

@@ -376,7 +376,7 @@ fn step(
             check(after.ratio >= before.ratio, || {
                 format!("invariant 3 (ratio) after {action:?}: {before:?} -> {after:?}")
             })?;
-            let paid = event.toLiquidator + event.toInsurance;
+            let paid = event.toLiquidator + event.penalty;
             check(paid.is_zero() || !after.equity.is_negative(), || {
                 format!("invariant 3 (paid {paid} beyond equity) after {action:?}: {after:?}")
             })?;

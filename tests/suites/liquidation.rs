@@ -10,7 +10,7 @@ use bulwark_sandbox::Receipt;
 use bulwark_tests::bindings::{
     options::IOptionsMarket, perp::IPerpMarket, risk::IRiskEngine, vault::IVault,
 };
-use bulwark_tests::model::{c, fill_price, pnl_units, realised, s, units_wad};
+use bulwark_tests::model::{fill_price, pnl_units, realised, s, units_wad};
 use bulwark_tests::protocol::{
     swad, usd, Protocol, ETH_MARKET, KEEPER, MAX_AGE, STRANGER, TRADERS, WAD_PER_UNIT,
 };
@@ -60,14 +60,14 @@ fn a_price_drop_makes_an_account_liquidatable_and_a_keeper_restores_its_health_i
     );
     assert_eq!(event.toLiquidator, paid);
     assert!(!event.closedAll);
-    // The preview tells the bonus in WAD; the payment is in whole token units.
-    let unit = U256::from(WAD_PER_UNIT);
-    assert_eq!(paid, preview._0 / unit * unit, "the preview told the truth");
-    assert_eq!(event.toInsurance, preview._1);
+    // The preview tells the bonus to the token unit.
+    assert_eq!(paid, preview._0, "the preview told the truth");
+    assert_eq!(paid % U256::from(WAD_PER_UNIT), U256::ZERO, "whole token units");
+    assert_eq!(event.penalty, preview._1);
     assert!(paid >= wad(2), "at least the gas reserve: {paid}");
     // The keeper got the bonus in tokens; the insurance fund its half of the penalty.
     assert_eq!(p.wallet(KEEPER), keeper_wallet + paid / U256::from(WAD_PER_UNIT));
-    let penalty_units = event.toInsurance.div_ceil(U256::from(WAD_PER_UNIT));
+    let penalty_units = event.penalty.div_ceil(U256::from(WAD_PER_UNIT));
     assert_eq!(p.pool().insurance, insurance + penalty_units / U256::from(2u8));
     // The close went through PerpMarket's hook without a fee.
     let traded = r.events::<IPerpMarket::PerpTraded>();
@@ -173,11 +173,19 @@ fn bad_debt_is_absorbed_by_the_insurance_fund_first_then_the_pool_and_recorded_o
     let deficit = -(cash + pnl_units(realised(size, basis, fill, I256::ZERO)));
     assert!(deficit > I256::ZERO && deficit < s(usd(150)), "deficit {deficit}");
     let pool_before = p.pool();
+    let preview =
+        p.chain.view(p.risk, &IRiskEngine::previewLiquidationCall { account: account_a }).unwrap();
+    let keeper_wallet = p.wallet(KEEPER);
     let r = p.liquidate(KEEPER, account_a);
     success(&r, "liquidate A");
     let event = liquidated(&r);
     assert!(event.closedAll);
-    assert_eq!((event.toLiquidator, event.toInsurance), (U256::ZERO, U256::ZERO), "nothing to pay");
+    // No equity is left for a bonus or a penalty, but the keeper is paid the
+    // gas reserve (2 dollars), as previewed; it adds to the deficit.
+    assert_eq!((event.toLiquidator, event.penalty), (wad(2), U256::ZERO));
+    assert_eq!((preview._0, preview._1), (wad(2), U256::ZERO));
+    assert_eq!(p.wallet(KEEPER), keeper_wallet + usd(2));
+    let deficit = deficit + s(usd(2));
     assert_eq!(
         r.events::<IVault::BadDebtAbsorbed>(),
         vec![IVault::BadDebtAbsorbed {
@@ -221,7 +229,7 @@ fn bad_debt_is_absorbed_by_the_insurance_fund_first_then_the_pool_and_recorded_o
     let (size, basis) = p.perp_position(account_b);
     let cash = p.cash(account_b);
     let fill = fill_price(s(wad(1_500)), swad(10), -size);
-    let deficit_b = -(cash + pnl_units(realised(size, basis, fill, I256::ZERO)));
+    let deficit_b = -(cash + pnl_units(realised(size, basis, fill, I256::ZERO))) + s(usd(2));
     let before = p.pool();
     let from_insurance = before.insurance;
     let from_pool = deficit_b.into_raw() - from_insurance;
@@ -250,28 +258,65 @@ fn bad_debt_is_absorbed_by_the_insurance_fund_first_then_the_pool_and_recorded_o
 }
 
 #[test]
-fn a_liquidation_never_pays_more_than_the_account_equity() {
+fn a_keeper_is_paid_the_gas_reserve_beyond_a_small_equity_and_the_rest_is_bad_debt() {
     let mut p = Protocol::new();
     let a = TRADERS[0];
     let account = p.trader_with(a, 2_100, 10);
     // At 1,791.2 equity is 0.9995: below the 2-dollar gas reserve.
-    p.set_price(price_cents(179_120));
+    let price = price_cents(179_120);
+    p.set_price(price);
     let before = p.health(account).unwrap();
     assert_eq!(before.equity, s(U256::from(9_995u64) * U256::from(WAD / 10_000)));
+    let (size, basis) = p.perp_position(account);
+    let fill = fill_price(s(price), swad(10), -size);
+    let cash_after_close = p.cash(account) + pnl_units(realised(size, basis, fill, I256::ZERO));
+    assert!(cash_after_close > I256::ZERO && cash_after_close < s(usd(2)));
+    let preview = p.chain.view(p.risk, &IRiskEngine::previewLiquidationCall { account }).unwrap();
+    let keeper_wallet = p.wallet(KEEPER);
     let r = p.liquidate(KEEPER, account);
     success(&r, "liquidate");
     let event = liquidated(&r);
     assert!(event.closedAll);
-    // Closing 10 ETH into a skew of 10 fills above the oracle price: the
-    // account's equity after the close is what can be paid, and no more.
-    let fill = fill_price(s(price_cents(179_120)), swad(10), swad(-10));
-    let equity_after = before.equity + (fill - s(price_cents(179_120))) * c(10);
-    let paid = s(event.toLiquidator) + s(event.toInsurance);
-    assert!(paid <= equity_after, "paid {paid} > equity {equity_after}");
-    assert!(event.toLiquidator < wad(2), "bounded below the gas reserve");
-    assert!(p.cash(account) >= I256::ZERO, "no deficit");
+    // The account's equity pays what it can and no penalty; the keeper still
+    // gets the gas reserve, as previewed, and the shortfall is bad debt.
+    assert_eq!((event.toLiquidator, event.penalty), (wad(2), U256::ZERO));
+    assert_eq!((preview._0, preview._1), (wad(2), U256::ZERO));
+    assert_eq!(p.wallet(KEEPER), keeper_wallet + usd(2));
+    let shortfall = s(usd(2)) - cash_after_close;
+    let absorbed = r.events::<IVault::BadDebtAbsorbed>();
+    assert_eq!(absorbed.len(), 1);
+    assert_eq!(s(absorbed[0].fromInsurance + absorbed[0].fromPool), shortfall);
+    assert_eq!(p.cash(account), I256::ZERO);
+    assert_eq!(p.bad_debt(TOTAL), units_wad(shortfall).into_raw());
+    assert!(p.ledger().balanced());
+}
+
+#[test]
+fn a_keeper_is_paid_in_full_by_an_account_backed_by_other_collateral() {
+    // 1 ETH of collateral and no quote: the account's quote cash is negative
+    // from the open's fee, so a bonus bounded by it paid nothing before.
+    let (mut p, account, weth) = five_eth_long_on_one_eth(TRADERS[2]);
+    assert!(p.cash(account) < I256::ZERO);
+    // At 1,780 the long lost about 1,100 against 1,424 of collateral value:
+    // equity about 320, below maintenance (about 450), enough for a bonus.
+    p.set_price(wad(1_780));
+    let before = p.health(account).unwrap();
+    assert!(before.liquidatable() && before.equity.is_positive(), "{before:?}");
+    let preview = p.chain.view(p.risk, &IRiskEngine::previewLiquidationCall { account }).unwrap();
+    assert!(preview._0 >= wad(2), "promised {}", preview._0);
+    let keeper_wallet = p.wallet(KEEPER);
+    let r = p.liquidate(KEEPER, account);
+    success(&r, "liquidate");
+    let paid = r.decode_return::<IRiskEngine::liquidateCall>().unwrap()._0;
+    assert_eq!(paid, preview._0, "paid what the preview promised, to the unit");
+    assert_eq!(liquidated(&r).toLiquidator, paid);
+    assert_eq!(p.wallet(KEEPER), keeper_wallet + paid / U256::from(WAD_PER_UNIT));
+    // The ETH still backs the account's (larger) quote debt: nothing is seized.
+    assert!(r.events::<IVault::CollateralSeized>().is_empty());
+    assert_eq!(p.collateral(account, weth), wad(1));
+    let after = p.health(account).unwrap();
+    assert!(after.equity.is_positive() && after.ratio >= before.ratio, "{after:?}");
     assert_eq!(p.bad_debt(TOTAL), U256::ZERO);
-    assert!(r.events::<IVault::BadDebtAbsorbed>().is_empty());
     assert!(p.ledger().balanced());
 }
 
@@ -406,10 +451,13 @@ fn an_account_whose_collateral_no_longer_covers_its_debt_has_the_collateral_seiz
     p.set_price(wad(1_650));
     let (size, basis) = p.perp_position(account);
     let fill = fill_price(s(wad(1_650)), size, -size);
-    let deficit = -(p.cash(account) + pnl_units(realised(size, basis, fill, I256::ZERO)));
+    // The keeper's 2-dollar reward is part of the deficit.
+    let deficit =
+        -(p.cash(account) + pnl_units(realised(size, basis, fill, I256::ZERO))) + s(usd(2));
     let r = p.liquidate(KEEPER, account);
     success(&r, "liquidate");
     assert!(liquidated(&r).closedAll);
+    assert_eq!(liquidated(&r).toLiquidator, wad(2));
     let protocol = Protocol::account(ADMIN);
     assert_eq!(
         r.events::<IVault::CollateralSeized>(),
@@ -465,7 +513,9 @@ fn a_debt_backed_by_collateral_stays_until_the_collateral_falls_below_it() {
     success(&r, "liquidate the collateral");
     let event = liquidated(&r);
     assert!(event.closedAll);
-    assert_eq!(event.toLiquidator, U256::ZERO);
+    // Nothing to close and no equity: the keeper gets the gas reserve, as bad debt.
+    assert_eq!(event.toLiquidator, wad(2));
+    let debt = debt - s(usd(2));
     let protocol = Protocol::account(ADMIN);
     assert_eq!(r.events::<IVault::CollateralSeized>().len(), 1);
     let absorbed = &r.events::<IVault::BadDebtAbsorbed>()[0];

@@ -47,6 +47,7 @@ functions! {
     /// caller.
     vault {
         WITHDRAW = "withdraw(uint256,address,uint256,address)";
+        PAY_LIQUIDATOR = "payLiquidator(uint256,uint256,address)";
         TRANSFER_COLLATERAL = "transferCollateral(uint256,uint256,address,uint256)";
         SETTLE = "settle(uint256,int256,uint256,bool)";
         ABSORB_BAD_DEBT = "absorbBadDebt(uint256)";

@@ -248,13 +248,19 @@ pub fn option_close_change(
 }
 
 /// What the liquidator is paid, in quote token units (`decimals`): its
-/// share `to_liquidator` (quote WAD), rounded down, and no more than the
-/// account's quote `cash` (WAD) after `settlements` Vault settlements, each
-/// of which rounds against the account by at most one unit.
-pub fn liquidator_payout(to_liquidator: u128, cash: i128, settlements: u128, decimals: u8) -> u128 {
-    let cash_units =
-        crate::position::to_units(cash.max(0).unsigned_abs(), decimals).saturating_sub(settlements);
-    crate::position::to_units(to_liquidator, decimals).min(cash_units)
+/// share `to_liquidator` (quote WAD, within the account's equity), and on a
+/// `bankrupt` account (everything closed, a debt nothing backs) at least
+/// the gas reserve, which the bad-debt waterfall then covers; rounded down.
+/// The Vault pays it whatever the account's quote cash: collateral in other
+/// tokens backs a negative balance.
+pub fn liquidator_payout(
+    to_liquidator: u128,
+    gas_reserve: u128,
+    bankrupt: bool,
+    decimals: u8,
+) -> u128 {
+    let owed = if bankrupt { to_liquidator.max(gas_reserve) } else { to_liquidator };
+    crate::position::to_units(owed, decimals)
 }
 
 /// The bad-debt waterfall: a `deficit` is covered by the insurance fund
@@ -295,26 +301,32 @@ mod tests {
     }
 
     #[test]
-    fn the_liquidator_is_paid_its_share_up_to_the_cash_left() {
-        // 6-decimal quote: 9.3951 WAD pays 9.395100 units.
-        assert_eq!(liquidator_payout(9_395_100 * WAD / 1_000_000, 100 * ONE, 2, 6), 9_395_100);
-        // Bounded by cash less one unit per settlement.
-        assert_eq!(liquidator_payout(9 * WAD, 5 * ONE, 2, 6), 4_999_998);
-        assert_eq!(liquidator_payout(9 * WAD, -5 * ONE, 0, 6), 0);
+    fn the_liquidator_is_paid_its_share_and_at_least_the_gas_reserve_on_a_bankrupt_account() {
+        let gas = 2 * WAD;
+        // 6-decimal quote: 9.3951 WAD pays 9.395100 units, rounded down.
+        assert_eq!(liquidator_payout(9_395_100 * WAD / 1_000_000, gas, false, 6), 9_395_100);
+        assert_eq!(liquidator_payout(WAD + 999_999_999_999, gas, false, 6), 1_000_000);
+        // A solvent account pays what its equity allows, even below the reserve.
+        assert_eq!(liquidator_payout(WAD, gas, false, 6), 1_000_000);
+        assert_eq!(liquidator_payout(0, gas, false, 6), 0);
+        // A bankrupt one pays at least the reserve (bad debt), more if its share is more.
+        assert_eq!(liquidator_payout(0, gas, true, 6), 2_000_000);
+        assert_eq!(liquidator_payout(3 * WAD, gas, true, 6), 3_000_000);
     }
 
     proptest! {
         #[test]
-        fn the_payout_never_exceeds_the_share_or_the_cash(
+        fn the_payout_is_the_share_rounded_down_with_the_reserve_as_a_floor_when_bankrupt(
             share in 0u128..1 << 100,
-            cash in -(1i128 << 100)..1i128 << 100,
-            settlements in 0u128..64,
+            gas in 0u128..1_000 * WAD,
+            bankrupt in any::<bool>(),
             decimals in 0u8..=18,
         ) {
-            let paid = liquidator_payout(share, cash, settlements, decimals);
+            let paid = liquidator_payout(share, gas, bankrupt, decimals);
             let scale = 10u128.pow(u32::from(18 - decimals));
-            prop_assert!(paid * scale <= share);
-            prop_assert!(i128::try_from(paid * scale).unwrap() <= cash.max(0));
+            let owed = if bankrupt { share.max(gas) } else { share };
+            prop_assert!(paid * scale <= owed);
+            prop_assert!(owed - paid * scale < scale);
         }
 
         #[test]

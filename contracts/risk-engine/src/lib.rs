@@ -184,9 +184,8 @@ struct Plan {
     /// Modelled payouts to the liquidator and the insurance fund.
     to_liquidator: u128,
     to_insurance: u128,
-    /// The account's quote cash, and whether other collateral still backs
-    /// its debt (it holds some and equity after the closes is >= 0).
-    cash: i128,
+    /// Whether other collateral still backs the account's debt (it holds
+    /// some and equity after the closes is >= 0).
     debt_backed: bool,
     /// Every closable position is closed.
     closed_all: bool,
@@ -564,9 +563,12 @@ impl RiskEngine {
     }
 
     /// What liquidating `account` now would do, modelled at the oracle price
-    /// with the modelled closing costs: `(toLiquidator, toInsurance,
-    /// keys, sizeDeltas)`, one key (perp market id or series id) and closing
-    /// delta per position closed.
+    /// with the modelled closing costs: `(toLiquidator, penalty, keys,
+    /// sizeDeltas)`, one key (perp market id or series id) and closing
+    /// delta per position closed. `toLiquidator` is what `liquidate` pays,
+    /// in whole quote token units (as WAD); `penalty` is charged to the
+    /// account and split by the Vault between the insurance fund and the
+    /// pool.
     ///
     /// # Errors
     /// [`NotLiquidatable`]; as [`Self::account_health`].
@@ -580,16 +582,22 @@ impl RiskEngine {
                 deltas.push(i256(-closed));
             }
         }
-        Ok((U256::from(plan.to_liquidator), U256::from(plan.to_insurance), keys, deltas))
+        let (_, decimals) = self.read_quote()?;
+        let paid = self.keeper_units(&plan, &positions, plan.to_liquidator, decimals)?;
+        let paid = position::to_wad(paid, decimals);
+        Ok((U256::from(paid), U256::from(plan.to_insurance), keys, deltas))
     }
 
     /// Liquidates `account` (anyone may): closes positions at the oracle
     /// price through the markets' hooks, largest margin release first, until
     /// equity covers maintenance margin plus the buffer; pays the caller its
-    /// bonus in quote tokens and charges the insurance share; when everything
-    /// is closed and equity is negative, has the Vault absorb the deficit
-    /// (insurance fund, then pool) and records it. Returns the bonus paid
-    /// (quote WAD).
+    /// bonus in quote tokens whatever the account's quote cash (other
+    /// collateral backs a negative balance) and charges the penalty; when
+    /// everything is closed and what is left backs no debt, pays the caller
+    /// at least the gas reserve and has the Vault absorb the deficit
+    /// (seized collateral, insurance fund, then pool) and records it.
+    /// Returns the bonus paid (quote WAD, whole token units; what
+    /// `previewLiquidation` said).
     ///
     /// # Errors
     /// [`NotLiquidatable`]; [`ValueOutOfRange`]; the oracle's, markets' and
@@ -604,8 +612,6 @@ impl RiskEngine {
         let plan = self.plan(account, &positions)?;
         let range = || out_of_range(account);
         let mut equity = plan.equity;
-        let mut cash = plan.cash;
-        let mut settlements: u128 = 0;
         let mut worst = (i128::MAX, 0u32);
         let perp_count = positions.markets.len();
         for (index, &(closed, value, spot, funding)) in plan.legs.iter().enumerate() {
@@ -659,9 +665,7 @@ impl RiskEngine {
                 (change, -premium)
             };
             self.settle_cash(account, realised, U256::ZERO, false)?;
-            settlements += 1;
             equity = equity.checked_add(change).ok_or_else(range)?;
-            cash = cash.checked_add(realised).ok_or_else(range)?;
         }
         // Options closed whole leave their slots by swap-removal, after the loop.
         self.compact_options(account);
@@ -673,14 +677,14 @@ impl RiskEngine {
             equity,
             maintenance_after,
         );
-        let (quote, decimals) = self.cache_quote()?;
-        let paid_units = liquidation::liquidator_payout(to_liquidator, cash, settlements, decimals);
+        let (_, decimals) = self.cache_quote()?;
+        let paid_units = self.keeper_units(&plan, &positions, to_liquidator, decimals)?;
         let paid = position::to_wad(paid_units, decimals);
         let liquidator = self.vm().msg_sender();
         if paid_units > 0 {
             let data = calldata(
-                vault::WITHDRAW,
-                &[uint256(account), address(quote), uint(paid_units), address(liquidator)],
+                vault::PAY_LIQUIDATOR,
+                &[uint256(account), uint(paid_units), address(liquidator)],
             );
             calls::call(self.vm(), self.vault.get(), &data)?;
         }
@@ -775,7 +779,7 @@ impl RiskEngine {
     }
 }
 
-/// `(toLiquidator, toInsurance, keys, sizeDeltas)` of a liquidation preview.
+/// `(toLiquidator, penalty, keys, sizeDeltas)` of a liquidation preview.
 type Preview = (U256, U256, Vec<B256>, Vec<I256>);
 
 /// The health ratio on the ABI.
@@ -878,6 +882,13 @@ impl RiskEngine {
 
     /// Reads the Vault's quote token and decimals once and keeps them.
     fn cache_quote(&mut self) -> Result<(Address, u8), Vec<u8>> {
+        let (quote, decimals) = self.read_quote()?;
+        self.quote.set(U256::from_be_bytes(address(quote)) | (U256::from(decimals) << 160));
+        Ok((quote, decimals))
+    }
+
+    /// The Vault's quote token and decimals, from the cache when it is set.
+    fn read_quote(&self) -> Result<(Address, u8), Vec<u8>> {
         if !self.quote.get().is_zero() {
             return Ok(self.quote_token());
         }
@@ -887,8 +898,25 @@ impl RiskEngine {
         let data = calldata(vault::COLLATERAL_CONFIG, &[address(quote)]);
         let mut config = calls::view(self.vm(), vault, &data)?;
         let (_, decimals) = (config.read::<bool>()?, config.read::<u8>()?);
-        self.quote.set(U256::from_be_bytes(address(quote)) | (U256::from(decimals) << 160));
         Ok((quote, decimals))
+    }
+
+    /// What liquidating `account` by `plan` pays its caller, in quote token
+    /// units: the penalty's share `to_liquidator`, and at least the gas
+    /// reserve when the liquidation closes every position and leaves a debt
+    /// nothing backs (the bad debt then includes it).
+    fn keeper_units(
+        &self,
+        plan: &Plan,
+        positions: &Positions,
+        to_liquidator: u128,
+        decimals: u8,
+    ) -> Result<u128, Vec<u8>> {
+        let closes_every_leg =
+            plan.legs.iter().enumerate().all(|(index, leg)| leg.0 == positions.size(index));
+        let bankrupt = plan.closed_all && !plan.debt_backed && closes_every_leg;
+        let gas_reserve = self.load_params()?.gas_reserve;
+        Ok(liquidation::liquidator_payout(to_liquidator, gas_reserve, bankrupt, decimals))
     }
 
     /// Settles `pnl` (quote WAD) between `account` and the pool and charges
@@ -1147,7 +1175,6 @@ impl RiskEngine {
             maintenance: (maintenance, unsigned(head[3])?),
             to_liquidator: unsigned(head[4])?,
             to_insurance: unsigned(head[5])?,
-            cash: signed(head[6])?,
             debt_backed: !head[7].is_zero(),
             closed_all: !head[8].is_zero(),
             legs: Vec::with_capacity(legs),

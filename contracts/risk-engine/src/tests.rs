@@ -80,6 +80,19 @@ impl MockVault {
         Ok(())
     }
 
+    pub fn pay_liquidator(
+        &mut self,
+        account: U256,
+        amount: U256,
+        _to: Address,
+    ) -> Result<(), Vec<u8>> {
+        // The quote has 18 decimals here: units are WAD. Cash may go negative.
+        let cash = I256::from_raw(self.cash.get(account));
+        self.cash.setter(account).set((cash - I256::from_raw(amount)).into_raw());
+        self.paid_out.set(self.paid_out.get() + amount);
+        Ok(())
+    }
+
     pub fn absorb_bad_debt(&mut self, account: U256) -> Result<(U256, U256), Vec<u8>> {
         let cash = I256::from_raw(self.cash.get(account));
         if cash >= I256::ZERO {
@@ -554,15 +567,19 @@ fn insolvent_account_is_closed_and_its_bad_debt_recorded(
     w.trade(alice, 20, 2_000, true).motsu_unwrap();
     // 2,000 -> 1,700: a loss of 6,000 on 4,100 of cash.
     w.oracle.sender(admin).set(u(1_700), false);
+    // Nothing is left for a bonus, but the keeper is paid the gas reserve
+    // (2), as the preview says, and that is bad debt too.
+    let preview = w.engine.sender(bot).preview_liquidation(account).motsu_unwrap();
     let paid = w.engine.sender(bot).liquidate(account).motsu_unwrap();
-    assert_eq!(paid, U256::ZERO);
+    assert_eq!((paid, preview.0), (u(2), u(2)));
+    assert_eq!(w.vault.sender(admin).paid_out.get(), u(2));
     assert_eq!(w.engine.sender(bot).perp_position(account, 1).0, I256::ZERO);
-    assert_eq!(w.vault.sender(admin).absorbed.get(), u(1_900));
-    assert_eq!(w.engine.sender(bot).bad_debt(1), u(1_900));
-    assert_eq!(w.engine.sender(bot).bad_debt(TOTAL_BAD_DEBT), u(1_900));
+    assert_eq!(w.vault.sender(admin).absorbed.get(), u(1_902));
+    assert_eq!(w.engine.sender(bot).bad_debt(1), u(1_902));
+    assert_eq!(w.engine.sender(bot).bad_debt(TOTAL_BAD_DEBT), u(1_902));
     // Recorded once: nothing is left to liquidate.
     assert!(w.engine.sender(bot).liquidate(account).is_err());
-    assert_eq!(w.engine.sender(bot).bad_debt(TOTAL_BAD_DEBT), u(1_900));
+    assert_eq!(w.engine.sender(bot).bad_debt(TOTAL_BAD_DEBT), u(1_902));
 }
 
 /// motsu's fixed block timestamp.

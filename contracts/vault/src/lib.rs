@@ -174,6 +174,7 @@ bulwark_common::dispatch! {
     "configureCollateral(address,uint256,uint256,uint32)" => configure_collateral(token, haircut, cap, feed_id);
     "deposit(uint256,address,uint256)" => deposit(account, token, amount);
     "withdraw(uint256,address,uint256,address)" => withdraw(account, token, amount, to);
+    "payLiquidator(uint256,uint256,address)" => pay_liquidator(account, amount, to);
     "transferCollateral(uint256,uint256,address,uint256)" => transfer_collateral(from, to, token, amount);
     "settle(uint256,int256,uint256,bool)" => settle(account, pnl, fee, penalty);
     "absorbBadDebt(uint256)" => absorb_bad_debt(account);
@@ -375,19 +376,29 @@ impl Vault {
         amount: U256,
         to: Address,
     ) -> Result<(), Vec<u8>> {
-        self.only_risk_engine()?;
-        let units = nonzero(amount)?;
-        if to.is_zero() {
-            return fail(InvalidParameters::SELECTOR, &[]);
-        }
-        self.adjust(account, token, -units.cast_signed(), true)?;
-        self.safe_erc20.safe_transfer(token, to, amount)?;
-        self.emit(
-            Withdrawn::SIGNATURE_HASH,
-            4,
-            &[account, word(token), word(to), U256::ZERO, amount],
-        );
-        Ok(())
+        self.pay_out(account, token, amount, to, true)
+    }
+
+    /// Pays a liquidator `amount` of quote tokens (token units) to `to` for
+    /// liquidating `account`, from the account's quote cash, which may go
+    /// negative: RiskEngine pays no more than the account's equity (its
+    /// other collateral backs the debt), except the minimum keeper reward on
+    /// an account whose deficit it then has absorbed as bad debt.
+    ///
+    /// # Errors
+    /// [`NotRiskEngine`]; [`InvalidAmount`]; [`InvalidParameters`] for a zero
+    /// `to`; `SafeErc20FailedOperation`.
+    ///
+    /// # Events
+    /// [`Withdrawn`].
+    pub fn pay_liquidator(
+        &mut self,
+        account: U256,
+        amount: U256,
+        to: Address,
+    ) -> Result<(), Vec<u8>> {
+        let quote = self.quote.get();
+        self.pay_out(account, quote, amount, to, false)
     }
 
     /// Moves `amount` of `token` (token units) from account `from` to account
@@ -969,6 +980,31 @@ impl Vault {
     /// Adds `delta` units of a listed `token` to `account`; with `covered`, a
     /// debit must not exceed what the account holds (its positive cash for
     /// the quote token).
+    /// Pays `amount` of `token` (token units) from `account` to `to`; the
+    /// balance must cover it when `covered`.
+    fn pay_out(
+        &mut self,
+        account: U256,
+        token: Address,
+        amount: U256,
+        to: Address,
+        covered: bool,
+    ) -> Result<(), Vec<u8>> {
+        self.only_risk_engine()?;
+        let units = nonzero(amount)?;
+        if to.is_zero() {
+            return fail(InvalidParameters::SELECTOR, &[]);
+        }
+        self.adjust(account, token, -units.cast_signed(), covered)?;
+        self.safe_erc20.safe_transfer(token, to, amount)?;
+        self.emit(
+            Withdrawn::SIGNATURE_HASH,
+            4,
+            &[account, word(token), word(to), U256::ZERO, amount],
+        );
+        Ok(())
+    }
+
     fn adjust(
         &mut self,
         account: U256,
