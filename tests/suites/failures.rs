@@ -4,6 +4,7 @@
 
 use alloy_primitives::{Address, B256, I256, U256};
 use bulwark_tests::bindings::{
+    feed::MockAggregator,
     options::IOptionsMarket,
     oracle::IOracleAdapter,
     perp::{IPerpMarket, IRoles},
@@ -13,8 +14,9 @@ use bulwark_tests::bindings::{
 };
 use bulwark_tests::model::{fee_units, fill_price, perp_margin, perp_value, s, units_wad};
 use bulwark_tests::protocol::{
-    perp_params, swad, usd, Protocol, BTC_MARKET, ETH, ETH_MARKET, GRACE_PERIOD, MAX_AGE,
-    MAX_AGE_LENIENT, MAX_DEVIATION_BPS, MAX_PRICE, MIN_PRICE, OPTION_CUTOFF, STRANGER, TRADERS,
+    feed_answer, perp_params, swad, usd, Protocol, BTC_MARKET, ETH, ETH_MARKET, GRACE_PERIOD,
+    MAX_AGE, MAX_AGE_LENIENT, MAX_DEVIATION_BPS, MAX_PRICE, MIN_PRICE, OPTION_CUTOFF, STRANGER,
+    TRADERS,
 };
 use bulwark_tests::{assert_error, success, wad, ADMIN, WAD};
 
@@ -366,15 +368,49 @@ fn feeds_that_disagree_stop_adding_risk_and_value_reductions_against_the_trader(
     success(&r, "reduce");
     let fill = fill_price(s(wad(2_000)), swad(10), swad(-5));
     assert_eq!(r.events::<IPerpMarket::PerpTraded>()[0].fillPrice, fill.into_raw());
-    // A buy to close a short is valued high: min(max(2,000, 2,300), 2,000 * 1.02) = 2,040.
+    // A buy to close a short is valued at the higher source, however far
+    // apart: max(2,000, 2,300) = 2,300.
     let b = TRADERS[1];
     p.set_price(wad(2_000));
     p.trader_with(b, 10_000, -5);
     p.set_prices(wad(2_000), wad(2_300));
     let r = p.open_perp(b, swad(2));
     success(&r, "buy back");
-    let fill = fill_price(s(wad(2_040)), swad(0), swad(2));
+    let fill = fill_price(s(wad(2_300)), swad(0), swad(2));
     assert_eq!(r.events::<IPerpMarket::PerpTraded>()[0].fillPrice, fill.into_raw());
+}
+
+#[test]
+fn a_frozen_primary_never_prices_an_exit_better_than_the_live_secondary() {
+    let mut p = Protocol::new();
+    let (a, b, keeper) = (TRADERS[0], TRADERS[1], TRADERS[3]);
+    let long = p.trader_with(a, 10_000, 4);
+    p.trader_with(b, 10_000, -2);
+    let levered = p.trader_with(TRADERS[2], 700, 2);
+    // The primary freezes at 2,000 while the market falls 25%: only the
+    // secondary, live, shows 1,500.
+    p.chain.advance(u64::from(MAX_AGE) + 1);
+    let live = MockAggregator::pushAnswerCall { answer: feed_answer(wad(1_500)) };
+    success(&p.chain.send(ADMIN, p.eth_secondary, &live), "secondary round");
+    assert_error(&p.open_perp(a, swad(1)).output, &IRiskEngine::PriceNotStrict { account: long });
+    // Closing the long sells at the live 1,500 (skew 4 before), not at the
+    // frozen 2,000 less the 2% deviation bound.
+    let r = p.close_perp(a);
+    success(&r, "close the long");
+    let fill = fill_price(s(wad(1_500)), swad(4), swad(-4));
+    assert_eq!(r.events::<IPerpMarket::PerpTraded>()[0].fillPrice, fill.into_raw());
+    // The short buys back at the higher source, the frozen 2,000: neither
+    // side gets the better of a stale and a live price.
+    let r = p.close_perp(b);
+    success(&r, "close the short");
+    let fill = fill_price(s(wad(2_000)), swad(0), swad(2));
+    assert_eq!(r.events::<IPerpMarket::PerpTraded>()[0].fillPrice, fill.into_raw());
+    // A 2 ETH long on 700 is under water at the live price: liquidatable.
+    assert!(p.health(levered).unwrap().liquidatable());
+    let r = p.liquidate(keeper, levered);
+    success(&r, "liquidate at the live price");
+    let traded = r.events::<IPerpMarket::PerpTraded>();
+    assert!(traded[0].liquidation && traded[0].fillPrice < wad(1_501));
 }
 
 #[test]

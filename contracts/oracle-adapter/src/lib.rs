@@ -826,7 +826,10 @@ impl OracleAdapter {
             max_price: feed.max_price,
         };
         let primary =
-            self.source_price(feed_id, Address::from(feed.primary), &bounds, max_age, now)?;
+            match self.source_price(feed_id, Address::from(feed.primary), &bounds, max_age, now) {
+                Err(error) if strict => return Err(error),
+                checked => checked,
+            };
         let secondary = if feed.secondary == [0u8; 20] {
             None
         } else {
@@ -839,6 +842,14 @@ impl OracleAdapter {
             } else {
                 checked.ok()
             }
+        };
+        // Lenient falls back on a usable secondary when the primary is not
+        // (closes and liquidations go on), and fails with the primary's
+        // error when neither is.
+        let primary = match (primary, secondary) {
+            (Ok(price), _) => price,
+            (Err(_), Some(secondary)) if !strict => return Ok(secondary),
+            (Err(error), _) => return Err(error),
         };
         let max_deviation_bps = u64::from(feed.max_deviation_bps);
         match logic::combine(usage, primary, secondary, max_deviation_bps) {

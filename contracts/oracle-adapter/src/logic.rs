@@ -191,9 +191,9 @@ pub enum Combined {
 ///   the primary.
 /// - [`USAGE_REDUCE_RISK_LOW`] / [`USAGE_REDUCE_RISK_HIGH`]: with no usable
 ///   secondary, the primary. Otherwise the less favourable of the two for the
-///   holder of the exposure (lower for LOW, higher for HIGH), but never more
-///   than `max_deviation_bps` away from the primary: a broken secondary can
-///   make a price more conservative only by the configured deviation.
+///   holder of the exposure (lower for LOW, higher for HIGH), however far
+///   apart: a frozen primary must never let an account close or be
+///   liquidated at a better price than a live secondary shows.
 pub fn combine(
     usage: u8,
     primary: u128,
@@ -209,12 +209,10 @@ pub fn combine(
             Combined::Price(primary)
         };
     }
-    // primary <= max price (a u128) and bps <= 2,000: the band fits.
-    let band = mul_div(primary, u128::from(max_deviation_bps), BPS, Rounding::Down).unwrap_or(0);
     Combined::Price(if usage == USAGE_REDUCE_RISK_LOW {
-        secondary.min(primary).max(primary - band)
+        secondary.min(primary)
     } else {
-        secondary.max(primary).min(primary.saturating_add(band))
+        secondary.max(primary)
     })
 }
 

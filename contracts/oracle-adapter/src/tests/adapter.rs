@@ -173,19 +173,32 @@ fn secondary_source_deviation(
     assert_eq!(strict(&oracle, admin).unwrap(), wad(2_000));
     assert_eq!(oracle.sender(admin).price(FEED, 1).unwrap(), wad(1_990));
     assert_eq!(oracle.sender(admin).price(FEED, 2).unwrap(), wad(2_000));
-    // 5% apart: strict refuses, lenient is capped at 1% from the primary.
+    // 5% apart: strict refuses, lenient is the worse source, however far.
     write(&secondary, admin, 2, 1_900 * WAD_SIGNED, T0);
     let err = decode::<PriceDeviation>(strict(&oracle, admin).unwrap_err());
     assert_eq!(
         (err.primaryPrice, err.secondaryPrice, err.deviationBps, err.maxDeviationBps),
         (wad(2_000), wad(1_900), U256::from(527), U256::from(100))
     );
-    assert_eq!(oracle.sender(admin).price(FEED, 1).unwrap(), wad(1_980));
+    assert_eq!(oracle.sender(admin).price(FEED, 1).unwrap(), wad(1_900));
+    assert_eq!(oracle.sender(admin).price(FEED, 2).unwrap(), wad(2_000));
     // A stale secondary: strict fails closed naming it, lenient ignores it.
     write(&secondary, admin, 3, 2_000 * WAD_SIGNED, T0 - 90_000);
     let err = decode::<StalePrice>(strict(&oracle, admin).unwrap_err());
     assert_eq!(err.source, secondary.address());
     assert_eq!(oracle.sender(admin).price(FEED, 1).unwrap(), wad(2_000));
+    // A primary frozen past even its lenient age while the secondary is live
+    // at 1,500: strict names the primary; lenient prices at the live source.
+    write(&primary, admin, 2, 200_000_000_000, T0 - 90_000);
+    write(&secondary, admin, 4, 1_500 * WAD_SIGNED, T0);
+    let err = decode::<StalePrice>(strict(&oracle, admin).unwrap_err());
+    assert_eq!(err.source, primary.address());
+    assert_eq!(oracle.sender(admin).price(FEED, 1).unwrap(), wad(1_500));
+    assert_eq!(oracle.sender(admin).price(FEED, 2).unwrap(), wad(1_500));
+    // Neither usable: the primary's error.
+    write(&secondary, admin, 5, 1_500 * WAD_SIGNED, T0 - 90_000);
+    let err = decode::<StalePrice>(oracle.sender(admin).price(FEED, 1).unwrap_err());
+    assert_eq!(err.source, primary.address());
 }
 
 #[motsu::test]

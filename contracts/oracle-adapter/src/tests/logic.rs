@@ -186,17 +186,16 @@ fn strict_requires_agreement_and_returns_the_primary() {
 }
 
 #[test]
-fn lenient_takes_the_less_favourable_source_within_the_band() {
+fn lenient_takes_the_less_favourable_source_however_far_apart() {
     let p = 2_000 * WAD;
     let s = 1_990 * WAD;
     assert_eq!(combine(USAGE_REDUCE_RISK_LOW, p, Some(s), 100), Combined::Price(s));
     assert_eq!(combine(USAGE_REDUCE_RISK_HIGH, p, Some(s), 100), Combined::Price(p));
-    // A wild secondary moves the price by at most the maximum deviation.
-    assert_eq!(combine(USAGE_REDUCE_RISK_LOW, p, Some(WAD), 100), Combined::Price(1_980 * WAD));
-    assert_eq!(
-        combine(USAGE_REDUCE_RISK_HIGH, p, Some(10_000 * WAD), 100),
-        Combined::Price(2_020 * WAD)
-    );
+    // A frozen primary 25% above a live secondary: longs are valued at the
+    // live price, not at the primary less the deviation bound.
+    let live = 1_500 * WAD;
+    assert_eq!(combine(USAGE_REDUCE_RISK_LOW, p, Some(live), 100), Combined::Price(live));
+    assert_eq!(combine(USAGE_REDUCE_RISK_HIGH, live, Some(p), 100), Combined::Price(p));
     assert_eq!(combine(USAGE_REDUCE_RISK_HIGH, p, None, 100), Combined::Price(p));
 }
 
