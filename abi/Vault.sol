@@ -54,6 +54,8 @@ interface IVault is IRoles  {
 
     function withdraw(uint256 account, address token, uint256 amount, address to) external;
 
+    function fundInsurance(uint256 amount) external;
+
     function payLiquidator(uint256 account, uint256 amount, address to) external;
 
     function transferCollateral(uint256 from, uint256 to, address token, uint256 amount) external;
@@ -141,4 +143,6 @@ interface IVault is IRoles  {
     event RedeemRequested(address indexed provider, uint256 shares, uint64 opensAt, uint64 closesAt);
     /// The admin claimed protocol fees.
     event ProtocolFeesClaimed(address indexed to, uint256 amount);
+    /// `from` paid `amount` quote token units into the insurance fund.
+    event InsuranceFunded(address indexed from, uint256 amount);
 }

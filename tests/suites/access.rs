@@ -342,6 +342,7 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
             with_roles(&[
                 IVault::depositCall::SELECTOR,
                 IVault::lpDepositCall::SELECTOR,
+                IVault::fundInsuranceCall::SELECTOR,
                 IVault::lpRequestRedeemCall::SELECTOR,
                 IVault::lpRedeemCall::SELECTOR,
                 IVault::parametersCall::SELECTOR,

@@ -691,3 +691,31 @@ fn one_account_margins_eth_and_btc_perps_together() {
     assert_eq!(after.equity - equity, eth_gain + btc_loss);
     assert_balanced(&mut p, "two markets");
 }
+
+#[test]
+fn anyone_tops_up_the_insurance_fund_and_it_covers_bad_debt_first() {
+    let mut p = Protocol::new();
+    let backer = TRADERS[3];
+    let before = p.pool();
+    let wallet = p.wallet(backer);
+    let r = p.chain.send(backer, p.vault, &IVault::fundInsuranceCall { amount: usd(250_000) });
+    success(&r, "fundInsurance");
+    assert_eq!(
+        r.events::<IVault::InsuranceFunded>(),
+        vec![IVault::InsuranceFunded { from: backer, amount: usd(250_000) }]
+    );
+    assert_eq!(p.pool().insurance, before.insurance + usd(250_000));
+    assert_eq!(p.pool().assets, before.assets, "the pool is not the fund");
+    assert_eq!(p.wallet(backer), wallet - usd(250_000));
+    assert_balanced(&mut p, "fundInsurance");
+    // Zero, and more than the backer approved or holds, are refused by name.
+    assert_error(
+        &p.chain.send(backer, p.vault, &IVault::fundInsuranceCall { amount: U256::ZERO }).output,
+        &IVault::InvalidAmount { amount: U256::ZERO },
+    );
+    let broke = STRANGER;
+    assert_error(
+        &p.chain.send(broke, p.vault, &IVault::fundInsuranceCall { amount: usd(1) }).output,
+        &IVault::SafeErc20FailedOperation { token: p.token },
+    );
+}

@@ -175,6 +175,7 @@ bulwark_common::dispatch! {
     "deposit(uint256,address,uint256)" => deposit(account, token, amount);
     "withdraw(uint256,address,uint256,address)" => withdraw(account, token, amount, to);
     "payLiquidator(uint256,uint256,address)" => pay_liquidator(account, amount, to);
+    "fundInsurance(uint256)" => fund_insurance(amount);
     "transferCollateral(uint256,uint256,address,uint256)" => transfer_collateral(from, to, token, amount);
     "settle(uint256,int256,uint256,bool)" => settle(account, pnl, fee, penalty);
     "absorbBadDebt(uint256)" => absorb_bad_debt(account);
@@ -377,6 +378,32 @@ impl Vault {
         to: Address,
     ) -> Result<(), Vec<u8>> {
         self.pay_out(account, token, amount, to, true)
+    }
+
+    /// Pays `amount` quote token units from the caller into the insurance
+    /// fund, the first reserve that covers bad debt (anyone may: a
+    /// protocol treasury, a backstop, the launch seed). Never paused: it
+    /// only makes the protocol safer. Nothing takes it back out except bad
+    /// debt.
+    ///
+    /// # Errors
+    /// [`InvalidAmount`] for zero or a fund beyond 127 bits;
+    /// `SafeErc20FailedOperation`; [`TransferAmountMismatch`].
+    ///
+    /// # Events
+    /// [`InsuranceFunded`].
+    pub fn fund_insurance(&mut self, amount: U256) -> Result<(), Vec<u8>> {
+        let units = nonzero(amount)?;
+        let Some(after) =
+            low(self.insurance.get()).checked_add(units).filter(|&a| a <= i128::MAX as u128)
+        else {
+            return invalid(amount);
+        };
+        let from = self.vm().msg_sender();
+        self.pull(self.quote.get(), from, units)?;
+        self.insurance.set(U256::from(after));
+        self.emit(InsuranceFunded::SIGNATURE_HASH, 2, &[word(from), amount]);
+        Ok(())
     }
 
     /// Pays a liquidator `amount` of quote tokens (token units) to `to` for

@@ -48,3 +48,5 @@ event LiquidityChanged(address indexed provider, address indexed receiver, bool 
 event RedeemRequested(address indexed provider, uint256 shares, uint64 opensAt, uint64 closesAt);
 /// The admin claimed protocol fees.
 event ProtocolFeesClaimed(address indexed to, uint256 amount);
+/// `from` paid `amount` quote token units into the insurance fund.
+event InsuranceFunded(address indexed from, uint256 amount);

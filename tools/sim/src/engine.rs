@@ -99,6 +99,8 @@ struct Simulation<'a, P: Protocol> {
     sequencer_up: bool,
     pushed_surfaces: Vec<Option<crate::scenario::Surface>>,
     health_supported: bool,
+    /// Views that reverted, by `view: error`.
+    view_failures: std::collections::BTreeMap<String, u64>,
     liquidations_supported: bool,
     monitor: BTreeMap<AccountId, Episode>,
     latency_blocks: Vec<u64>,
@@ -133,6 +135,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             sequencer_up: true,
             pushed_surfaces: vec![None; scenario.underlyings.len()],
             health_supported: true,
+            view_failures: std::collections::BTreeMap::new(),
             liquidations_supported: true,
             monitor: BTreeMap::new(),
             latency_blocks: Vec::new(),
@@ -548,6 +551,10 @@ impl<'a, P: Protocol> Simulation<'a, P> {
                 self.health_supported = false;
                 Ok(None)
             }
+            Err(ProtocolError::ViewReverted { view, reason }) => {
+                *self.view_failures.entry(format!("{view}: {reason}")).or_default() += 1;
+                Ok(None)
+            }
             Err(source) => Err(SimError::Protocol { block: self.block_number, source }),
         }
     }
@@ -636,7 +643,13 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             if !open && !self.monitor.contains_key(&account) {
                 continue;
             }
-            let Some(h) = self.health(account)? else { return Ok(()) };
+            let Some(h) = self.health(account)? else {
+                if self.health_supported {
+                    // Its view reverted (counted): nothing is known this block.
+                    continue;
+                }
+                return Ok(());
+            };
             match (h.liquidatable, self.monitor.contains_key(&account)) {
                 (true, false) => {
                     self.monitor.insert(
@@ -727,6 +740,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             peak_capital_efficiency: efficiencies.iter().copied().reduce(f64::max),
             mean_capital_efficiency: mean_efficiency,
             final_tvl: last.and_then(|x| Some(x.collateral? + x.pool.unwrap_or(0.0))),
+            view_failures: self.view_failures.clone(),
         };
         let mut phases = Vec::new();
         for (i, p) in self.scenario.phases.iter().enumerate() {

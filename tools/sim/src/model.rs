@@ -26,6 +26,9 @@ pub enum Fault {
     },
     /// Trades skip the initial-margin check.
     SkipMarginCheck,
+    /// The health view reverts (as the contracts' does without a usable
+    /// price) from then on.
+    HealthReverts,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -82,6 +85,7 @@ pub struct ModelProtocol {
     series: Vec<SeriesSpec>,
     core: Core,
     skip_margin_check: bool,
+    health_reverts: bool,
 }
 
 impl ModelProtocol {
@@ -102,6 +106,7 @@ impl ModelProtocol {
                 }
             }
             Fault::SkipMarginCheck => self.skip_margin_check = true,
+            Fault::HealthReverts => self.health_reverts = true,
         }
     }
 
@@ -761,6 +766,10 @@ impl Protocol for ModelProtocol {
 
     fn health(&mut self, a: AccountId) -> Result<Health, ProtocolError> {
         self.check_account(a)?;
+        if self.health_reverts {
+            let reason = "StalePrice".to_string();
+            return Err(ProtocolError::ViewReverted { view: "accountHealth", reason });
+        }
         Ok(self.health_of(a))
     }
 

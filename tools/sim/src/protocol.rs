@@ -214,6 +214,15 @@ pub enum ProtocolError {
     /// The chain itself failed (deployment, artifacts, decoding).
     #[error("{0}")]
     Chain(String),
+    /// A view reverted: the protocol could not tell (counted and reported,
+    /// never read as a healthy answer).
+    #[error("{view} reverted: {reason}")]
+    ViewReverted {
+        /// The view.
+        view: &'static str,
+        /// The named error it reverted with.
+        reason: String,
+    },
 }
 
 impl ProtocolError {

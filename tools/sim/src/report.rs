@@ -111,6 +111,10 @@ pub struct Summary {
     pub mean_capital_efficiency: Option<f64>,
     /// Total value locked at the end (collateral plus pool where observable, USD).
     pub final_tvl: Option<f64>,
+    /// Views that reverted, counted by `view: error` (an account whose
+    /// health could not be read is not known to be healthy).
+    #[serde(default)]
+    pub view_failures: std::collections::BTreeMap<String, u64>,
 }
 
 /// The whole report.
@@ -219,6 +223,16 @@ impl Report {
             "  recovered before liquidation {}   still liquidatable at end {}",
             l.recovered_unliquidated, l.open_at_end
         );
+        let failed: u64 = s.view_failures.values().sum();
+        if failed > 0 {
+            let reasons: Vec<String> =
+                s.view_failures.iter().map(|(reason, n)| format!("{reason} x{n}")).collect();
+            let _ = writeln!(
+                o,
+                "  health views that reverted {failed} (accounts unknown then, not healthy): {}",
+                reasons.join(", ")
+            );
+        }
         let _ = writeln!(o, "\ncapital");
         let _ = writeln!(o, "  final TVL             {}", usd(s.final_tvl));
         let _ = writeln!(o, "  peak open interest    {}", usd(s.peak_open_interest));

@@ -115,17 +115,21 @@ fn gas_parts(r: &Receipt) -> GasParts {
 
 /// The name of a revert: a Bulwark error if it decodes as one.
 fn revert_reason(r: &Receipt) -> String {
-    fn name<I: SolInterface + std::fmt::Debug>(data: &[u8]) -> Option<String> {
-        let e = I::abi_decode(data, true).ok()?;
-        let shown = format!("{e:?}");
-        Some(shown.split(['(', ' ', '{']).next().unwrap_or(&shown).to_string())
-    }
     match r.outcome {
         Outcome::OutOfGas => return "OutOfGas".into(),
         Outcome::Halt => return "Halt".into(),
         Outcome::Success | Outcome::Revert => {}
     }
-    let data = &r.output;
+    error_name(&r.output)
+}
+
+/// The name of the Bulwark error `data` encodes, or its selector.
+fn error_name(data: &[u8]) -> String {
+    fn name<I: SolInterface + std::fmt::Debug>(data: &[u8]) -> Option<String> {
+        let e = I::abi_decode(data, true).ok()?;
+        let shown = format!("{e:?}");
+        Some(shown.split(['(', ' ', '{']).next().unwrap_or(&shown).to_string())
+    }
     name::<abi::vault::IVault::IVaultErrors>(data)
         .or_else(|| name::<abi::vault::IRoles::IRolesErrors>(data))
         .or_else(|| name::<abi::risk::IRiskEngine::IRiskEngineErrors>(data))
@@ -155,6 +159,48 @@ fn chain(e: impl std::fmt::Display) -> ProtocolError {
     ProtocolError::Chain(e.to_string())
 }
 
+/// `[protocol]` parameters of the plain-Rust model that the contracts do
+/// not take in the model's terms (they apply their own risk parameters,
+/// option spread and fee split): a scenario that changes one is refused on
+/// the contracts rather than run with a value it did not ask for.
+pub const MODEL_ONLY: [&str; 8] = [
+    "option_initial_margin",
+    "option_maintenance_margin",
+    "long_option_credit",
+    "liquidation_bonus",
+    "liquidation_buffer",
+    "option_spread",
+    "insurance_fee_share",
+    "protocol_fee_share",
+];
+
+/// Refuses a scenario that sets a [`MODEL_ONLY`] parameter away from its default.
+fn refuse_model_only(p: &crate::scenario::ProtocolParams) -> Result<(), ProtocolError> {
+    let d = crate::scenario::ProtocolParams::default();
+    let values = [
+        (p.option_initial_margin, d.option_initial_margin),
+        (p.option_maintenance_margin, d.option_maintenance_margin),
+        (p.long_option_credit, d.long_option_credit),
+        (p.liquidation_bonus, d.liquidation_bonus),
+        (p.liquidation_buffer, d.liquidation_buffer),
+        (p.option_spread, d.option_spread),
+        (p.insurance_fee_share, d.insurance_fee_share),
+        (p.protocol_fee_share, d.protocol_fee_share),
+    ];
+    for (name, (value, default)) in MODEL_ONLY.iter().zip(values) {
+        if (value - default).abs() > f64::EPSILON {
+            return Err(ProtocolError::unsupported(
+                "setup",
+                format!(
+                    "[protocol] {name} = {value} is a model parameter the contracts do not take \
+                     (they use their own); remove it, or run it with --protocol model"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Addresses of the deployed system.
 #[derive(Debug, Clone, Default)]
 struct Deployment {
@@ -182,6 +228,9 @@ pub struct SandboxProtocol {
     /// Perp sizes per account and market read from the RiskEngine, exactly
     /// as it holds them (WAD), refreshed for `dirty` accounts.
     positions: Vec<Vec<I256>>,
+    /// Option amounts per account and series read from the RiskEngine
+    /// (WAD contracts), refreshed for `dirty` accounts.
+    options: Vec<Vec<I256>>,
     dirty: std::collections::BTreeSet<AccountId>,
     /// Timestamps of each primary feed's rounds (round id = index + 1).
     rounds: Vec<Vec<u64>>,
@@ -335,7 +384,10 @@ impl SandboxProtocol {
                 decimals: QUOTE_DECIMALS,
             }),
             feeds,
-            sequencer: Source::Mock(MockSequencer { up_since: setup.start_time }),
+            // Up since before the grace period, so the run starts clean.
+            sequencer: Source::Mock(MockSequencer {
+                up_since: setup.start_time.saturating_sub(p.sequencer_grace + 1),
+            }),
             grace_period: u32::try_from(p.sequencer_grace).unwrap_or(u32::MAX),
             settlement_window: SETTLEMENT_WINDOW,
             // Checked on ln(0.5)..ln(2) in 9 points, volatility between 5%
@@ -411,6 +463,7 @@ impl SandboxProtocol {
             approved: Vec::new(),
             balances: Vec::new(),
             positions: Vec::new(),
+            options: Vec::new(),
             dirty: std::collections::BTreeSet::new(),
             rounds: Vec::new(),
             series: Vec::new(),
@@ -482,6 +535,30 @@ impl SandboxProtocol {
         Ok((owner, value))
     }
 
+    /// Pays the scenario's insurance fund in through `Vault.fundInsurance`,
+    /// from quote tokens minted to the admin.
+    fn seed_insurance(&mut self, amount: Amount) -> Result<Exec, ProtocolError> {
+        use abi::mocks::MockErc20::{approveCall, mintCall};
+        let value = U256::from(amount.unsigned_abs());
+        let (admin, token, vault) = (self.admin, self.d.token, self.d.vault);
+        self.sandbox
+            .call(admin, token, &mintCall { to: admin, amount: value })
+            .map_err(chain)?
+            .ok()
+            .map_err(chain)?;
+        self.sandbox
+            .call(admin, token, &approveCall { spender: vault, value })
+            .map_err(chain)?
+            .ok()
+            .map_err(chain)?;
+        let call = abi::vault::IVault::fundInsuranceCall { amount: value };
+        let exec = self.send(OpKind::Setup, admin, vault, &call)?;
+        if !exec.success() {
+            return Err(chain(format!("fundInsurance reverted: {:?}", exec.revert)));
+        }
+        Ok(exec)
+    }
+
     /// The owner address of a simulated account.
     pub fn owner(account: AccountId) -> Address {
         let mut bytes = [0u8; 20];
@@ -505,11 +582,19 @@ impl SandboxProtocol {
 impl SandboxProtocol {
     /// `accountHealth` in micro units; `None` when it reverts.
     fn health_view(&mut self, account: AccountId) -> Option<Health> {
+        self.read_health(account).ok()
+    }
+
+    /// `accountHealth` in micro units, or the name of the error it reverted with.
+    fn read_health(&mut self, account: AccountId) -> Result<Health, String> {
         let call = abi::risk::IRiskEngine::accountHealthCall { account: Self::account_id(account) };
-        let h = self.sandbox.view(self.d.risk_engine, &call).ok()?;
-        let equity = signed_micro(h._0)?;
+        let h = self.sandbox.view(self.d.risk_engine, &call).map_err(|e| match e {
+            bulwark_sandbox::CallError::Reverted(data) => error_name(&data),
+            other => other.to_string(),
+        })?;
+        let equity = signed_micro(h._0).ok_or("equity beyond i128")?;
         let (initial_margin, maintenance_margin) = (micro(h._1), micro(h._2));
-        Some(Health {
+        Ok(Health {
             equity,
             initial_margin,
             maintenance_margin,
@@ -532,6 +617,7 @@ impl Protocol for SandboxProtocol {
     }
 
     fn setup(&mut self, setup: &Setup) -> Result<Vec<Exec>, ProtocolError> {
+        refuse_model_only(&setup.params)?;
         self.sandbox.set_timestamp(setup.start_time);
         self.sandbox.block_mut().number = 0;
         let plan = Self::plan(setup);
@@ -562,6 +648,12 @@ impl Protocol for SandboxProtocol {
         self.series.clone_from(&setup.series);
         self.recorded = vec![false; setup.series.len()];
         self.dirty = (0..setup.accounts).collect();
+        self.options = vec![vec![I256::ZERO; setup.series.len()]; setup.accounts];
+        let mut execs = execs;
+        let seed = crate::protocol::amount(setup.params.insurance_fund);
+        if seed > 0 {
+            execs.push(self.seed_insurance(seed)?);
+        }
         Ok(execs)
     }
 
@@ -821,9 +913,11 @@ impl Protocol for SandboxProtocol {
         Ok(exec)
     }
 
-    /// A health view that reverts (no usable price) reads as not liquidatable.
+    /// A health view that reverts (no usable price) is an error the run
+    /// counts by reason, never a healthy account.
     fn health(&mut self, account: AccountId) -> Result<Health, ProtocolError> {
-        Ok(self.health_view(account).unwrap_or_default())
+        self.read_health(account)
+            .map_err(|reason| ProtocolError::ViewReverted { view: "accountHealth", reason })
     }
 
     fn state(&mut self) -> Result<ProtocolState, ProtocolError> {
@@ -842,6 +936,16 @@ impl Protocol for SandboxProtocol {
                 };
                 if let Ok(p) = self.sandbox.view(self.d.risk_engine, &call) {
                     self.positions[a][m] = p._0;
+                }
+            }
+            for (s, series_id) in self.series_ids.iter().enumerate() {
+                let call = abi::risk::IRiskEngine::optionAmountCall {
+                    account: Self::account_id(a),
+                    series_id: *series_id,
+                };
+                let amount = self.sandbox.view(self.d.risk_engine, &call).map_err(chain)?._0;
+                if let Some(slot) = self.options.get_mut(a).and_then(|o| o.get_mut(s)) {
+                    *slot = amount;
                 }
             }
             let call = abi::vault::IVault::balanceOfCall { account: Self::account_id(a), token };
@@ -894,11 +998,11 @@ impl Protocol for SandboxProtocol {
             accounts: Some(
                 self.balances
                     .iter()
-                    .zip(&self.positions)
-                    .map(|(c, p)| crate::protocol::AccountState {
+                    .zip(self.positions.iter().zip(&self.options))
+                    .map(|(c, (p, o))| crate::protocol::AccountState {
                         collateral: *c,
                         perps: p.iter().map(|w| signed_micro(*w).unwrap_or(0)).collect(),
-                        options: vec![0; self.series.len()],
+                        options: o.iter().map(|w| signed_micro(*w).unwrap_or(0)).collect(),
                     })
                     .collect(),
             ),
@@ -912,5 +1016,21 @@ impl Protocol for SandboxProtocol {
             markets: (market_states.len() == markets).then_some(market_states),
             open_interest_exact: (exact.len() == markets).then_some(exact),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_only_parameter_away_from_its_default_is_refused_by_name() {
+        let defaults = crate::scenario::ProtocolParams::default();
+        assert!(refuse_model_only(&defaults).is_ok());
+        let bonus = crate::scenario::ProtocolParams { liquidation_bonus: 0.01, ..defaults.clone() };
+        let error = refuse_model_only(&bonus).unwrap_err().to_string();
+        assert!(error.contains("liquidation_bonus = 0.01"), "{error}");
+        let fees = crate::scenario::ProtocolParams { protocol_fee_share: 0.0, ..defaults };
+        assert!(refuse_model_only(&fees).unwrap_err().to_string().contains("protocol_fee_share"));
     }
 }

@@ -203,3 +203,13 @@ fn skipped_margin_check_is_caught() {
     assert_eq!(v.accounts.len(), 1);
     assert!(v.detail.contains("below initial margin"));
 }
+
+#[test]
+fn a_health_view_that_reverts_is_counted_and_never_read_as_healthy() {
+    let mut p = Broken { inner: ModelProtocol::new(), at_block: 3, fault: Fault::HealthReverts };
+    let r = run(&mut p, 5);
+    let failed: u64 = r.summary.view_failures.values().sum();
+    assert!(failed > 0, "{:?}", r.summary.view_failures);
+    assert!(r.summary.view_failures.contains_key("accountHealth: StalePrice"));
+    assert!(r.summary_text().contains("health views that reverted"), "{}", r.summary_text());
+}
