@@ -140,14 +140,15 @@ fn a_withdrawal_that_would_break_initial_margin_is_refused_with_the_shortfall() 
             required: wad(2_004),
         },
     );
-    // Without positions the requirement is zero and cash is the limit.
+    // Without positions cash is the limit, and the Vault names it.
     let account_b = p.trader_with(b, 100, 0);
     assert_error(
         &p.withdraw(b, usd(500)).output,
-        &IRiskEngine::InsufficientMargin {
+        &IVault::InsufficientBalance {
             account: account_b,
-            equity: -s(wad(400)),
-            required: U256::ZERO,
+            token: p.token,
+            balance: s(usd(100)),
+            needed: usd(500),
         },
     );
     assert_error(&p.withdraw(b, U256::ZERO).output, &IVault::InvalidAmount { amount: U256::ZERO });
@@ -900,4 +901,33 @@ fn margin_engine_refuses_a_malformed_book_and_agrees_with_risk_engine_on_a_real_
         (health.equity, health.initial, health.maintenance)
     );
     assert_eq!(answer._0, s(wad(5_000)));
+}
+
+#[test]
+fn withdrawing_more_than_the_balance_names_the_balance_before_any_margin() {
+    let mut p = Protocol::new();
+    let a = TRADERS[0];
+    let account = Protocol::account(a);
+    success(&p.deposit(a, usd(1_000)), "deposit");
+    let shortfall = IVault::InsufficientBalance {
+        account,
+        token: p.token,
+        balance: s(usd(1_000)),
+        needed: usd(1_001),
+    };
+    assert_error(&p.withdraw(a, usd(1_001)).output, &shortfall);
+    // With a position open the balance still comes first; within the
+    // balance the margin decides.
+    success(&p.open_perp(a, swad(2)), "open");
+    let cash = p.cash(account);
+    let over = IVault::InsufficientBalance {
+        account,
+        token: p.token,
+        balance: cash,
+        needed: cash.into_raw() + usd(1),
+    };
+    assert_error(&p.withdraw(a, cash.into_raw() + usd(1)).output, &over);
+    let r = p.withdraw(a, cash.into_raw() - usd(1));
+    assert!(r.decode_error::<IRiskEngine::InsufficientMargin>().is_some(), "margin decides");
+    assert_eq!(p.cash(account), cash, "nothing left the account");
 }

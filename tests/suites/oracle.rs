@@ -53,21 +53,22 @@ fn set_round(
     );
 }
 
+/// `setFeed` of a single-source feed (1 h strict, 1 day lenient, 1..1e6).
+fn set_feed(feed_id: u32, primary: Address) -> Oracle::setFeedCall {
+    Oracle::setFeedCall {
+        feed_id,
+        primary,
+        secondary: Address::ZERO,
+        max_age: MAX_AGE,
+        max_age_lenient: MAX_AGE_LENIENT,
+        max_deviation_bps: 0,
+        min_price: wad(1),
+        max_price: wad(1_000_000),
+    }
+}
+
 fn configure_feed(chain: &mut Chain, oracle: Address, feed_id: u32, primary: Address) {
-    chain.ok(
-        ADMIN,
-        oracle,
-        &Oracle::setFeedCall {
-            feed_id,
-            primary,
-            secondary: Address::ZERO,
-            max_age: MAX_AGE,
-            max_age_lenient: MAX_AGE_LENIENT,
-            max_deviation_bps: 0,
-            min_price: wad(1),
-            max_price: wad(1_000_000),
-        },
-    );
+    chain.ok(ADMIN, oracle, &set_feed(feed_id, primary));
 }
 
 /// An adapter with an 8-decimal ETH feed at 2,000 and a sequencer up for two days.
@@ -315,20 +316,7 @@ fn a_change_of_a_configured_feed_waits_two_days_and_anyone_applies_it() {
     // The admin points ETH at a new aggregator answering 1,000.
     let replacement = new_feed(&mut s.chain, 8);
     s.chain.ok(ADMIN, replacement, &MockAggregator::pushAnswerCall { answer: answer(1_000, 8) });
-    let r = s.chain.send(
-        ADMIN,
-        s.oracle,
-        &Oracle::setFeedCall {
-            feed_id: ETH,
-            primary: replacement,
-            secondary: Address::ZERO,
-            max_age: MAX_AGE,
-            max_age_lenient: MAX_AGE_LENIENT,
-            max_deviation_bps: 0,
-            min_price: wad(1),
-            max_price: wad(1_000_000),
-        },
-    );
+    let r = s.chain.send(ADMIN, s.oracle, &set_feed(ETH, replacement));
     let effective_at = s.chain.now() + 2 * 86_400;
     let announced = r.events::<Oracle::FeedChangeAnnounced>();
     assert_eq!(announced.len(), 1);

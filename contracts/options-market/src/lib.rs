@@ -429,8 +429,9 @@ impl OptionsMarket {
         is_call: bool,
     ) -> Result<B256, Vec<u8>> {
         self.roles.only_admin()?;
+        self.check_listing(underlying, strike, expiry)?;
+        // Checked: below MAX_STRIKE.
         let value = to_u128(strike).unwrap_or_default();
-        self.check_listing(underlying, value, expiry)?;
         let id = series_id(underlying, strike, expiry, is_call);
         if !self.series.getter(id).listed() {
             self.list(id, underlying, value, expiry, is_call);
@@ -451,7 +452,7 @@ impl OptionsMarket {
     /// [`SeriesListed`] for each new series.
     pub fn list_expiry(&mut self, underlying: u32, expiry: u64) -> Result<u32, Vec<u8>> {
         self.roles.when_not_paused()?;
-        self.check_listing(underlying, 1, expiry)?;
+        self.check_listing(underlying, U256::from(1u8), expiry)?;
         let spot = self.spot(underlying, oracle_usage::ADD_RISK)?.0;
         let config = self.underlyings.getter(underlying);
         let (step, per_side) =
@@ -753,11 +754,11 @@ impl OptionsMarket {
 
     /// Fails unless the underlying is configured, the strike positive and
     /// `expiry` listable now.
-    fn check_listing(&self, underlying: u32, strike: u128, expiry: u64) -> Result<(), Vec<u8>> {
+    fn check_listing(&self, underlying: u32, strike: U256, expiry: u64) -> Result<(), Vec<u8>> {
         let now = self.vm().block_timestamp();
         if self.underlyings.getter(underlying).vega_limit_strikes().0 == 0
-            || strike == 0
-            || strike >= MAX_STRIKE
+            || strike.is_zero()
+            || strike >= U256::from(MAX_STRIKE)
             || !logic::expiry_listable(expiry, now, self.trading_cutoff())
         {
             return Err(invalid_listing(underlying, strike, expiry, now));
@@ -838,7 +839,7 @@ impl OptionsMarket {
             Ok(price) => (price, true),
             Err(_) => (price(fallback_usage)?, false),
         };
-        let price = to_u128(price).ok_or_else(|| invalid_listing(underlying, 0, 0, 0))?;
+        let price = to_u128(price).ok_or_else(|| invalid_listing(underlying, U256::ZERO, 0, 0))?;
         Ok((price, strict))
     }
 
@@ -1024,12 +1025,12 @@ fn invalid_parameters() -> Vec<u8> {
 }
 
 /// [`InvalidListing`] as revert data.
-fn invalid_listing(underlying: u32, strike: u128, expiry: u64, now: u64) -> Vec<u8> {
+fn invalid_listing(underlying: u32, strike: U256, expiry: u64, now: u64) -> Vec<u8> {
     revert(
         InvalidListing::SELECTOR,
         &[
             uint(u128::from(underlying)),
-            uint(strike),
+            uint256(strike),
             uint(u128::from(expiry)),
             uint(u128::from(now)),
         ],

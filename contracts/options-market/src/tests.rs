@@ -246,6 +246,14 @@ fn listing_by_rule_lists_calls_and_puts_around_spot_once(
     );
     // The admin lists any strike; others may not.
     assert!(market.sender(TRADER).list_series(ETH, wad(2050), EXPIRY, true).is_err());
+    // A strike beyond the bound is reported as sent, not saturated.
+    let huge = U256::from(1u8) << 200;
+    assert_eq!(
+        decode::<InvalidListing>(
+            &market.sender(ADMIN).list_series(ETH, huge, EXPIRY, true).motsu_unwrap_err()
+        ),
+        InvalidListing { underlying: ETH, strike: huge, expiry: EXPIRY, now: NOW }
+    );
     let id = market.sender(ADMIN).list_series(ETH, wad(2050), EXPIRY, true).motsu_unwrap();
     assert_eq!(id, Setup::id(2050, true));
     assert!(market.sender(TRADER).terms(id).is_ok());

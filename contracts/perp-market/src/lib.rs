@@ -212,7 +212,7 @@ impl PerpMarket {
     ) -> Result<(U256, U256, I256, bool), Vec<u8>> {
         self.only_risk_engine()?;
         let delta = to_i128(size_delta).unwrap_or_default();
-        let fail = |e: TradeError| trade_error(market_id, e, delta, narrow(acceptable_price));
+        let fail = |e: TradeError| trade_error(market_id, e, delta, acceptable_price);
         let before = to_i128(size_before).ok_or_else(|| fail(TradeError::Arithmetic))?;
         if delta == 0 {
             return Err(fail(TradeError::TradeSize));
@@ -356,7 +356,7 @@ impl PerpMarket {
         market_id: u32,
         size: I256,
     ) -> Result<(I256, U256, I256, I256, I256), Vec<u8>> {
-        let fail = |e| trade_error(market_id, e, 0, 0);
+        let fail = |e| trade_error(market_id, e, 0, U256::ZERO);
         let range = || fail(TradeError::Arithmetic);
         let size = to_i128(size).ok_or_else(range)?;
         let Prepared { price, quote, .. } =
@@ -416,7 +416,7 @@ impl PerpMarket {
         let (open_interest, funding) = self.state(market_id);
         let now = self.vm().block_timestamp();
         let quote = logic::quote(&params, open_interest, funding, price, size_delta, now)
-            .map_err(|e| trade_error(market_id, e, size_delta, 0))?;
+            .map_err(|e| trade_error(market_id, e, size_delta, U256::ZERO))?;
         Ok(Prepared { params, open_interest, price, strict, quote })
     }
 
@@ -508,7 +508,7 @@ impl PerpMarket {
         let (open_interest, funding) = self.state(market_id);
         let now = self.vm().block_timestamp();
         logic::accrue_funding(funding, skew(&open_interest), &params, price, now)
-            .map_err(|e| trade_error(market_id, e, 0, 0))
+            .map_err(|e| trade_error(market_id, e, 0, U256::ZERO))
     }
 
     /// The price a trade of `size_delta` uses and whether it is strict: the
@@ -549,20 +549,20 @@ impl PerpMarket {
         let cap = if liquidation { None } else { Some(params.max_open_interest) };
         let moved = open_interest
             .apply(size_before, size_delta, cap)
-            .map_err(|e| trade_error(market_id, e, size_delta, 0))?;
+            .map_err(|e| trade_error(market_id, e, size_delta, U256::ZERO))?;
         self.store(market_id, moved, quote.funding);
         // Each side stays below `MAX_SIZE`, so the skews and the feed's sum
         // of at most 63 of them fit.
         let change = skew(&moved) - skew(&open_interest);
         let word = Packed::from(self.feed_skew.get(params.feed_id));
         let feed_skew = word.get_signed(FEED_SKEW).checked_add(change);
-        let feed_skew =
-            feed_skew.ok_or_else(|| trade_error(market_id, TradeError::Arithmetic, 0, 0))?;
+        let feed_skew = feed_skew
+            .ok_or_else(|| trade_error(market_id, TradeError::Arithmetic, 0, U256::ZERO))?;
         self.feed_skew.setter(params.feed_id).set(word.with_signed(FEED_SKEW, feed_skew).into());
         let entry = self.entry(account, market_id);
         let funding_paid =
             logic::accrued_funding(size_before, quote.funding.index, entry.funding_snapshot)
-                .map_err(|e| trade_error(market_id, e, 0, 0))?;
+                .map_err(|e| trade_error(market_id, e, 0, U256::ZERO))?;
         // `apply` above checked that the new size is within the open interest.
         let size_after = size_before.saturating_add(size_delta);
         let entry = Entry::after(size_after, quote.fill_price, quote.funding.index);
@@ -591,13 +591,13 @@ fn trade_error(
     market_id: u32,
     error: TradeError,
     size_delta: i128,
-    acceptable_price: u128,
+    acceptable_price: U256,
 ) -> Vec<u8> {
     match error {
         TradeError::Arithmetic => Error::from(ValueOutOfRange { marketId: market_id }),
         TradeError::AcceptablePrice { fill_price } => Error::from(AcceptablePriceExceeded {
             fillPrice: U256::from(fill_price),
-            acceptablePrice: U256::from(acceptable_price),
+            acceptablePrice: acceptable_price,
         }),
         TradeError::TradeSize => {
             Error::from(TradeSizeOutOfBounds { marketId: market_id, sizeDelta: i256(size_delta) })

@@ -422,6 +422,14 @@ fn acceptable_price_and_size_limits_are_enforced(
             acceptablePrice: sell_fill + U256::from(1)
         }))
     );
+    // A limit beyond uint128 is reported as sent, not saturated.
+    assert_eq!(
+        risk.trade(&perp, account, wad(-100), U256::MAX).motsu_unwrap_err(),
+        err(Error::from(AcceptablePriceExceeded {
+            fillPrice: sell_fill,
+            acceptablePrice: U256::MAX
+        }))
+    );
     let size_error =
         |delta: I256| err(Error::from(TradeSizeOutOfBounds { marketId: 1, sizeDelta: delta }));
     assert_eq!(

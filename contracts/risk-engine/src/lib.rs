@@ -430,7 +430,7 @@ impl RiskEngine {
         self.settle_cash(account, traded.realised, fee, false)?;
         self.store_perp(account, market_id, traded.size, traded.basis);
         if adding {
-            self.require_initial(account, None)?;
+            self.require_initial(account)?;
         }
         self.log_perp(account, market_id, size, &traded);
         Ok(U256::from(fill))
@@ -505,7 +505,7 @@ impl RiskEngine {
         }
         self.settle_cash(account, -premium, fee, false)?;
         if adding {
-            self.require_initial(account, None)?;
+            self.require_initial(account)?;
         }
         self.log_change(account, series_id, before, after, -premium);
         Ok(i256(premium))
@@ -518,9 +518,10 @@ impl RiskEngine {
     /// of scope 1 never.
     ///
     /// # Errors
-    /// [`NotAccountOperator`]; [`OperatorScopeExceeded`];
-    /// [`InsufficientMargin`]; the oracle's errors
-    /// when no strict price is usable; the Vault's errors.
+    /// [`NotAccountOperator`]; [`OperatorScopeExceeded`]; the Vault's
+    /// `InsufficientBalance` for more than the account holds (checked
+    /// first); [`InsufficientMargin`]; the oracle's errors when no strict
+    /// price is usable; the Vault's other errors.
     pub fn withdraw(
         &mut self,
         account: U256,
@@ -529,13 +530,15 @@ impl RiskEngine {
         to: Address,
     ) -> Result<(), Vec<u8>> {
         self.only_withdrawer(account, self.vm().msg_sender(), to)?;
-        self.cache_quote()?;
-        self.require_initial(account, Some((token, amount)))?;
+        // The Vault checks the balance first (`InsufficientBalance` names
+        // what is missing), then the margin is checked on what is left; a
+        // shortfall reverts the whole withdrawal, transfer included.
         let data = calldata(
             vault::WITHDRAW,
             &[uint256(account), address(token), uint256(amount), address(to)],
         );
-        calls::call(self.vm(), self.vault.get(), &data).map(|_| ())
+        calls::call(self.vm(), self.vault.get(), &data)?;
+        self.require_initial(account)
     }
 
     /// `(equity, initialMargin, maintenanceMargin, healthRatio)` of `account`
@@ -545,7 +548,7 @@ impl RiskEngine {
     /// # Errors
     /// [`ValueOutOfRange`]; the oracle's errors when no price is usable.
     pub fn account_health(&self, account: U256) -> Result<(I256, U256, U256, I256), Vec<u8>> {
-        let health = self.health(account, LENIENT, None)?;
+        let health = self.health(account, LENIENT)?;
         Ok((
             i256(health.equity),
             U256::from(health.initial),
@@ -559,7 +562,7 @@ impl RiskEngine {
     /// # Errors
     /// As [`Self::account_health`].
     pub fn is_liquidatable(&self, account: U256) -> Result<bool, Vec<u8>> {
-        Ok(self.health(account, LENIENT, None)?.liquidatable())
+        Ok(self.health(account, LENIENT)?.liquidatable())
     }
 
     /// What liquidating `account` now would do, modelled at the oracle price
@@ -1104,20 +1107,12 @@ impl RiskEngine {
 
     /// Equity and requirements of `account` from MarginEngine (which reads
     /// the markets' state and funding accrued to now from PerpMarket).
-    /// `usage` is the oracle usage; `withdrawal` removes a token amount from
-    /// the collateral first.
-    fn health(
-        &self,
-        account: U256,
-        usage: u8,
-        withdrawal: Option<(Address, U256)>,
-    ) -> Result<Health, Vec<u8>> {
+    /// `usage` is the oracle usage.
+    fn health(&self, account: U256, usage: u8) -> Result<Health, Vec<u8>> {
         let positions = self.positions(account);
-        // The quote token matters only for a withdrawal (one storage read saved).
-        let (token, amount, quote) = match withdrawal {
-            Some((token, amount)) => (token, amount, self.quote.get()),
-            None => (Address::ZERO, U256::ZERO, U256::ZERO),
-        };
+        // Withdrawals leave the Vault before their margin check, so nothing
+        // is removed here: no quote token, withdrawal token or amount.
+        let (token, amount, quote) = (Address::ZERO, U256::ZERO, U256::ZERO);
         let data = calldata_ending_with_array(
             margin_engine::MARGIN,
             &[
@@ -1186,12 +1181,8 @@ impl RiskEngine {
     }
 
     /// Fails unless `account` meets its initial margin at strict prices.
-    fn require_initial(
-        &self,
-        account: U256,
-        withdrawal: Option<(Address, U256)>,
-    ) -> Result<(), Vec<u8>> {
-        let health = self.health(account, STRICT, withdrawal)?;
+    fn require_initial(&self, account: U256) -> Result<(), Vec<u8>> {
+        let health = self.health(account, STRICT)?;
         if health.equity < margin::to_signed(health.initial) {
             return fail(
                 InsufficientMargin::SELECTOR,

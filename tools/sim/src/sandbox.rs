@@ -517,40 +517,47 @@ impl SandboxProtocol {
         account: AccountId,
         amount: Amount,
     ) -> Result<(Address, U256), ProtocolError> {
-        use abi::mocks::MockErc20::{approveCall, mintCall};
         let owner = Self::owner(account);
         let value = U256::from(amount.unsigned_abs());
+        let approve = !self.approved.get(account).copied().unwrap_or(true);
+        self.mint(owner, value, approve.then_some(U256::MAX))?;
+        if approve {
+            self.approved[account] = true;
+        }
+        Ok((owner, value))
+    }
+
+    /// Mints `value` quote tokens to `owner`, who then approves the Vault
+    /// for `allowance` if given.
+    fn mint(
+        &mut self,
+        owner: Address,
+        value: U256,
+        allowance: Option<U256>,
+    ) -> Result<(), ProtocolError> {
+        use abi::mocks::MockErc20::{approveCall, mintCall};
         let (admin, token, vault) = (self.admin, self.d.token, self.d.vault);
         self.sandbox
             .call(admin, token, &mintCall { to: owner, amount: value })
             .map_err(chain)?
             .ok()
             .map_err(chain)?;
-        if !self.approved.get(account).copied().unwrap_or(true) {
+        if let Some(value) = allowance {
             self.sandbox
-                .call(owner, token, &approveCall { spender: vault, value: U256::MAX })
+                .call(owner, token, &approveCall { spender: vault, value })
+                .map_err(chain)?
+                .ok()
                 .map_err(chain)?;
-            self.approved[account] = true;
         }
-        Ok((owner, value))
+        Ok(())
     }
 
     /// Pays the scenario's insurance fund in through `Vault.fundInsurance`,
     /// from quote tokens minted to the admin.
     fn seed_insurance(&mut self, amount: Amount) -> Result<Exec, ProtocolError> {
-        use abi::mocks::MockErc20::{approveCall, mintCall};
         let value = U256::from(amount.unsigned_abs());
-        let (admin, token, vault) = (self.admin, self.d.token, self.d.vault);
-        self.sandbox
-            .call(admin, token, &mintCall { to: admin, amount: value })
-            .map_err(chain)?
-            .ok()
-            .map_err(chain)?;
-        self.sandbox
-            .call(admin, token, &approveCall { spender: vault, value })
-            .map_err(chain)?
-            .ok()
-            .map_err(chain)?;
+        let (admin, vault) = (self.admin, self.d.vault);
+        self.mint(admin, value, Some(value))?;
         let call = abi::vault::IVault::fundInsuranceCall { amount: value };
         let exec = self.send(OpKind::Setup, admin, vault, &call)?;
         if !exec.success() {
