@@ -46,6 +46,10 @@ interface IRoles  {
 interface IPerpMarket is IRoles  {
     function setMarketParams(uint32 market_id, uint32 feed_id, uint256[11] calldata params) external returns (uint32);
 
+    function applyMarketParams(uint32 market_id) external;
+
+    function pendingMarketParams(uint32 market_id) external view returns (uint64);
+
     function onTrade(uint256 account, uint32 market_id, int256 size_before, int256 size_delta, uint256 acceptable_price) external returns (uint256, uint256, int256, bool);
 
     function onLiquidationClose(uint256 account, uint32 market_id, int256 size_before, int256 size_delta, uint256 oracle_price) external returns (uint256, int256);
@@ -78,6 +82,13 @@ interface IPerpMarket is IRoles  {
     error ValueOutOfRange(uint32 marketId);
     /// Only the wired RiskEngine may call this hook.
     error NotRiskEngine(address caller);
+    /// No change of this market's parameters is announced.
+    error NoParamsChangePending(uint32 marketId);
+    /// The announced change of this market's parameters takes effect at `effectiveAt`.
+    error ParamsChangeNotDue(uint32 marketId, uint64 effectiveAt, uint64 now);
+    /// A change of an existing market's parameters (same order as MarketParamsSet) was announced;
+    /// anyone applies it from `effectiveAt` (applyMarketParams). A later announcement replaces it.
+    event MarketParamsAnnounced(uint32 indexed marketId, uint256[11] params, uint64 effectiveAt);
     /// A market was created or its parameters changed. `params`: skewScale, makerFee, takerFee,
     /// maxOpenInterest, minTradeSize, maxTradeSize, maxFundingVelocity, maxFundingRate, then the
     /// margin parameters MarginEngine values positions with: initialMarginRate, maintenanceMarginRate,

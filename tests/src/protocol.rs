@@ -758,6 +758,27 @@ impl Protocol {
         self.set_btc_price(btc);
     }
 
+    /// Changes perp market `market_id`'s parameters the only way there is:
+    /// the admin announces them, two days pass (prices kept fresh), and a
+    /// stranger applies them. Returns the application's receipt.
+    ///
+    /// # Panics
+    /// When the announcement or the application reverts.
+    pub fn change_perp_params(
+        &mut self,
+        market_id: u32,
+        feed_id: u32,
+        params: [U256; 11],
+    ) -> Receipt {
+        let call = IPerpMarket::setMarketParamsCall { market_id, feed_id, params };
+        crate::success(&self.chain.send(ADMIN, self.perp, &call), "announce setMarketParams");
+        self.advance(2 * 86_400);
+        let apply = IPerpMarket::applyMarketParamsCall { market_id };
+        let r = self.chain.send(STRANGER, self.perp, &apply);
+        crate::success(&r, "applyMarketParams");
+        r
+    }
+
     /// Lists another perp market on `feed` with the fixture's parameters
     /// and returns its id.
     ///

@@ -390,6 +390,8 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
                 IPerpMarket::marginInputsCall::SELECTOR,
                 IPerpMarket::feedSkewCall::SELECTOR,
                 IPerpMarket::quoteCall::SELECTOR,
+                IPerpMarket::applyMarketParamsCall::SELECTOR,
+                IPerpMarket::pendingMarketParamsCall::SELECTOR,
                 IPerpMarket::positionCall::SELECTOR,
                 IPerpMarket::marketCountCall::SELECTOR,
             ]),

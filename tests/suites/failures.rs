@@ -230,8 +230,7 @@ fn perp_trade_sizes_markets_and_acceptable_prices_are_checked() {
     // The admin lowers the largest trade to 50 ETH: 51 more is refused.
     let mut params = perp_params();
     params[5] = wad(50);
-    let call = IPerpMarket::setMarketParamsCall { market_id: ETH_MARKET, feed_id: ETH, params };
-    success(&p.chain.send(ADMIN, p.perp, &call), "setMarketParams");
+    p.change_perp_params(ETH_MARKET, ETH, params);
     assert_error(
         &p.open_perp(a, swad(51)).output,
         &IPerpMarket::TradeSizeOutOfBounds { marketId: ETH_MARKET, sizeDelta: swad(51) },
@@ -248,8 +247,7 @@ fn the_open_interest_cap_refuses_only_the_growing_side() {
     let mut params = perp_params();
     params[3] = wad(20);
     params[5] = wad(20);
-    let call = IPerpMarket::setMarketParamsCall { market_id: ETH_MARKET, feed_id: ETH, params };
-    success(&p.chain.send(ADMIN, p.perp, &call), "setMarketParams");
+    p.change_perp_params(ETH_MARKET, ETH, params);
     p.trader_with(a, 50_000, 15);
     p.trader_with(b, 50_000, 0);
     assert_error(

@@ -719,3 +719,52 @@ fn anyone_tops_up_the_insurance_fund_and_it_covers_bad_debt_first() {
         &IVault::SafeErc20FailedOperation { token: p.token },
     );
 }
+
+#[test]
+fn a_perp_parameter_change_is_announced_and_applies_two_days_later_from_funding_at_the_change() {
+    let mut p = Protocol::new();
+    let a = TRADERS[0];
+    let account = p.trader_with(a, 10_000, 10);
+    // The admin raises the initial margin rate to 50%: announced, not applied.
+    let mut params = perp_params();
+    params[8] = wad(1) / U256::from(2u8);
+    let call = IPerpMarket::setMarketParamsCall { market_id: ETH_MARKET, feed_id: ETH, params };
+    let r = p.chain.send(bulwark_tests::ADMIN, p.perp, &call);
+    success(&r, "announce");
+    let effective_at = p.chain.now() + 2 * 86_400;
+    assert_eq!(
+        r.events::<IPerpMarket::MarketParamsAnnounced>(),
+        vec![IPerpMarket::MarketParamsAnnounced {
+            marketId: ETH_MARKET,
+            params,
+            effectiveAt: effective_at
+        }]
+    );
+    assert!(r.events::<IPerpMarket::MarketParamsSet>().is_empty());
+    let before = p.health(account).unwrap();
+    // The trader still trades under the old rate, and applying early is refused.
+    success(&p.open_perp(a, swad(1)), "open under the old parameters");
+    let apply = IPerpMarket::applyMarketParamsCall { market_id: ETH_MARKET };
+    let now = p.chain.now();
+    assert_error(
+        &p.chain.send(STRANGER, p.perp, &apply).output,
+        &IPerpMarket::ParamsChangeNotDue { marketId: ETH_MARKET, effectiveAt: effective_at, now },
+    );
+    // Two days later anyone applies it, with funding brought to that moment.
+    p.advance(2 * 86_400);
+    let r = p.chain.send(STRANGER, p.perp, &apply);
+    success(&r, "apply");
+    let set = r.events::<IPerpMarket::MarketParamsSet>();
+    assert_eq!((set.len(), set[0].marketId, set[0].params), (1, ETH_MARKET, params));
+    let quote = p
+        .chain
+        .view(p.perp, &IPerpMarket::quoteCall { market_id: ETH_MARKET, size_delta: I256::ZERO });
+    assert_eq!(set[0].fundingIndex, quote.unwrap()._4, "funding at the change");
+    assert!(p.health(account).unwrap().initial > before.initial, "the new rate applies");
+    let call = IPerpMarket::pendingMarketParamsCall { market_id: ETH_MARKET };
+    assert_eq!(p.chain.view(p.perp, &call).unwrap()._0, 0);
+    assert_error(
+        &p.chain.send(STRANGER, p.perp, &apply).output,
+        &IPerpMarket::NoParamsChangePending { marketId: ETH_MARKET },
+    );
+}

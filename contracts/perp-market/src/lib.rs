@@ -30,7 +30,7 @@ use bulwark_common::{
 use logic::{Entry, Funding, MarginParams, MarketParams, OpenInterest, ParamField, TradeError};
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageAddress, StorageMap, StorageU256, StorageU32},
+    storage::{StorageAddress, StorageMap, StorageU256, StorageU32, StorageU64},
 };
 
 #[allow(missing_docs)]
@@ -59,6 +59,37 @@ pub enum Error {
     ValueOutOfRange(ValueOutOfRange),
     /// See [`NotRiskEngine`].
     NotRiskEngine(NotRiskEngine),
+    /// See [`NoParamsChangePending`].
+    NoParamsChangePending(NoParamsChangePending),
+    /// See [`ParamsChangeNotDue`].
+    ParamsChangeNotDue(ParamsChangeNotDue),
+}
+
+/// An announced parameter change: the four parameter words of [`Market`],
+/// validated, and when they may be applied (zero: none announced).
+#[storage]
+pub struct PendingParams {
+    sizes: StorageU256,
+    trades: StorageU256,
+    rates: StorageU256,
+    margin: StorageU256,
+    effective_at: StorageU64,
+}
+
+impl PendingParams {
+    /// Writes the four parameter words and when they apply.
+    fn set(&mut self, words: &[U256; 4], effective_at: u64) {
+        self.sizes.set(words[0]);
+        self.trades.set(words[1]);
+        self.rates.set(words[2]);
+        self.margin.set(words[3]);
+        self.effective_at.set(Uint::from(effective_at));
+    }
+
+    /// The four parameter words.
+    fn words(&self) -> [U256; 4] {
+        [self.sizes.get(), self.trades.get(), self.rates.get(), self.margin.get()]
+    }
 }
 
 /// One market: three words of parameters read once per trade, then two
@@ -100,12 +131,16 @@ pub struct PerpMarket {
     /// what the pool is short in perps on that underlying, for
     /// OptionsMarket's delta limit.
     feed_skew: StorageMap<u32, StorageU256>,
+    /// Announced parameter changes by market.
+    pending: StorageMap<u32, PendingParams>,
 }
 
 bulwark_common::dispatch! {
     PerpMarket, roles;
     constructor(admin, risk_engine, oracle);
     "setMarketParams(uint32,uint32,uint256[11])" => set_market_params(market_id, feed_id, params);
+    "applyMarketParams(uint32)" => apply_market_params(market_id);
+    "pendingMarketParams(uint32)" => pending_market_params(market_id);
     "onTrade(uint256,uint32,int256,int256,uint256)" => on_trade(account, market_id, size_before, size_delta, acceptable_price);
     "onLiquidationClose(uint256,uint32,int256,int256,uint256)" => on_liquidation_close(account, market_id, size_before, size_delta, oracle_price);
     "marginInputs(uint32[])" => margin_inputs(market_ids);
@@ -143,19 +178,22 @@ impl PerpMarket {
     /// size, maximum trade size, maximum funding velocity (per day per day),
     /// maximum funding rate (per day), then the margin parameters
     /// MarginEngine values positions with: initial margin rate, maintenance
-    /// margin rate, margin rate scale. On a change, funding is first brought
-    /// to now under the old parameters at the OracleAdapter's lenient price,
-    /// so new parameters never apply to the past. Market ids run from 1 to
-    /// 63 (RiskEngine keeps one bit per market in each account).
+    /// margin rate, margin rate scale. A new market takes them at once; a
+    /// change of an existing one is validated and announced, and takes
+    /// effect [`PARAMS_CHANGE_DELAY`] later through
+    /// [`Self::apply_market_params`] (margin rates, fees and funding move
+    /// users' money, so they get time to react; a later announcement
+    /// replaces the pending one). Market ids run from 1 to 63 (RiskEngine
+    /// keeps one bit per market in each account).
     ///
     /// # Errors
     /// `Unauthorized` unless the caller is the admin; [`MarketNotFound`]
     /// (also for a 64th market); [`InvalidMarketParams`] naming the first
-    /// field outside its hard bounds (or field 1 for a changed feed); the
-    /// oracle's error when no price is usable (changes only).
+    /// field outside its hard bounds (or field 1 for a changed feed).
     ///
     /// # Events
-    /// [`MarketParamsSet`] (with the funding state at the change).
+    /// [`MarketParamsSet`] for a new market; [`MarketParamsAnnounced`] for
+    /// a change.
     pub fn set_market_params(
         &mut self,
         market_id: u32,
@@ -163,23 +201,68 @@ impl PerpMarket {
         params: [U256; 11],
     ) -> Result<u32, Vec<u8>> {
         self.roles.only_admin()?;
-        let (market_id, open_interest, funding) = if market_id == 0 {
-            let created = self.market_count.get().to::<u32>().saturating_add(1);
-            if created >= MAX_MARKETS {
-                return Err(Error::from(MarketNotFound { marketId: created }).into());
-            }
-            self.market_count.set(Uint::from(created));
-            let funding = Funding { time: self.vm().block_timestamp(), ..Funding::default() };
-            (created, OpenInterest::default(), funding)
-        } else {
+        if market_id != 0 {
             if self.params(market_id)?.feed_id != feed_id {
                 return Err(invalid_params(market_id, ParamField::FeedId));
             }
-            (market_id, self.state(market_id).0, self.funding_now(market_id)?)
-        };
+            let words = validated(market_id, feed_id, &params)?;
+            let effective_at = self.vm().block_timestamp().saturating_add(PARAMS_CHANGE_DELAY);
+            self.pending.setter(market_id).set(&words, effective_at);
+            log(
+                self.vm(),
+                MarketParamsAnnounced { marketId: market_id, params, effectiveAt: effective_at },
+            );
+            return Ok(market_id);
+        }
+        let created = self.market_count.get().to::<u32>().saturating_add(1);
+        if created >= MAX_MARKETS {
+            return Err(Error::from(MarketNotFound { marketId: created }).into());
+        }
+        let words = validated(created, feed_id, &params)?;
+        self.market_count.set(Uint::from(created));
+        let funding = Funding { time: self.vm().block_timestamp(), ..Funding::default() };
+        self.store(created, OpenInterest::default(), funding);
+        self.configure(created, feed_id, &words, funding);
+        Ok(created)
+    }
+
+    /// Applies the announced parameter change of market `market_id` once
+    /// it is due (anyone may call): funding is first brought to now under
+    /// the old parameters at the OracleAdapter's lenient price, so new
+    /// parameters never apply to the past.
+    ///
+    /// # Errors
+    /// [`NoParamsChangePending`]; [`ParamsChangeNotDue`] before its time;
+    /// the oracle's error when no price is usable.
+    ///
+    /// # Events
+    /// [`MarketParamsSet`] (with the funding state at the change).
+    pub fn apply_market_params(&mut self, market_id: u32) -> Result<(), Vec<u8>> {
+        let effective_at = self.pending_market_params(market_id);
+        let now = self.vm().block_timestamp();
+        if effective_at == 0 {
+            return Err(Error::from(NoParamsChangePending { marketId: market_id }).into());
+        }
+        if now < effective_at {
+            let not_due =
+                ParamsChangeNotDue { marketId: market_id, effectiveAt: effective_at, now };
+            return Err(Error::from(not_due).into());
+        }
+        let feed_id = self.params(market_id)?.feed_id;
+        let (open_interest, funding) = (self.state(market_id).0, self.funding_now(market_id)?);
         self.store(market_id, open_interest, funding);
-        self.configure(market_id, feed_id, &params, funding)?;
-        Ok(market_id)
+        let words = self.pending.getter(market_id).words();
+        // Cleared (a refund): the change is applied once.
+        self.pending.setter(market_id).set(&[U256::ZERO; 4], 0);
+        self.configure(market_id, feed_id, &words, funding);
+        Ok(())
+    }
+
+    /// When the announced parameter change of market `market_id` takes
+    /// effect (zero: none announced). The change is in its
+    /// [`MarketParamsAnnounced`].
+    pub fn pending_market_params(&self, market_id: u32) -> u64 {
+        self.pending.getter(market_id).effective_at.get().to()
     }
 
     /// RiskEngine's hook for a trade of `size_delta` (base units, WAD; long >
@@ -392,6 +475,10 @@ struct Prepared {
 /// Words per market in [`PerpMarket::margin_inputs`].
 pub const MARGIN_INPUT_WORDS: usize = 7;
 
+/// How long an announced change of an existing market's parameters waits:
+/// two days.
+pub const PARAMS_CHANGE_DELAY: u64 = 2 * 86_400;
+
 /// Market ids run below this (RiskEngine keeps one bit per market id).
 pub const MAX_MARKETS: u32 = 64;
 
@@ -453,52 +540,38 @@ impl PerpMarket {
         m.funding.set(words[1].into());
     }
 
-    /// Validates and stores the parameters and logs the change with the
-    /// funding state.
-    fn configure(
-        &mut self,
-        market_id: u32,
-        feed_id: u32,
-        raw: &[U256; 11],
-        funding: Funding,
-    ) -> Result<(), Vec<u8>> {
-        let params = MarketParams {
-            feed_id,
-            skew_scale: narrow(raw[0]),
-            maker_fee: narrow(raw[1]),
-            taker_fee: narrow(raw[2]),
-            max_open_interest: narrow(raw[3]),
-            min_trade_size: narrow(raw[4]),
-            max_trade_size: narrow(raw[5]),
-            max_funding_velocity: narrow(raw[6]),
-            max_funding_rate: narrow(raw[7]),
-        };
-        let margin = MarginParams {
-            initial_rate: narrow(raw[8]),
-            maintenance_rate: narrow(raw[9]),
-            rate_scale: narrow(raw[10]),
-        };
-        params
-            .validate()
-            .and(margin.validate())
-            .map_err(|field| invalid_params(market_id, field))?;
-        let words = logic::pack_params(&params);
+    /// Stores validated parameter words and logs them with the funding state.
+    fn configure(&mut self, market_id: u32, feed_id: u32, words: &[U256; 4], funding: Funding) {
         let mut m = self.markets.setter(market_id);
-        m.params_sizes.set(words[0].into());
-        m.params_trades.set(words[1].into());
-        m.params_rates.set(words[2].into());
-        m.params_margin.set(margin.pack().into());
+        m.params_sizes.set(words[0]);
+        m.params_trades.set(words[1]);
+        m.params_rates.set(words[2]);
+        m.params_margin.set(words[3]);
+        let params = logic::unpack_params(&[words[0].into(), words[1].into(), words[2].into()]);
+        let margin = MarginParams::unpack(words[3].into());
         log(
             self.vm(),
             MarketParamsSet {
                 marketId: market_id,
                 feedId: feed_id,
-                params: *raw,
+                params: [
+                    params.skew_scale,
+                    params.maker_fee,
+                    params.taker_fee,
+                    params.max_open_interest,
+                    params.min_trade_size,
+                    params.max_trade_size,
+                    params.max_funding_velocity,
+                    params.max_funding_rate,
+                    margin.initial_rate,
+                    margin.maintenance_rate,
+                    margin.rate_scale,
+                ]
+                .map(U256::from),
                 fundingRate: i256(funding.rate),
                 fundingIndex: i256(funding.index),
             },
         );
-        Ok(())
     }
 
     /// Funding of `market_id` accrued to now at the lenient oracle price.
@@ -611,6 +684,31 @@ fn trade_error(
         }
     }
     .into()
+}
+
+/// `raw` parameters (in `setMarketParams` order, amounts beyond `u128`
+/// saturated) for market `market_id` on `feed_id`, checked against their
+/// hard bounds and packed into the market's four parameter words.
+fn validated(market_id: u32, feed_id: u32, raw: &[U256; 11]) -> Result<[U256; 4], Vec<u8>> {
+    let params = MarketParams {
+        feed_id,
+        skew_scale: narrow(raw[0]),
+        maker_fee: narrow(raw[1]),
+        taker_fee: narrow(raw[2]),
+        max_open_interest: narrow(raw[3]),
+        min_trade_size: narrow(raw[4]),
+        max_trade_size: narrow(raw[5]),
+        max_funding_velocity: narrow(raw[6]),
+        max_funding_rate: narrow(raw[7]),
+    };
+    let margin = MarginParams {
+        initial_rate: narrow(raw[8]),
+        maintenance_rate: narrow(raw[9]),
+        rate_scale: narrow(raw[10]),
+    };
+    params.validate().and(margin.validate()).map_err(|field| invalid_params(market_id, field))?;
+    let words = logic::pack_params(&params);
+    Ok([words[0].into(), words[1].into(), words[2].into(), margin.pack().into()])
 }
 
 /// [`InvalidMarketParams`] for `field` of market `market_id`.

@@ -16,6 +16,14 @@ error OpenInterestCapExceeded(uint32 marketId, bool long, uint256 openInterest);
 error ValueOutOfRange(uint32 marketId);
 /// Only the wired RiskEngine may call this hook.
 error NotRiskEngine(address caller);
+/// No change of this market's parameters is announced.
+error NoParamsChangePending(uint32 marketId);
+/// The announced change of this market's parameters takes effect at `effectiveAt`.
+error ParamsChangeNotDue(uint32 marketId, uint64 effectiveAt, uint64 now);
+
+/// A change of an existing market's parameters (same order as MarketParamsSet) was announced;
+/// anyone applies it from `effectiveAt` (applyMarketParams). A later announcement replaces it.
+event MarketParamsAnnounced(uint32 indexed marketId, uint256[11] params, uint64 effectiveAt);
 
 /// A market was created or its parameters changed. `params`: skewScale, makerFee, takerFee,
 /// maxOpenInterest, minTradeSize, maxTradeSize, maxFundingVelocity, maxFundingRate, then the

@@ -21,6 +21,8 @@ use super::*;
 use crate::logic::ParamField;
 
 const W: u128 = bulwark_math::WAD;
+/// motsu's fixed block timestamp: 2025-01-01 00:00:00 UTC.
+const NOW: u64 = 1_735_689_600;
 
 /// OracleAdapter double: one price per usage, each usable or not.
 #[storage]
@@ -270,20 +272,43 @@ fn parameters_are_admin_only_and_bounded(
         perp.sender(admin).set_market_params(1, 8, eth_params()).motsu_unwrap_err(),
         err(Error::from(InvalidMarketParams { marketId: 1, field: ParamField::FeedId as u8 }))
     );
-    // A valid change reaches the pricing and the margin inputs: skew scale
-    // 2e6, taker 0.1%, IM 5%.
+    // A valid change of a live market is announced, not applied: skew scale
+    // 2e6, taker 0.1%, IM 5% take effect two days later (applyMarketParams;
+    // motsu's clock is fixed, so the application itself is tested on the
+    // sandbox, `failures.rs`).
     let mut changed = eth_params();
     changed[0] = u(2_000_000);
     changed[2] = U256::from(W / 1000);
     changed[8] = U256::from(W / 20);
     assert_eq!(perp.sender(admin).set_market_params(1, 7, changed).motsu_unwrap(), 1);
-    let inputs = margin_inputs(&perp, 1);
-    assert_eq!((inputs[1], inputs[4]), (U256::from(W / 20), u(2_000_000)));
-    let quote = perp.sender(admin).quote(1, wad(4)).motsu_unwrap();
+    let effective_at = NOW + PARAMS_CHANGE_DELAY;
+    assert!(perp.emitted(&MarketParamsAnnounced {
+        marketId: 1,
+        params: changed,
+        effectiveAt: effective_at
+    }));
+    assert_eq!(perp.sender(admin).pending_market_params(1), effective_at);
     assert_eq!(
-        (quote.0, quote.1),
-        (U256::from(2000 * W + 2 * W / 1000), U256::from(8 * W + 8 * W / 1_000_000))
+        perp.sender(mallory).apply_market_params(1).motsu_unwrap_err(),
+        err(Error::from(ParamsChangeNotDue { marketId: 1, effectiveAt: effective_at, now: NOW }))
     );
+    assert_eq!(
+        perp.sender(mallory).apply_market_params(2).motsu_unwrap_err(),
+        err(Error::from(NoParamsChangePending { marketId: 2 }))
+    );
+    // Until then the old parameters price and margin.
+    let inputs = margin_inputs(&perp, 1);
+    assert_eq!((inputs[1], inputs[4]), (U256::from(W / 50), u(1_000_000)));
+    let quote = perp.sender(admin).quote(1, wad(1)).motsu_unwrap();
+    assert_eq!(quote.0, U256::from(2000 * W + W / 1000));
+    // A refused change is not announced: the pending one stays.
+    let mut bad = changed;
+    bad[2] = u(1);
+    assert_eq!(
+        perp.sender(admin).set_market_params(1, 7, bad).motsu_unwrap_err(),
+        err(Error::from(InvalidMarketParams { marketId: 1, field: ParamField::TakerFee as u8 }))
+    );
+    assert_eq!(perp.sender(admin).pending_market_params(1), effective_at);
 }
 
 #[motsu::test]
