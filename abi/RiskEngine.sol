@@ -56,6 +56,10 @@ interface IRiskEngine is IRoles  {
 
     function setRiskParameters(uint256[] memory values) external;
 
+    function applyRiskParameters() external;
+
+    function pendingRiskParameters() external view returns (uint64);
+
     function riskParameters() external view returns (uint256[] memory);
 
     function setOperator(address operator, uint8 scope) external;
@@ -94,6 +98,10 @@ interface IRiskEngine is IRoles  {
     error InvalidOperatorScope(uint8 scope);
     /// The caller is an operator of the account whose `scope` does not allow withdrawing to `to`.
     error OperatorScopeExceeded(uint256 account, address caller, uint8 scope, address to);
+    /// No change of the risk parameters is announced.
+    error NoRiskParametersPending();
+    /// The announced change of the risk parameters takes effect at `effectiveAt`.
+    error RiskParametersNotDue(uint64 effectiveAt, uint64 now);
     /// The markets are wired once; these are the wired ones.
     error MarketsAlreadySet(address perpMarket, address optionsMarket);
     /// A parameter is outside its hard bounds. `index`: position in setRiskParameters' array, or 200
@@ -115,7 +123,8 @@ interface IRiskEngine is IRoles  {
     /// 2 trade and withdraw to the owner, 3 trade and withdraw anywhere.
     event OperatorSet(address indexed owner, address indexed operator, uint8 scope);
     /// Configuration changed. `kind`: 1 wiring (values: perpMarket, optionsMarket), 2 risk parameters
-    /// (setRiskParameters order), 4 series `key` first traded here (index, feed, strike, expiry, isCall).
+    /// applied (setRiskParameters order), 3 risk parameters announced (same order; `key` = the time
+    /// they may be applied), 4 series `key` first traded here (index, feed, strike, expiry, isCall).
     event Configured(uint8 indexed kind, bytes32 indexed key, uint256[] values);
     /// A position changed: `key` is the perp market id or the option series id; `cash` is what the
     /// account realised (PnL, funding, premium, settlement payoff; fees are the Vault's event).

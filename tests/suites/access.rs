@@ -371,6 +371,8 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
                 IRiskEngine::marginEngineCall::SELECTOR,
                 IRiskEngine::marketsCall::SELECTOR,
                 IRiskEngine::riskParametersCall::SELECTOR,
+                IRiskEngine::applyRiskParametersCall::SELECTOR,
+                IRiskEngine::pendingRiskParametersCall::SELECTOR,
                 IRiskEngine::setOperatorCall::SELECTOR,
                 IRiskEngine::operatorScopeCall::SELECTOR,
                 IRiskEngine::isAuthorizedCall::SELECTOR,

@@ -768,3 +768,43 @@ fn a_perp_parameter_change_is_announced_and_applies_two_days_later_from_funding_
         &IPerpMarket::NoParamsChangePending { marketId: ETH_MARKET },
     );
 }
+
+#[test]
+fn risk_parameters_apply_two_days_after_their_announcement() {
+    let mut p = Protocol::new();
+    let a = TRADERS[0];
+    let account = p.trader_with(a, 10_000, 10);
+    let before = p.health(account).unwrap();
+    let current = p.chain.view(p.risk, &IRiskEngine::riskParametersCall {}).unwrap()._0;
+    // The admin doubles the gas reserve (index 9), part of every requirement.
+    let mut raised = current.clone();
+    raised[9] *= U256::from(2u8);
+    let call = IRiskEngine::setRiskParametersCall { values: raised.clone() };
+    let r = p.chain.send(bulwark_tests::ADMIN, p.risk, &call);
+    success(&r, "announce");
+    let effective_at = p.chain.now() + 2 * 86_400;
+    let announced = r.events::<IRiskEngine::Configured>();
+    assert_eq!((announced[0].kind, announced[0].values.clone()), (3, raised.clone()));
+    assert_eq!(announced[0].key, B256::from(U256::from(effective_at)));
+    assert_eq!(p.chain.view(p.risk, &IRiskEngine::riskParametersCall {}).unwrap()._0, current);
+    assert_eq!(p.health(account).unwrap().initial, before.initial, "nothing changed yet");
+    let apply = IRiskEngine::applyRiskParametersCall {};
+    let now = p.chain.now();
+    assert_error(
+        &p.chain.send(STRANGER, p.risk, &apply).output,
+        &IRiskEngine::RiskParametersNotDue { effectiveAt: effective_at, now },
+    );
+    p.advance(2 * 86_400);
+    let r = p.chain.send(STRANGER, p.risk, &apply);
+    success(&r, "apply");
+    let applied = r.events::<IRiskEngine::Configured>();
+    assert_eq!((applied[0].kind, applied[0].values.clone()), (2, raised.clone()));
+    assert_eq!(p.chain.view(p.risk, &IRiskEngine::riskParametersCall {}).unwrap()._0, raised);
+    let after = p.health(account).unwrap();
+    assert_eq!(after.initial, before.initial + current[9], "the new reserve applies");
+    assert_eq!(p.chain.view(p.risk, &IRiskEngine::pendingRiskParametersCall {}).unwrap()._0, 0);
+    assert_error(
+        &p.chain.send(STRANGER, p.risk, &apply).output,
+        &IRiskEngine::NoRiskParametersPending {},
+    );
+}

@@ -57,6 +57,12 @@ pub const MAX_OPTIONS: u32 = 32;
 pub const MAX_MARKETS: u32 = 64;
 /// Bad-debt key of the running total.
 pub const TOTAL_BAD_DEBT: u32 = u32::MAX;
+/// How long announced risk parameters wait: two days.
+pub const RISK_PARAMS_DELAY: u64 = 2 * 86_400;
+/// First key of `params` holding announced risk parameters.
+const PENDING_PARAMS: u8 = 16;
+/// Key of `params` holding when the announced parameters apply (zero: none).
+const PENDING_AT: u8 = 31;
 /// Operator scope: trades for the owner's accounts, never moves funds.
 pub const OPERATOR_TRADE: u8 = 1;
 /// Operator scope: trades, and withdraws only to the owner's address.
@@ -202,6 +208,8 @@ bulwark_common::dispatch! {
     "markets()" => markets();
     "setMarkets(address,address)" => set_markets(perp_market, options_market);
     "setRiskParameters(uint256[])" => set_risk_parameters(values);
+    "applyRiskParameters()" => apply_risk_parameters();
+    "pendingRiskParameters()" => pending_risk_parameters();
     "riskParameters()" => risk_parameters();
     "setOperator(address,uint8)" => set_operator(operator, scope);
     "operatorScope(address,address)" => operator_scope(owner, operator);
@@ -239,7 +247,7 @@ impl RiskEngine {
         self.vault.set(vault);
         self.oracle.set(oracle);
         self.margin_engine.set(margin_engine);
-        self.store_params(&RiskParams::DEFAULT);
+        self.store_params(0, &RiskParams::DEFAULT);
         Ok(())
     }
 
@@ -295,14 +303,18 @@ impl RiskEngine {
     /// Sets the risk parameters (WAD): imFactor, mmFactor, nakedShortIm,
     /// nakedShortMm, longOptionDiscount, optionCloseSpread,
     /// liquidationBuffer, bonusRate, insuranceShare, gasReserve,
-    /// dustNotional. README.md gives defaults and hard bounds.
+    /// dustNotional. README.md gives defaults and hard bounds. They are
+    /// validated now and announced, and take effect [`RISK_PARAMS_DELAY`]
+    /// later through [`Self::apply_risk_parameters`]: margin factors decide
+    /// who is liquidated, so users get time to react (a later announcement
+    /// replaces the pending one).
     ///
     /// # Errors
     /// `Unauthorized` unless the caller is the admin; [`InvalidParameter`]
     /// naming the first value outside its bounds.
     ///
     /// # Events
-    /// [`Configured`] kind 2.
+    /// [`Configured`] kind 3 (`key`: when they may be applied).
     // The ABI hands arrays over by value.
     #[allow(clippy::needless_pass_by_value)]
     pub fn set_risk_parameters(&mut self, values: Vec<U256>) -> Result<(), Vec<u8>> {
@@ -310,10 +322,48 @@ impl RiskEngine {
         let raw: Vec<u128> = values.iter().map(|v| to_u128(*v).unwrap_or(u128::MAX)).collect();
         let params = RiskParams::from_values(&raw)
             .or_else(|index| fail(InvalidParameter::SELECTOR, &[uint(u128::from(index))]))?;
-        self.store_params(&params);
+        self.store_params(PENDING_PARAMS, &params);
+        let effective_at = self.vm().block_timestamp().saturating_add(RISK_PARAMS_DELAY);
+        self.params.setter(PENDING_AT).set(U256::from(effective_at));
         let values: Vec<evm::Word> = values.iter().map(|v| uint256(*v)).collect();
+        self.configured(3, B256::from(U256::from(effective_at)), &values);
+        Ok(())
+    }
+
+    /// Applies the announced risk parameters once due (anyone may call).
+    ///
+    /// # Errors
+    /// [`NoRiskParametersPending`]; [`RiskParametersNotDue`] before its time.
+    ///
+    /// # Events
+    /// [`Configured`] kind 2.
+    pub fn apply_risk_parameters(&mut self) -> Result<(), Vec<u8>> {
+        let (effective_at, now) = (self.pending_risk_parameters(), self.vm().block_timestamp());
+        if effective_at == 0 {
+            return fail(NoRiskParametersPending::SELECTOR, &[]);
+        }
+        if now < effective_at {
+            return fail(
+                RiskParametersNotDue::SELECTOR,
+                &[uint(u128::from(effective_at)), uint(u128::from(now))],
+            );
+        }
+        for (key, pending) in (0u8..).zip(PENDING_PARAMS..).take(book::PARAM_WORDS) {
+            let word = self.params.get(pending);
+            self.params.setter(key).set(word);
+            self.params.setter(pending).set(U256::ZERO);
+        }
+        self.params.setter(PENDING_AT).set(U256::ZERO);
+        let values: Vec<evm::Word> =
+            self.load_params()?.to_values().iter().map(|v| uint(*v)).collect();
         self.configured(2, B256::ZERO, &values);
         Ok(())
+    }
+
+    /// When the announced risk parameters take effect (zero: none). They
+    /// are in the announcing [`Configured`] kind 3.
+    pub fn pending_risk_parameters(&self) -> u64 {
+        self.params.get(PENDING_AT).saturating_to()
     }
 
     /// The risk parameters in [`Self::set_risk_parameters`] order.
@@ -857,9 +907,10 @@ impl RiskEngine {
         Ok(index)
     }
 
-    /// Stores the parameters in the book's words (two per word).
-    fn store_params(&mut self, params: &RiskParams) {
-        for (key, (low, high)) in (0u8..).zip(book::params_to_words(params)) {
+    /// Stores the parameters in the book's words (two per word) from key
+    /// `first` of `params` (0: in force; [`PENDING_PARAMS`]: announced).
+    fn store_params(&mut self, first: u8, params: &RiskParams) {
+        for (key, (low, high)) in (first..).zip(book::params_to_words(params)) {
             self.params.setter(key).set(word(low, high));
         }
     }

@@ -729,3 +729,40 @@ fn stored_parameters_outside_their_bounds_revert_instead_of_defaulting(
     let err = w.engine.sender(admin).risk_parameters().motsu_unwrap_err();
     assert_eq!(err, InvalidParameter { index: 0 }.abi_encode());
 }
+
+#[motsu::test]
+fn risk_parameters_are_announced_and_wait_before_they_apply(
+    engine: Contract<RiskEngine>,
+    vault: Contract<MockVault>,
+    oracle: Contract<MockOracle>,
+    perp: Contract<MockPerp>,
+    admin: Address,
+    mallory: Address,
+) {
+    let w = setup(&engine, &vault, &oracle, &perp, admin);
+    let defaults = RiskParams::DEFAULT.to_values();
+    let mut raised: Vec<U256> = defaults.iter().map(|v| U256::from(*v)).collect();
+    raised[0] *= U256::from(2u8);
+    let unauthorized: Vec<u8> =
+        roles::Error::from(roles::Unauthorized { caller: mallory, role: roles::ADMIN }).into();
+    assert_eq!(
+        w.engine.sender(mallory).set_risk_parameters(raised.clone()).motsu_unwrap_err(),
+        unauthorized
+    );
+    w.engine.sender(admin).set_risk_parameters(raised.clone()).motsu_unwrap();
+    let effective_at = NOW + RISK_PARAMS_DELAY;
+    assert!(w.engine.emitted(&Configured {
+        kind: 3,
+        key: B256::from(U256::from(effective_at)),
+        values: raised.clone(),
+    }));
+    assert_eq!(w.engine.sender(mallory).pending_risk_parameters(), effective_at);
+    // Not in force yet, and not before its time (motsu's clock is fixed; the
+    // application is tested on the sandbox, `flows.rs`).
+    let in_force = w.engine.sender(mallory).risk_parameters().motsu_unwrap();
+    assert_eq!(in_force[0], U256::from(defaults[0]));
+    assert_eq!(
+        w.engine.sender(mallory).apply_risk_parameters().motsu_unwrap_err(),
+        err(RiskParametersNotDue { effectiveAt: effective_at, now: NOW })
+    );
+}
