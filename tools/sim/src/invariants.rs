@@ -40,7 +40,9 @@ pub struct InvariantStatus {
     pub invariant: usize,
     /// Short name.
     pub name: String,
-    /// `"held"`, `"violated"` or `"not_checked"`.
+    /// `"held"` (checked in every block), `"partial"` (held where it could
+    /// be checked, with the number of blocks it could not), `"violated"` or
+    /// `"not_checked"`.
     pub status: String,
     /// Blocks in which it was checked.
     pub blocks_checked: u64,
@@ -66,6 +68,8 @@ pub struct BlockEvents {
 #[derive(Debug, Clone)]
 pub struct Checker {
     previous: Option<ProtocolState>,
+    /// Blocks seen.
+    blocks: u64,
     checked: [u64; COUNT],
     notes: [Option<String>; COUNT],
     /// Every violation found.
@@ -79,6 +83,7 @@ impl Checker {
     pub fn new(reentry_enforced: bool) -> Self {
         Self {
             previous: None,
+            blocks: 0,
             checked: [0; COUNT],
             notes: Default::default(),
             violations: Vec::new(),
@@ -98,6 +103,7 @@ impl Checker {
 
     /// Checks one block's end state and events.
     pub fn check(&mut self, block: u64, state: &ProtocolState, events: &BlockEvents) {
+        self.blocks += 1;
         self.vault_balance(block, state);
         if events.health_observable {
             self.checked[1] += 1;
@@ -237,7 +243,7 @@ impl Checker {
 
     fn open_interest(&mut self, block: u64, s: &ProtocolState) {
         let (Some(accounts), Some(markets)) = (&s.accounts, &s.markets) else {
-            self.note(5, "the protocol does not expose positions and open interest yet");
+            self.note(5, "positions or open interest could not be read (a view reverted, or the protocol does not expose them)");
             return;
         };
         self.checked[4] += 1;
@@ -298,21 +304,33 @@ impl Checker {
         (1..=COUNT)
             .map(|i| {
                 let violated = self.violations.iter().any(|v| v.invariant == i);
+                let checked = self.checked[i - 1];
                 let status = if violated {
                     "violated"
-                } else if self.checked[i - 1] == 0 {
+                } else if checked == 0 {
                     "not_checked"
+                } else if checked < self.blocks {
+                    "partial"
                 } else {
                     "held"
+                };
+                // A block whose state could not be read is never "held".
+                let note = match status {
+                    "held" => None,
+                    "partial" => Some(format!(
+                        "not checked in {} of {} blocks: {}",
+                        self.blocks - checked,
+                        self.blocks,
+                        self.notes[i - 1].as_deref().unwrap_or("its state could not be read")
+                    )),
+                    _ => self.notes[i - 1].clone(),
                 };
                 InvariantStatus {
                     invariant: i,
                     name: NAMES[i - 1].to_string(),
                     status: status.to_string(),
-                    blocks_checked: self.checked[i - 1],
-                    // A note explains a gap; once checked, the early blocks
-                    // (before the protocol existed) need no excuse.
-                    note: if status == "held" { None } else { self.notes[i - 1].clone() },
+                    blocks_checked: checked,
+                    note,
                 }
             })
             .collect()
@@ -352,5 +370,22 @@ mod tests {
         checker.open_interest(3, &state(None));
         assert_eq!(checker.violations.len(), 2);
         assert_eq!(checker.checked[4], 3);
+    }
+
+    #[test]
+    fn a_block_whose_state_could_not_be_read_makes_an_invariant_partial_not_held() {
+        let mut checker = Checker::new(true);
+        let events = BlockEvents::default();
+        let good = state(Some(("1000000500000000000", "1000000500000000000")));
+        checker.check(1, &good, &events);
+        checker.check(2, &ProtocolState { markets: None, ..good.clone() }, &events);
+        checker.check(3, &good, &events);
+        let five = &checker.statuses()[4];
+        assert_eq!((five.status.as_str(), five.blocks_checked), ("partial", 2));
+        let note = five.note.as_deref().unwrap_or_default();
+        assert!(note.starts_with("not checked in 1 of 3 blocks"), "{note}");
+        // Checked in every block: held, without a note.
+        let seven = &checker.statuses()[6];
+        assert_eq!((seven.status.as_str(), seven.note.as_deref()), ("held", None));
     }
 }
