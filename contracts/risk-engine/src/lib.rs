@@ -277,7 +277,8 @@ impl RiskEngine {
     ///
     /// # Errors
     /// `Unauthorized` unless the caller is the admin; [`InvalidParameter`]
-    /// (200) for a zero address; [`MarketsAlreadySet`].
+    /// (200) for a zero address; [`MarketsAlreadySet`]; the Vault's errors
+    /// while reading its quote token.
     ///
     /// # Events
     /// [`Configured`] kind 1.
@@ -296,6 +297,9 @@ impl RiskEngine {
         }
         self.perp_market.set(perp_market);
         self.options_market.set(options_market);
+        // The wiring pays for caching the quote token once, not the first
+        // liquidation.
+        self.cache_quote()?;
         self.configured(1, B256::ZERO, &[address(perp_market), address(options_market)]);
         Ok(())
     }
