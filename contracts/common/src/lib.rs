@@ -13,6 +13,7 @@ extern crate alloc;
 pub mod abi;
 pub mod account;
 pub mod calls;
+pub mod delay;
 pub mod dispatch;
 pub mod evm;
 pub mod interfaces;

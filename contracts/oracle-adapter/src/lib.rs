@@ -26,6 +26,7 @@ use bulwark_common::evm::{address as addr, revert, uint};
 use bulwark_common::roles::VOLATILITY_UPDATER;
 use bulwark_common::{
     calls::{self, calldata},
+    delay::{self, NotApplicable},
     evm,
     interfaces::aggregator,
     roles::Roles,
@@ -214,8 +215,9 @@ fn surface_error(feed_id: u32, expiry: u64, error: SurfaceError) -> Vec<u8> {
     }
 }
 
-/// How long an announced change of a configured feed waits: two days.
-pub const FEED_CHANGE_DELAY: u64 = 2 * 86_400;
+/// How long an announced change of a configured feed waits
+/// ([`bulwark_common::delay`]).
+pub const FEED_CHANGE_DELAY: u64 = bulwark_common::delay::CHANGE_DELAY;
 
 /// Writes a feed's three configuration words.
 fn store_feed(feed: &mut Feed, words: &[[u8; 32]; 3]) {
@@ -337,7 +339,7 @@ impl OracleAdapter {
             store_feed(&mut self.feeds.setter(feed_id), &words);
             self.log_feed(FeedConfigured::SIGNATURE_HASH, feed_id, &config, None);
         } else {
-            let effective_at = self.vm().block_timestamp().saturating_add(FEED_CHANGE_DELAY);
+            let effective_at = delay::effective_at(self.vm().block_timestamp());
             store_feed(&mut self.pending_feeds.setter(feed_id), &words);
             self.pending_at.setter(feed_id).set(U64::from(effective_at));
             let event = FeedChangeAnnounced::SIGNATURE_HASH;
@@ -357,13 +359,19 @@ impl OracleAdapter {
     pub fn apply_feed_change(&mut self, feed_id: u32) -> Result<(), Vec<u8>> {
         let effective_at = self.pending_feed_change(feed_id);
         let now = self.vm().block_timestamp();
-        if effective_at == 0 {
-            return Err(revert(NoFeedChangePending::SELECTOR, &[uint(u128::from(feed_id))]));
-        }
-        if now < effective_at {
-            let values =
-                [uint(u128::from(feed_id)), uint(u128::from(effective_at)), uint(u128::from(now))];
-            return Err(revert(FeedChangeNotDue::SELECTOR, &values));
+        match delay::applicable(effective_at, now) {
+            Err(NotApplicable::NonePending) => {
+                return Err(revert(NoFeedChangePending::SELECTOR, &[uint(u128::from(feed_id))]));
+            }
+            Err(NotApplicable::NotDue) => {
+                let values = [
+                    uint(u128::from(feed_id)),
+                    uint(u128::from(effective_at)),
+                    uint(u128::from(now)),
+                ];
+                return Err(revert(FeedChangeNotDue::SELECTOR, &values));
+            }
+            Ok(()) => {}
         }
         let pending = self.pending_feeds.getter(feed_id);
         let words = [pending.main.get().0, pending.secondary.get().0, pending.bounds.get().0];

@@ -21,6 +21,7 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, Uint, I256, U256};
 use bulwark_common::{
     calls::{self, calldata},
+    delay::{self, NotApplicable},
     evm::uint,
     interfaces::{oracle, oracle_usage},
     packed::Packed,
@@ -206,7 +207,7 @@ impl PerpMarket {
                 return Err(invalid_params(market_id, ParamField::FeedId));
             }
             let words = validated(market_id, feed_id, &params)?;
-            let effective_at = self.vm().block_timestamp().saturating_add(PARAMS_CHANGE_DELAY);
+            let effective_at = delay::effective_at(self.vm().block_timestamp());
             self.pending.setter(market_id).set(&words, effective_at);
             log(
                 self.vm(),
@@ -240,13 +241,16 @@ impl PerpMarket {
     pub fn apply_market_params(&mut self, market_id: u32) -> Result<(), Vec<u8>> {
         let effective_at = self.pending_market_params(market_id);
         let now = self.vm().block_timestamp();
-        if effective_at == 0 {
-            return Err(Error::from(NoParamsChangePending { marketId: market_id }).into());
-        }
-        if now < effective_at {
-            let not_due =
-                ParamsChangeNotDue { marketId: market_id, effectiveAt: effective_at, now };
-            return Err(Error::from(not_due).into());
+        match delay::applicable(effective_at, now) {
+            Err(NotApplicable::NonePending) => {
+                return Err(Error::from(NoParamsChangePending { marketId: market_id }).into());
+            }
+            Err(NotApplicable::NotDue) => {
+                let not_due =
+                    ParamsChangeNotDue { marketId: market_id, effectiveAt: effective_at, now };
+                return Err(Error::from(not_due).into());
+            }
+            Ok(()) => {}
         }
         let feed_id = self.params(market_id)?.feed_id;
         let (open_interest, funding) = (self.state(market_id).0, self.funding_now(market_id)?);
@@ -475,9 +479,9 @@ struct Prepared {
 /// Words per market in [`PerpMarket::margin_inputs`].
 pub const MARGIN_INPUT_WORDS: usize = 7;
 
-/// How long an announced change of an existing market's parameters waits:
-/// two days.
-pub const PARAMS_CHANGE_DELAY: u64 = 2 * 86_400;
+/// How long an announced change of an existing market's parameters waits
+/// ([`bulwark_common::delay`]).
+pub const PARAMS_CHANGE_DELAY: u64 = bulwark_common::delay::CHANGE_DELAY;
 
 /// Market ids run below this (RiskEngine keeps one bit per market id).
 pub const MAX_MARKETS: u32 = 64;

@@ -30,6 +30,7 @@ use book::{PLAN_HEAD, PLAN_LEG};
 use bulwark_common::{
     account,
     calls::{self, calldata, calldata_ending_with_array},
+    delay::{self, NotApplicable},
     evm::{self, address, boolean, bytes32, uint, uint256},
     interfaces::{margin_engine, options_market, oracle_usage, perp_market, vault},
     roles::Roles,
@@ -57,8 +58,8 @@ pub const MAX_OPTIONS: u32 = 32;
 pub const MAX_MARKETS: u32 = 64;
 /// Bad-debt key of the running total.
 pub const TOTAL_BAD_DEBT: u32 = u32::MAX;
-/// How long announced risk parameters wait: two days.
-pub const RISK_PARAMS_DELAY: u64 = 2 * 86_400;
+/// How long announced risk parameters wait ([`bulwark_common::delay`]).
+pub const RISK_PARAMS_DELAY: u64 = bulwark_common::delay::CHANGE_DELAY;
 /// First key of `params` holding announced risk parameters.
 const PENDING_PARAMS: u8 = 16;
 /// Key of `params` holding when the announced parameters apply (zero: none).
@@ -84,12 +85,34 @@ fn out_of_range(account: U256) -> Vec<u8> {
     evm::revert(ValueOutOfRange::SELECTOR, &[uint256(account)])
 }
 
+/// [`NotAccountOperator`]: `caller` may not act for `account`.
+fn not_operator(account: U256, caller: Address) -> Result<(), Vec<u8>> {
+    fail(NotAccountOperator::SELECTOR, &[uint256(account), address(caller)])
+}
+
 /// Fails when a trade that adds risk was priced on a lenient price.
 fn require_strict(account: U256, adding: bool, strict: bool) -> Result<(), Vec<u8>> {
     if adding && !strict {
         return fail(PriceNotStrict::SELECTOR, &[uint256(account)]);
     }
     Ok(())
+}
+
+/// What liquidating by `plan` pays its caller, in quote token units: the
+/// penalty's share `to_liquidator`, and at least `gas_reserve` when the
+/// liquidation closes every position of `positions` and leaves a debt
+/// nothing backs (the bad debt then includes it).
+fn keeper_units(
+    plan: &Plan,
+    positions: &Positions,
+    to_liquidator: u128,
+    gas_reserve: u128,
+    decimals: u8,
+) -> u128 {
+    let closes_every_leg =
+        plan.legs.iter().enumerate().all(|(index, leg)| leg.0 == positions.size(index));
+    let bankrupt = plan.closed_all && !plan.debt_backed && closes_every_leg;
+    liquidation::liquidator_payout(to_liquidator, gas_reserve, bankrupt, decimals)
 }
 
 /// Packs two halves into a storage word.
@@ -327,7 +350,7 @@ impl RiskEngine {
         let params = RiskParams::from_values(&raw)
             .or_else(|index| fail(InvalidParameter::SELECTOR, &[uint(u128::from(index))]))?;
         self.store_params(PENDING_PARAMS, &params);
-        let effective_at = self.vm().block_timestamp().saturating_add(RISK_PARAMS_DELAY);
+        let effective_at = delay::effective_at(self.vm().block_timestamp());
         self.params.setter(PENDING_AT).set(U256::from(effective_at));
         let values: Vec<evm::Word> = values.iter().map(|v| uint256(*v)).collect();
         self.configured(3, B256::from(U256::from(effective_at)), &values);
@@ -343,14 +366,15 @@ impl RiskEngine {
     /// [`Configured`] kind 2.
     pub fn apply_risk_parameters(&mut self) -> Result<(), Vec<u8>> {
         let (effective_at, now) = (self.pending_risk_parameters(), self.vm().block_timestamp());
-        if effective_at == 0 {
-            return fail(NoRiskParametersPending::SELECTOR, &[]);
-        }
-        if now < effective_at {
-            return fail(
-                RiskParametersNotDue::SELECTOR,
-                &[uint(u128::from(effective_at)), uint(u128::from(now))],
-            );
+        match delay::applicable(effective_at, now) {
+            Err(NotApplicable::NonePending) => {
+                return fail(NoRiskParametersPending::SELECTOR, &[]);
+            }
+            Err(NotApplicable::NotDue) => {
+                let values = [uint(u128::from(effective_at)), uint(u128::from(now))];
+                return fail(RiskParametersNotDue::SELECTOR, &values);
+            }
+            Ok(()) => {}
         }
         for (key, pending) in (0u8..).zip(PENDING_PARAMS..).take(book::PARAM_WORDS) {
             let word = self.params.get(pending);
@@ -640,7 +664,8 @@ impl RiskEngine {
             }
         }
         let (_, decimals) = self.read_quote()?;
-        let paid = self.keeper_units(&plan, &positions, plan.to_liquidator, decimals)?;
+        let gas_reserve = self.load_params()?.gas_reserve;
+        let paid = keeper_units(&plan, &positions, plan.to_liquidator, gas_reserve, decimals);
         let paid = position::to_wad(paid, decimals);
         Ok((U256::from(paid), U256::from(plan.to_insurance), keys, deltas))
     }
@@ -727,15 +752,17 @@ impl RiskEngine {
         // Options closed whole leave their slots by swap-removal, after the loop.
         self.compact_options(account);
         let (maintenance_before, maintenance_after) = plan.maintenance;
+        let params = self.load_params()?;
         let (to_liquidator, to_insurance) = liquidation::penalty(
-            &self.load_params()?,
+            &params,
             plan.equity,
             maintenance_before,
             equity,
             maintenance_after,
         );
         let (_, decimals) = self.cache_quote()?;
-        let paid_units = self.keeper_units(&plan, &positions, to_liquidator, decimals)?;
+        let paid_units =
+            keeper_units(&plan, &positions, to_liquidator, params.gas_reserve, decimals);
         let paid = position::to_wad(paid_units, decimals);
         let liquidator = self.vm().msg_sender();
         if paid_units > 0 {
@@ -858,7 +885,7 @@ impl RiskEngine {
         if self.is_authorized(account, caller) {
             Ok(())
         } else {
-            fail(NotAccountOperator::SELECTOR, &[uint256(account), address(caller)])
+            not_operator(account, caller)
         }
     }
 
@@ -868,11 +895,15 @@ impl RiskEngine {
     /// # Errors
     /// [`NotAccountOperator`]; [`OperatorScopeExceeded`].
     fn only_withdrawer(&self, account: U256, caller: Address, to: Address) -> Result<(), Vec<u8>> {
-        self.only_authorized(account, caller)?;
         let owner = account::owner_of(account);
+        if caller == owner {
+            return Ok(());
+        }
         let scope = self.operator_scope(owner, caller);
-        if caller == owner || scope == OPERATOR_FULL || (scope == OPERATOR_TO_OWNER && to == owner)
-        {
+        if scope < OPERATOR_TRADE {
+            return not_operator(account, caller);
+        }
+        if scope == OPERATOR_FULL || (scope == OPERATOR_TO_OWNER && to == owner) {
             return Ok(());
         }
         let values = [uint256(account), address(caller), uint(u128::from(scope)), address(to)];
@@ -940,6 +971,9 @@ impl RiskEngine {
 
     /// Reads the Vault's quote token and decimals once and keeps them.
     fn cache_quote(&mut self) -> Result<(Address, u8), Vec<u8>> {
+        if !self.quote.get().is_zero() {
+            return Ok(self.quote_token());
+        }
         let (quote, decimals) = self.read_quote()?;
         self.quote.set(U256::from_be_bytes(address(quote)) | (U256::from(decimals) << 160));
         Ok((quote, decimals))
@@ -957,24 +991,6 @@ impl RiskEngine {
         let mut config = calls::view(self.vm(), vault, &data)?;
         let (_, decimals) = (config.read::<bool>()?, config.read::<u8>()?);
         Ok((quote, decimals))
-    }
-
-    /// What liquidating `account` by `plan` pays its caller, in quote token
-    /// units: the penalty's share `to_liquidator`, and at least the gas
-    /// reserve when the liquidation closes every position and leaves a debt
-    /// nothing backs (the bad debt then includes it).
-    fn keeper_units(
-        &self,
-        plan: &Plan,
-        positions: &Positions,
-        to_liquidator: u128,
-        decimals: u8,
-    ) -> Result<u128, Vec<u8>> {
-        let closes_every_leg =
-            plan.legs.iter().enumerate().all(|(index, leg)| leg.0 == positions.size(index));
-        let bankrupt = plan.closed_all && !plan.debt_backed && closes_every_leg;
-        let gas_reserve = self.load_params()?.gas_reserve;
-        Ok(liquidation::liquidator_payout(to_liquidator, gas_reserve, bankrupt, decimals))
     }
 
     /// Settles `pnl` (quote WAD) between `account` and the pool and charges
