@@ -18,5 +18,6 @@ pub mod dispatch;
 pub mod evm;
 pub mod interfaces;
 pub mod packed;
+pub mod replies;
 pub mod roles;
 pub mod units;

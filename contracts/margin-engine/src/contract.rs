@@ -13,16 +13,13 @@ use bulwark_common::{
     calls::{self, calldata, calldata_with_array},
     evm::{self, revert, uint, uint256},
     interfaces::{oracle, oracle_usage, perp_market, vault},
+    replies::{MarketInputs, Snapshot},
     units::i256,
 };
 use stylus_sdk::prelude::*;
 
-/// Words per market in `PerpMarket.marginInputs`: feed, initial rate,
-/// maintenance rate, rate scale, skew scale, skew, funding index.
-const MARGIN_INPUT_WORDS: usize = 7;
-
 use crate::{
-    book::{Book, Halves, PLAN_HEAD, PLAN_LEG},
+    book::{Book, PlanLeg, PlanReply},
     liquidation,
     margin::{self, evaluate, to_signed, Evaluation, Portfolio},
     position,
@@ -79,6 +76,8 @@ impl MarginEngine {
     ///
     /// # Errors
     /// [`InvalidBook`]; [`ValueOutOfRange`]; the oracle's and Vault's errors.
+    // The ABI hands arrays over by value.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn margin(
         &self,
         account: U256,
@@ -93,29 +92,21 @@ impl MarginEngine {
     ) -> Result<(I256, U256, U256), Vec<u8>> {
         let sources = Sources { account, vault, oracle, perp_market, usage };
         let withdrawal = (!withdraw_amount.is_zero()).then_some((withdraw_token, withdraw_amount));
-        let (_, evaluation) = self.evaluation(&sources, book, quote, withdrawal)?;
+        let (_, evaluation) = self.evaluation(&sources, &book, quote, withdrawal)?;
         let health = evaluation.health().map_err(|_| out_of_range(account))?;
         Ok((i256(health.equity), U256::from(health.initial), U256::from(health.maintenance)))
     }
 
     /// What liquidating `account`'s `book` now would do, at lenient-low
     /// prices, with each perp's market and funding accrued to now from
-    /// `perpMarket`, as one array:
-    ///
-    /// - `[0]` 1 if liquidatable, else 0 (and nothing is closed);
-    /// - `[1]` equity (`int256`), `[2]` maintenance margin, `[3]` maintenance
-    ///   margin after the closes, `[4]` to the liquidator, `[5]` to the
-    ///   insurance fund, `[6]` the account's quote cash (`int256`), `[7]` 1 if
-    ///   its debt stays backed: it holds other collateral and its equity
-    ///   after the closes is >= 0 (else a debt left once everything is closed
-    ///   is bad debt, and the Vault seizes that collateral), `[8]` 1 if every
-    ///   closable position is closed;
-    /// - then per leg, perps first in book order: the size to close
-    ///   (`int256`, same sign as the position), its value (`int256`), its spot
-    ///   price, and for perps the funding index it was valued with.
+    /// `perpMarket`, as one array: [`PlanReply`]'s words
+    /// ([`PlanReply::encode`] lists them; RiskEngine reads them with
+    /// [`PlanReply::decode`]).
     ///
     /// # Errors
     /// [`InvalidBook`]; [`ValueOutOfRange`]; the oracle's and Vault's errors.
+    // The ABI hands arrays over by value.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn liquidation_plan(
         &self,
         account: U256,
@@ -126,42 +117,39 @@ impl MarginEngine {
     ) -> Result<Vec<U256>, Vec<u8>> {
         let usage = oracle_usage::REDUCE_RISK_LOW;
         let sources = Sources { account, vault, oracle, perp_market, usage };
-        let (loaded, evaluation) = self.evaluation(&sources, book, U256::ZERO, None)?;
+        let (loaded, evaluation) = self.evaluation(&sources, &book, U256::ZERO, None)?;
         let range = || out_of_range(account);
         let health = evaluation.health().map_err(|_| range())?;
         let planned = liquidation::plan_with(&evaluation, &health).map_err(|_| range())?;
-        let word = |x: i128| i256(x).into_raw();
-        let flag = |b: bool| U256::from(u8::from(b));
-        let mut out = Vec::with_capacity(PLAN_HEAD + PLAN_LEG * evaluation.legs.len());
-        out.resize(PLAN_HEAD, U256::ZERO);
-        out[1] = word(health.equity);
-        out[2] = U256::from(health.maintenance);
-        out[6] = word(loaded.cash);
-        let Some(plan) = planned else {
-            return Ok(out);
+        let mut reply = PlanReply {
+            equity: health.equity,
+            maintenance: health.maintenance,
+            cash: loaded.cash,
+            ..PlanReply::default()
         };
-        out[0] = flag(true);
-        out[3] = U256::from(plan.maintenance_after);
-        out[4] = U256::from(plan.to_liquidator);
-        out[5] = U256::from(plan.to_insurance);
+        let Some(plan) = planned else {
+            return Ok(reply.encode());
+        };
+        reply.liquidatable = true;
+        reply.maintenance_after = plan.maintenance_after;
+        reply.to_liquidator = plan.to_liquidator;
+        reply.to_insurance = plan.to_insurance;
         // Collateral backs the account's debt only while equity stays >= 0.
-        out[7] = flag(loaded.other_collateral && plan.equity_after >= 0);
-        out[8] = flag(
-            plan.remaining.iter().zip(&evaluation.legs).all(|(r, leg)| *r == 0 || !leg.closable),
-        );
+        reply.debt_backed = loaded.other_collateral && plan.equity_after >= 0;
+        reply.closed_all =
+            plan.remaining.iter().zip(&evaluation.legs).all(|(r, leg)| *r == 0 || !leg.closable);
         let perps = &loaded.portfolio.perps;
         for (index, remaining) in plan.remaining.iter().enumerate() {
             let leg = &evaluation.legs[index];
-            let closed = leg.size - evaluation.remaining_size(index, *remaining);
-            let funding = perps.get(index).map_or(0, |p| p.funding_index);
-            out.extend_from_slice(&[
-                word(closed),
-                word(leg.value),
-                U256::from(leg.spot),
-                word(funding),
-            ]);
+            let kept = evaluation.remaining_size(index, *remaining);
+            reply.legs.push(PlanLeg {
+                closed: leg.size.checked_sub(kept).ok_or_else(range)?,
+                value: leg.value,
+                spot: leg.spot,
+                funding_index: perps.get(index).map_or(0, |p| p.funding_index),
+            });
         }
-        Ok(out)
+        Ok(reply.encode())
     }
 }
 
@@ -175,14 +163,12 @@ impl MarginEngine {
     fn evaluation(
         &self,
         sources: &Sources,
-        book: Vec<U256>,
+        book: &[U256],
         quote: U256,
         withdrawal: Option<(Address, U256)>,
     ) -> Result<(Loaded, Evaluation), Vec<u8>> {
-        let words: Vec<Halves> =
-            book.into_iter().map(|w| position::halves(*w.as_limbs())).collect();
-        let book = Book::decode(&words)
-            .ok_or_else(|| revert(InvalidBook::SELECTOR, &[uint(words.len() as u128)]))?;
+        let book = Book::decode(book)
+            .ok_or_else(|| revert(InvalidBook::SELECTOR, &[uint(book.len() as u128)]))?;
         let loaded =
             self.load(sources, book.perps, book.options, &book.market_ids, quote, withdrawal)?;
         let now = self.vm().block_timestamp();
@@ -208,22 +194,19 @@ impl MarginEngine {
         if !perps.is_empty() {
             let ids: Vec<evm::Word> = market_ids.iter().map(|m| uint(u128::from(*m))).collect();
             let data = calldata_with_array(perp_market::MARGIN_INPUTS, &ids, &[]);
-            let inputs: Vec<U256> = calls::view(self.vm(), sources.perp_market, &data)?.read()?;
-            if inputs.len() != perps.len() * MARGIN_INPUT_WORDS {
-                return Err(calls::call_failed(sources.perp_market));
-            }
-            for (perp, input) in perps.iter_mut().zip(inputs.chunks_exact(MARGIN_INPUT_WORDS)) {
-                let unsigned = |w: U256| u128::try_from(w).map_err(|_| range());
-                let signed = |w: U256| i128::try_from(I256::from_raw(w)).map_err(|_| range());
+            let words: Vec<U256> = calls::view(self.vm(), sources.perp_market, &data)?.read()?;
+            let inputs = MarketInputs::decode_all(&words, perps.len())
+                .ok_or_else(|| calls::call_failed(sources.perp_market))?;
+            for (perp, input) in perps.iter_mut().zip(inputs) {
                 perp.market = margin::MarketParams {
-                    feed: u32::try_from(input[0]).map_err(|_| range())?,
-                    initial_rate: unsigned(input[1])?,
-                    maintenance_rate: unsigned(input[2])?,
-                    rate_scale: unsigned(input[3])?,
-                    skew_scale: unsigned(input[4])?,
+                    feed: input.feed,
+                    initial_rate: input.initial_rate,
+                    maintenance_rate: input.maintenance_rate,
+                    rate_scale: input.rate_scale,
+                    skew_scale: input.skew_scale,
                 };
-                perp.skew = signed(input[5])?;
-                perp.funding_index = signed(input[6])?;
+                perp.skew = input.skew;
+                perp.funding_index = input.funding_index;
             }
         }
         let mut feeds: Vec<u32> = Vec::new();
@@ -235,24 +218,19 @@ impl MarginEngine {
         }
         let data = calldata(vault::ACCOUNT_SNAPSHOT, &[uint256(account)]);
         let words: Vec<U256> = calls::view(self.vm(), sources.vault, &data)?.read()?;
-        let mut cash = match words.first() {
-            Some(word) => i128::try_from(I256::from_raw(*word)).map_err(|_| range())?,
-            None => 0,
-        };
+        let snapshot = Snapshot::decode(&words).ok_or_else(|| calls::call_failed(sources.vault))?;
+        let mut cash = snapshot.cash;
         let mut collateral = Vec::new();
-        for entry in words.get(1..).unwrap_or_default().chunks_exact(3) {
-            let bytes = entry[0].to_be_bytes::<32>();
-            let token = Address::from_slice(&bytes[12..]);
-            let feed = u32::from_be_bytes([bytes[7], bytes[8], bytes[9], bytes[10]]);
-            let mut balance = u128::try_from(entry[1]).map_err(|_| range())?;
+        for holding in &snapshot.holdings {
+            let mut balance = holding.balance;
             if let Some((withdrawn, amount)) = withdrawal {
-                if withdrawn == token {
+                if withdrawn == holding.token {
                     let units = u128::try_from(amount).map_err(|_| range())?;
-                    balance = balance.saturating_sub(position::to_wad(units, bytes[11]));
+                    balance = balance.saturating_sub(position::to_wad(units, holding.decimals));
                 }
             }
-            add_feed(&mut feeds, feed);
-            collateral.push((feed, balance, u128::try_from(entry[2]).map_err(|_| range())?));
+            add_feed(&mut feeds, holding.feed);
+            collateral.push((holding.feed, balance, holding.haircut));
         }
         if let Some((withdrawn, amount)) = withdrawal {
             let bytes = quote.to_be_bytes::<32>();

@@ -1,6 +1,7 @@
-//! Positions: how a trade changes one, and how positions and parameters are
-//! packed into storage words (two `u128` halves of one slot each).
+//! Positions: how a trade changes one, and how positions and series terms
+//! are packed into storage words ([`Packed`], low half first).
 
+use bulwark_common::packed::{Field, Packed};
 use bulwark_math::{mul_div, mul_div_signed, Rounding};
 
 use crate::margin::{to_signed, MarginError, OptionLeg, ONE};
@@ -58,21 +59,6 @@ pub fn settlement_payoff(leg: &OptionLeg, settlement: u128) -> Result<i128, Marg
     Ok(mul_div_signed(leg.amount, to_signed(intrinsic), ONE, Rounding::Down)?)
 }
 
-/// Splits a word into `(low, high)` 128-bit halves.
-pub fn halves(limbs: [u64; 4]) -> (u128, u128) {
-    (
-        u128::from(limbs[0]) | (u128::from(limbs[1]) << 64),
-        u128::from(limbs[2]) | (u128::from(limbs[3]) << 64),
-    )
-}
-
-/// Joins `(low, high)` halves into limbs.
-#[allow(clippy::cast_possible_truncation)]
-// Truncation to 64 bits is the point: each limb takes its half.
-pub fn limbs(low: u128, high: u128) -> [u64; 4] {
-    [low as u64, (low >> 64) as u64, high as u64, (high >> 64) as u64]
-}
-
 /// An `i128` as the raw bits of a `u128` half.
 pub fn from_signed(value: i128) -> u128 {
     value.cast_unsigned()
@@ -83,24 +69,34 @@ pub fn to_signed_bits(value: u128) -> i128 {
     value.cast_signed()
 }
 
-/// Packs an option series: `(strike, expiry | feed << 64 | is_call << 96)`.
-pub fn pack_series(leg: &OptionLeg) -> (u128, u128) {
-    (
-        leg.strike,
-        u128::from(leg.expiry) | (u128::from(leg.feed) << 64) | (u128::from(leg.is_call) << 96),
-    )
+/// A series word: its strike (WAD).
+pub const SERIES_STRIKE: Field = Field::LOW;
+/// A series word: its expiry (unix seconds).
+pub const SERIES_EXPIRY: Field = Field::new(128, 64);
+/// A series word: its oracle feed.
+pub const SERIES_FEED: Field = Field::new(192, 32);
+/// A series word: 1 for a call.
+pub const SERIES_IS_CALL: Field = Field::new(224, 1);
+
+/// Packs an option series' terms ([`SERIES_STRIKE`] and the fields after it).
+pub fn pack_series(leg: &OptionLeg) -> Packed {
+    Packed::ZERO
+        .with(SERIES_STRIKE, leg.strike)
+        .with(SERIES_EXPIRY, u128::from(leg.expiry))
+        .with(SERIES_FEED, u128::from(leg.feed))
+        .with(SERIES_IS_CALL, u128::from(leg.is_call))
 }
 
 /// Inverse of [`pack_series`] (amount and volatility zero).
 #[allow(clippy::cast_possible_truncation)]
-// Each field is masked to its width first.
-pub fn unpack_series(word: (u128, u128)) -> OptionLeg {
+// Each field is at most as wide as its type.
+pub fn unpack_series(word: Packed) -> OptionLeg {
     OptionLeg {
-        feed: (word.1 >> 64) as u32,
+        feed: word.get(SERIES_FEED) as u32,
         amount: 0,
-        strike: word.0,
-        expiry: word.1 as u64,
-        is_call: (word.1 >> 96) & 1 == 1,
+        strike: word.get(SERIES_STRIKE),
+        expiry: word.get(SERIES_EXPIRY) as u64,
+        is_call: word.get(SERIES_IS_CALL) == 1,
         volatility: 0,
     }
 }
@@ -162,9 +158,13 @@ mod tests {
         #[test]
         fn packing_round_trips(feed in any::<u32>(), strike in any::<u128>(), expiry in any::<u64>(), is_call in any::<bool>(), x in any::<i128>()) {
             let leg = OptionLeg { feed, amount: 0, strike, expiry, is_call, volatility: 0 };
-            prop_assert_eq!(unpack_series(pack_series(&leg)), leg);
-            let (low, high) = halves(limbs(from_signed(x), strike));
-            prop_assert_eq!((to_signed_bits(low), high), (x, strike));
+            let word = pack_series(&leg);
+            prop_assert_eq!(unpack_series(word), leg);
+            // The layout as RiskEngine stored it before fields were declared.
+            let high = u128::from(expiry) | u128::from(feed) << 64 | u128::from(is_call) << 96;
+            prop_assert_eq!(word.halves(), (strike, high));
+            let held = Packed::from_halves(from_signed(x), strike);
+            prop_assert_eq!((to_signed_bits(held.low()), held.high()), (x, strike));
         }
 
         #[test]

@@ -25,6 +25,7 @@ use bulwark_common::{
     evm::uint,
     interfaces::{oracle, oracle_usage},
     packed::Packed,
+    replies::{MarketInputs, MARKET_INPUT_WORDS},
     roles::Roles,
     units::{i256, to_i128},
 };
@@ -352,7 +353,8 @@ impl PerpMarket {
     }
 
     /// What MarginEngine values a perp position with, per market in
-    /// `market_ids` order, [`MARGIN_INPUT_WORDS`] words each: feed id,
+    /// `market_ids` order, [`MarketInputs`] words each (`MarketInputs::encode`,
+    /// read by MarginEngine with `MarketInputs::decode_all`): feed id,
     /// initial margin rate, maintenance margin rate, margin rate scale, skew
     /// scale, skew (`int256`, long - short open interest) and the funding
     /// index accrued to now (`int256`, WAD, quote per unit of base size; at
@@ -363,7 +365,7 @@ impl PerpMarket {
     /// [`MarketNotFound`], [`ValueOutOfRange`], the oracle's error when no
     /// price is usable.
     pub fn margin_inputs(&self, market_ids: Vec<u32>) -> Result<Vec<U256>, Vec<u8>> {
-        let mut words = Vec::with_capacity(market_ids.len() * MARGIN_INPUT_WORDS);
+        let mut words = Vec::with_capacity(market_ids.len() * MARKET_INPUT_WORDS);
         for market_id in market_ids {
             let params = self.params(market_id)?;
             let (open_interest, funding) = self.state(market_id);
@@ -374,15 +376,16 @@ impl PerpMarket {
             };
             let margin =
                 MarginParams::unpack(self.markets.getter(market_id).params_margin.get().into());
-            words.extend_from_slice(&[
-                U256::from(params.feed_id),
-                U256::from(margin.initial_rate),
-                U256::from(margin.maintenance_rate),
-                U256::from(margin.rate_scale),
-                U256::from(params.skew_scale),
-                i256(skew(&open_interest)).into_raw(),
-                i256(funding.index).into_raw(),
-            ]);
+            let inputs = MarketInputs {
+                feed: params.feed_id,
+                initial_rate: margin.initial_rate,
+                maintenance_rate: margin.maintenance_rate,
+                rate_scale: margin.rate_scale,
+                skew_scale: params.skew_scale,
+                skew: skew(&open_interest),
+                funding_index: funding.index,
+            };
+            words.extend_from_slice(&inputs.encode());
         }
         Ok(words)
     }
@@ -475,9 +478,6 @@ struct Prepared {
     strict: bool,
     quote: logic::Quote,
 }
-
-/// Words per market in [`PerpMarket::margin_inputs`].
-pub const MARGIN_INPUT_WORDS: usize = 7;
 
 /// How long an announced change of an existing market's parameters waits
 /// ([`bulwark_common::delay`]).

@@ -413,7 +413,7 @@ fn feed_skew_sums_the_markets_of_a_feed(
         .motsu_unwrap();
     assert_eq!(perp.sender(admin).feed_skew(7), wad(30));
     let inputs = perp.sender(admin).margin_inputs(vec![2, 1, btc]).motsu_unwrap();
-    assert_eq!(inputs.len(), 3 * MARGIN_INPUT_WORDS);
+    assert_eq!(inputs.len(), 3 * MARKET_INPUT_WORDS);
     assert_eq!(
         (inputs[5], inputs[12], inputs[19]),
         (I256::ZERO.into_raw(), wad(30).into_raw(), wad(10).into_raw())
@@ -533,7 +533,7 @@ fn stale_price_is_reported_not_strict_and_prices_against_the_trader(
     assert_eq!(none, stale_error(oracle_usage::REDUCE_RISK_HIGH));
     // Funding was brought to this block by the trades: the margin inputs
     // need no price.
-    assert_eq!(margin_inputs(&perp, 1).len(), MARGIN_INPUT_WORDS);
+    assert_eq!(margin_inputs(&perp, 1).len(), MARKET_INPUT_WORDS);
 }
 
 #[motsu::test]

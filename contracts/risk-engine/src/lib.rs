@@ -26,18 +26,18 @@ use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, I256, U256};
 use alloy_sol_types::{SolError, SolEvent};
-use book::{PLAN_HEAD, PLAN_LEG};
+use book::{PlanLeg, PlanReply as Plan};
 use bulwark_common::{
     account,
     calls::{self, calldata, calldata_ending_with_array},
     delay::{self, NotApplicable},
     evm::{self, address, boolean, bytes32, uint, uint256},
     interfaces::{margin_engine, options_market, oracle_usage, perp_market, vault},
+    packed::Packed,
     roles::Roles,
     units::{i256, to_i128, to_u128},
 };
 use margin::{adds_risk, Health, OptionLeg, RiskParams};
-use position::{halves, limbs};
 use stylus_sdk::{
     prelude::*,
     storage::{StorageAddress, StorageB256, StorageMap, StorageU256, StorageU8},
@@ -110,19 +110,19 @@ fn keeper_units(
     decimals: u8,
 ) -> u128 {
     let closes_every_leg =
-        plan.legs.iter().enumerate().all(|(index, leg)| leg.0 == positions.size(index));
+        plan.legs.iter().enumerate().all(|(index, leg)| leg.closed == positions.size(index));
     let bankrupt = plan.closed_all && !plan.debt_backed && closes_every_leg;
     liquidation::liquidator_payout(to_liquidator, gas_reserve, bankrupt, decimals)
 }
 
-/// Packs two halves into a storage word.
+/// The storage word of `(low, high)` halves ([`Packed`]).
 fn word(low: u128, high: u128) -> U256 {
-    U256::from_limbs(limbs(low, high))
+    Packed::from_halves(low, high).into()
 }
 
-/// Splits a storage word into halves.
+/// A storage word's `(low, high)` halves ([`Packed`]).
 fn split(value: U256) -> (u128, u128) {
-    halves(*value.as_limbs())
+    Packed::from(value).halves()
 }
 
 /// The RiskEngine's state.
@@ -202,24 +202,6 @@ impl Positions {
             None => (1 << 31) | self.options[index - self.markets.len()].feed,
         }
     }
-}
-
-/// What MarginEngine's `liquidationPlan` returned.
-struct Plan {
-    /// Equity before (quote WAD).
-    equity: i128,
-    /// Maintenance margin before and after the closes.
-    maintenance: (u128, u128),
-    /// Modelled payouts to the liquidator and the insurance fund.
-    to_liquidator: u128,
-    to_insurance: u128,
-    /// Whether other collateral still backs the account's debt (it holds
-    /// some and equity after the closes is >= 0).
-    debt_backed: bool,
-    /// Every closable position is closed.
-    closed_all: bool,
-    /// Per leg: `(size to close, value, spot, funding index)`.
-    legs: Vec<(i128, i128, u128, i128)>,
 }
 
 bulwark_common::dispatch! {
@@ -657,13 +639,13 @@ impl RiskEngine {
         let positions = self.positions(account);
         let plan = self.plan(account, &positions)?;
         let (mut keys, mut deltas) = (Vec::new(), Vec::new());
-        for (index, (closed, ..)) in plan.legs.iter().enumerate() {
-            if *closed != 0 {
+        for (index, leg) in plan.legs.iter().enumerate() {
+            if leg.closed != 0 {
                 keys.push(self.leg_key(&positions, index));
-                deltas.push(i256(-closed));
+                deltas.push(i256(-leg.closed));
             }
         }
-        let (_, decimals) = self.read_quote()?;
+        let (_, decimals) = self.quote_token();
         let gas_reserve = self.load_params()?.gas_reserve;
         let paid = keeper_units(&plan, &positions, plan.to_liquidator, gas_reserve, decimals);
         let paid = position::to_wad(paid, decimals);
@@ -696,7 +678,9 @@ impl RiskEngine {
         let mut equity = plan.equity;
         let mut worst = (i128::MAX, 0u32);
         let perp_count = positions.markets.len();
-        for (index, &(closed, value, spot, funding)) in plan.legs.iter().enumerate() {
+        for (index, &PlanLeg { closed, value, spot, funding_index: funding }) in
+            plan.legs.iter().enumerate()
+        {
             let size = positions.size(index);
             if value < worst.0 {
                 worst = (value, positions.bad_debt_key(index));
@@ -751,7 +735,7 @@ impl RiskEngine {
         }
         // Options closed whole leave their slots by swap-removal, after the loop.
         self.compact_options(account);
-        let (maintenance_before, maintenance_after) = plan.maintenance;
+        let (maintenance_before, maintenance_after) = (plan.maintenance, plan.maintenance_after);
         let params = self.load_params()?;
         let (to_liquidator, to_insurance) = liquidation::penalty(
             &params,
@@ -760,7 +744,7 @@ impl RiskEngine {
             equity,
             maintenance_after,
         );
-        let (_, decimals) = self.cache_quote()?;
+        let (_, decimals) = self.quote_token();
         let paid_units =
             keeper_units(&plan, &positions, to_liquidator, params.gas_reserve, decimals);
         let paid = position::to_wad(paid_units, decimals);
@@ -818,7 +802,7 @@ impl RiskEngine {
             let (amount, series_index) = split(self.options.getter(account).get(slot));
             #[allow(clippy::cast_possible_truncation)]
             let series_index = series_index as u32;
-            let leg = position::unpack_series(split(self.series.get(series_index)));
+            let leg = position::unpack_series(self.series.get(series_index).into());
             if leg.expiry > now {
                 continue;
             }
@@ -926,8 +910,7 @@ impl RiskEngine {
         let count = self.series_count.get();
         let index = count.to::<u32>();
         let leg = OptionLeg { feed, amount: 0, strike, expiry, is_call, volatility: 0 };
-        let (low, high) = position::pack_series(&leg);
-        self.series.setter(index).set(word(low, high));
+        self.series.setter(index).set(position::pack_series(&leg).into());
         self.series_ids.setter(index).set(series_id);
         self.series_index.setter(series_id).set(count + U256::from(1u8));
         self.series_count.set(count + U256::from(1u8));
@@ -945,52 +928,47 @@ impl RiskEngine {
     /// Stores the parameters in the book's words (two per word) from key
     /// `first` of `params` (0: in force; [`PENDING_PARAMS`]: announced).
     fn store_params(&mut self, first: u8, params: &RiskParams) {
-        for (key, (low, high)) in (first..).zip(book::params_to_words(params)) {
-            self.params.setter(key).set(word(low, high));
+        for (key, word) in (first..).zip(book::params_to_words(params)) {
+            self.params.setter(key).set(word.into());
         }
+    }
+
+    /// The words of the parameters in force, as stored.
+    fn param_words(&self) -> [Packed; book::PARAM_WORDS] {
+        let mut words = [Packed::ZERO; book::PARAM_WORDS];
+        for (key, word) in (0u8..).zip(&mut words) {
+            *word = self.params.get(key).into();
+        }
+        words
     }
 
     /// The stored parameters. They passed their bounds when set; a stored
     /// value outside them reverts [`InvalidParameter`] with its index rather
     /// than margining with anything else.
     fn load_params(&self) -> Result<RiskParams, Vec<u8>> {
-        let mut words = [(0, 0); book::PARAM_WORDS];
-        for (key, word) in (0u8..).zip(&mut words) {
-            *word = split(self.params.get(key));
-        }
-        book::params_from_words(&words)
+        book::params_from_words(&self.param_words())
             .or_else(|index| fail(InvalidParameter::SELECTOR, &[uint(u128::from(index))]))
     }
 
-    /// The quote token and its decimals (zero until [`Self::cache_quote`]).
+    /// The quote token and its decimals, cached by [`Self::set_markets`]
+    /// (zero before: no position exists until the markets are set).
     fn quote_token(&self) -> (Address, u8) {
         let value = self.quote.get();
         let bytes = value.to_be_bytes::<32>();
         (Address::from_slice(&bytes[12..]), bytes[11])
     }
 
-    /// Reads the Vault's quote token and decimals once and keeps them.
-    fn cache_quote(&mut self) -> Result<(Address, u8), Vec<u8>> {
-        if !self.quote.get().is_zero() {
-            return Ok(self.quote_token());
-        }
-        let (quote, decimals) = self.read_quote()?;
-        self.quote.set(U256::from_be_bytes(address(quote)) | (U256::from(decimals) << 160));
-        Ok((quote, decimals))
-    }
-
-    /// The Vault's quote token and decimals, from the cache when it is set.
-    fn read_quote(&self) -> Result<(Address, u8), Vec<u8>> {
-        if !self.quote.get().is_zero() {
-            return Ok(self.quote_token());
-        }
+    /// Reads the Vault's quote token and decimals (immutable in the Vault)
+    /// and keeps them.
+    fn cache_quote(&mut self) -> Result<(), Vec<u8>> {
         let vault = self.vault.get();
         let quote: Address =
             calls::view(self.vm(), vault, &calldata(vault::PARAMETERS, &[]))?.read()?;
         let data = calldata(vault::COLLATERAL_CONFIG, &[address(quote)]);
         let mut config = calls::view(self.vm(), vault, &data)?;
         let (_, decimals) = (config.read::<bool>()?, config.read::<u8>()?);
-        Ok((quote, decimals))
+        self.quote.set(U256::from_be_bytes(address(quote)) | (U256::from(decimals) << 160));
+        Ok(())
     }
 
     /// Settles `pnl` (quote WAD) between `account` and the pool and charges
@@ -1128,7 +1106,8 @@ impl RiskEngine {
         );
     }
 
-    /// `account`'s positions as stored, and the book MarginEngine reads.
+    /// `account`'s positions as stored, and the book MarginEngine reads
+    /// ([`book::encode_words`] of the stored words).
     fn positions(&self, account: U256) -> Positions {
         let (mask, count) = split(self.headers.get(account));
         let mut positions = Positions {
@@ -1142,9 +1121,9 @@ impl RiskEngine {
             if mask >> market_id & 1 == 0 {
                 continue;
             }
-            let held = self.perps.getter(account).get(market_id);
-            let (size, basis) = split(held);
-            perp_words.extend_from_slice(&[U256::from(market_id), held]);
+            let held = Packed::from(self.perps.getter(account).get(market_id));
+            let (size, basis) = held.halves();
+            perp_words.push((market_id, held));
             positions.markets.push(market_id);
             positions.perps.push((position::to_signed_bits(size), position::to_signed_bits(basis)));
         }
@@ -1152,27 +1131,21 @@ impl RiskEngine {
         #[allow(clippy::cast_possible_truncation)]
         // The option count is at most MAX_OPTIONS.
         for slot in 0..count as u32 {
-            let held = self.options.getter(account).get(slot);
-            let (amount, series) = split(held);
+            let held = Packed::from(self.options.getter(account).get(slot));
+            let (amount, series) = held.halves();
             #[allow(clippy::cast_possible_truncation)]
             // Series indexes are u32 when stored.
             let series = series as u32;
-            let terms = self.series.get(series);
-            option_words.extend_from_slice(&[terms, held]);
+            let terms = Packed::from(self.series.get(series));
+            option_words.push((terms, held));
             positions.options.push(OptionSlot {
                 slot,
                 series,
                 amount: position::to_signed_bits(amount),
-                feed: position::unpack_series(split(terms)).feed,
+                feed: position::unpack_series(terms).feed,
             });
         }
-        let (perp_count, option_count) = (positions.perps.len(), positions.options.len());
-        positions.book.push(word(perp_count as u128, option_count as u128));
-        for key in (0u8..).take(book::PARAM_WORDS) {
-            positions.book.push(self.params.get(key));
-        }
-        positions.book.append(&mut perp_words);
-        positions.book.append(&mut option_words);
+        positions.book = book::encode_words(&self.param_words(), &perp_words, &option_words);
         positions
     }
 
@@ -1221,32 +1194,12 @@ impl RiskEngine {
         let engine = self.margin_engine.get();
         let reply: Vec<U256> = calls::view(self.vm(), engine, &data)?.read()?;
         let legs = positions.perps.len() + positions.options.len();
-        let failed = || calls::call_failed(engine);
-        let head = reply.get(..PLAN_HEAD).ok_or_else(failed)?;
-        let signed = |w: U256| to_i128(I256::from_raw(w)).ok_or_else(failed);
-        let unsigned = |w: U256| to_u128(w).ok_or_else(failed);
-        let equity = signed(head[1])?;
-        let maintenance = unsigned(head[2])?;
-        if head[0].is_zero() {
+        let plan = Plan::decode(&reply, legs).ok_or_else(|| calls::call_failed(engine))?;
+        if !plan.liquidatable {
             return fail(
                 NotLiquidatable::SELECTOR,
-                &[uint256(account), evm::int(equity), uint(maintenance)],
+                &[uint256(account), evm::int(plan.equity), uint(plan.maintenance)],
             );
-        }
-        if reply.len() != PLAN_HEAD + PLAN_LEG * legs {
-            return Err(failed());
-        }
-        let mut plan = Plan {
-            equity,
-            maintenance: (maintenance, unsigned(head[3])?),
-            to_liquidator: unsigned(head[4])?,
-            to_insurance: unsigned(head[5])?,
-            debt_backed: !head[7].is_zero(),
-            closed_all: !head[8].is_zero(),
-            legs: Vec::with_capacity(legs),
-        };
-        for leg in reply[PLAN_HEAD..].chunks_exact(PLAN_LEG) {
-            plan.legs.push((signed(leg[0])?, signed(leg[1])?, unsigned(leg[2])?, signed(leg[3])?));
         }
         Ok(plan)
     }

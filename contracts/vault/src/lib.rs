@@ -22,6 +22,7 @@ use bulwark_common::{
     calls::{self, calldata},
     evm,
     interfaces::erc20,
+    replies::{Holding, Snapshot},
     roles::Roles,
     units::WAD,
 };
@@ -766,19 +767,19 @@ impl Vault {
     /// three words: `token | decimals << 160 | feedId << 168`, the balance in
     /// WAD, and the haircut (WAD).
     pub fn account_snapshot(&self, account: U256) -> Vec<U256> {
-        let mut words = vec![self.cash_wad(account).into_raw()];
+        // Exact: quote decimals <= 18 and cash's WAD value is kept within 127 bits.
+        let cash = low_signed(self.cash.get(account));
+        let cash = logic::to_wad_signed(cash, self.quote_decimals.get().to()).unwrap_or_default();
+        let mut snapshot = Snapshot { cash, holdings: Vec::new() };
         for index in 1..self.tokens.len() {
             let token = self.tokens.get(index).unwrap_or_default();
-            let (balance_wad, haircut, decimals, feed_id) = self.holding(account, token);
-            if balance_wad != 0 {
-                words.push(
-                    word(token) | (U256::from(decimals) << 160) | (U256::from(feed_id) << 168),
-                );
-                words.push(U256::from(balance_wad));
-                words.push(haircut);
+            let (balance, haircut, decimals, feed) = self.holding(account, token);
+            if balance != 0 {
+                let haircut = low(haircut);
+                snapshot.holdings.push(Holding { token, decimals, feed, balance, haircut });
             }
         }
-        words
+        snapshot.encode()
     }
 
     /// Quote tokens the pool holds (ERC-4626 `totalAssets`), token units.
@@ -925,13 +926,6 @@ impl Vault {
             bytes.extend_from_slice(&value.to_be_bytes::<32>());
         }
         self.vm().emit_log(&bytes, topics);
-    }
-
-    /// `account`'s quote cash in WAD (exact: quote decimals <= 18 and the
-    /// cash's WAD value is kept within 127 bits).
-    fn cash_wad(&self, account: U256) -> I256 {
-        let cash = low_signed(self.cash.get(account));
-        wide(logic::to_wad_signed(cash, self.quote_decimals.get().to()).unwrap_or_default())
     }
 
     /// `(balance in WAD, haircut, decimals, feed id)` of `account` in a
