@@ -52,9 +52,9 @@ interface IOptionsMarket is IRoles  {
 
     function listExpiry(uint32 underlying, uint64 expiry) external returns (uint32);
 
-    function quote(bytes32 series_id, int256 amount) external view returns (int256, uint256, int256, int256, uint256);
+    function quote(bytes32 series_id, int256 amount) external view returns (int256 premium, uint256 fee, int256 delta, int256 vega, uint256 spread);
 
-    function onTrade(uint256 account, bytes32 series_id, int256 amount_before, int256 amount, int256 limit_premium) external returns (int256, uint256, bool, uint32, uint256, uint64, bool);
+    function onTrade(uint256 account, bytes32 series_id, int256 amount_before, int256 amount, int256 limit_premium) external returns (int256 premium, uint256 fee, bool strict, uint32 feedId, uint256 strike, uint64 expiry, bool isCall);
 
     function remark(bytes32 series_id) external;
 
@@ -62,7 +62,7 @@ interface IOptionsMarket is IRoles  {
 
     function onLiquidationClose(bytes32 series_id, int256 amount_delta, uint256 spot) external returns (int256);
 
-    function onSettlement(bytes32 series_id, int256 amount) external returns (uint256, int256);
+    function onSettlement(bytes32 series_id, int256 amount) external returns (uint256 settlementPrice, int256 payoff);
 
     /// No series is listed under this id.
     error SeriesNotListed(bytes32 seriesId);

@@ -56,7 +56,7 @@ interface IOracleAdapter is IRoles  {
 
     function prices(uint32[] memory feed_ids, uint8 usage) external view returns (uint256[] memory);
 
-    function sequencerStatus() external view returns (uint8, uint256);
+    function sequencerStatus() external view returns (uint8 status, uint256 since);
 
     function recordSettlementPrice(uint32 feed_id, uint64 expiry, uint80 round_id) external returns (uint256);
 

@@ -50,17 +50,17 @@ interface IPerpMarket is IRoles  {
 
     function pendingMarketParams(uint32 market_id) external view returns (uint64);
 
-    function onTrade(uint256 account, uint32 market_id, int256 size_before, int256 size_delta, uint256 acceptable_price) external returns (uint256, uint256, int256, bool);
+    function onTrade(uint256 account, uint32 market_id, int256 size_before, int256 size_delta, uint256 acceptable_price) external returns (uint256 fillPrice, uint256 fee, int256 fundingIndex, bool strict);
 
-    function onLiquidationClose(uint256 account, uint32 market_id, int256 size_before, int256 size_delta, uint256 oracle_price) external returns (uint256, int256);
+    function onLiquidationClose(uint256 account, uint32 market_id, int256 size_before, int256 size_delta, uint256 oracle_price) external returns (uint256 fillPrice, int256 fundingIndex);
 
     function marginInputs(uint32[] memory market_ids) external view returns (uint256[] memory);
 
     function feedSkew(uint32 feed_id) external view returns (int256);
 
-    function quote(uint32 market_id, int256 size_delta) external view returns (uint256, uint256, uint256, int256, int256, uint256, uint256);
+    function quote(uint32 market_id, int256 size_delta) external view returns (uint256 fillPrice, uint256 fee, uint256 oraclePrice, int256 fundingRate, int256 fundingIndex, uint256 longOpenInterest, uint256 shortOpenInterest);
 
-    function position(uint256 account, uint32 market_id, int256 size) external view returns (int256, uint256, int256, int256, int256);
+    function position(uint256 account, uint32 market_id, int256 size) external view returns (int256 positionSize, uint256 entryPrice, int256 fundingSnapshot, int256 unrealisedPnl, int256 accruedFunding);
 
     function marketCount() external view returns (uint32);
 

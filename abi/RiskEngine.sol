@@ -50,7 +50,7 @@ interface IRiskEngine is IRoles  {
 
     function marginEngine() external view returns (address);
 
-    function markets() external view returns (address, address);
+    function markets() external view returns (address perpMarket, address optionsMarket);
 
     function setMarkets(address perp_market, address options_market) external;
 
@@ -74,17 +74,17 @@ interface IRiskEngine is IRoles  {
 
     function withdraw(uint256 account, address token, uint256 amount, address to) external;
 
-    function accountHealth(uint256 account) external view returns (int256, uint256, uint256, int256);
+    function accountHealth(uint256 account) external view returns (int256 equity, uint256 initialMargin, uint256 maintenanceMargin, int256 healthRatio);
 
     function isLiquidatable(uint256 account) external view returns (bool);
 
-    function previewLiquidation(uint256 account) external view returns (uint256, uint256, bytes32[] memory, int256[] memory);
+    function previewLiquidation(uint256 account) external view returns (uint256 toLiquidator, uint256 penalty, bytes32[] memory keys, int256[] memory sizeDeltas);
 
     function liquidate(uint256 account) external returns (uint256);
 
     function settleOptions(uint256 account) external returns (uint32);
 
-    function perpPosition(uint256 account, uint32 market_id) external view returns (int256, int256);
+    function perpPosition(uint256 account, uint32 market_id) external view returns (int256 size, int256 basis);
 
     function optionAmount(uint256 account, bytes32 series_id) external view returns (int256);
 

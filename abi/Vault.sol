@@ -62,7 +62,7 @@ interface IVault is IRoles  {
 
     function settle(uint256 account, int256 pnl, uint256 fee, bool penalty) external returns (int256);
 
-    function absorbBadDebt(uint256 account) external returns (uint256, uint256);
+    function absorbBadDebt(uint256 account) external returns (uint256 fromInsurance, uint256 fromPool);
 
     function lpDeposit(uint256 assets, address receiver) external returns (uint256);
 
@@ -72,11 +72,11 @@ interface IVault is IRoles  {
 
     function claimProtocolFees(address to, uint256 amount) external;
 
-    function parameters() external view returns (address, address, uint16, uint16, uint16, uint64, uint64);
+    function parameters() external view returns (address quoteToken, address riskEngine, uint16 insuranceFeeBps, uint16 protocolFeeBps, uint16 insurancePenaltyBps, uint64 cooldown, uint64 redeemWindow);
 
     function collateralTokens() external view returns (address[] memory);
 
-    function collateralConfig(address token) external view returns (bool, uint8, uint256, uint256, uint32);
+    function collateralConfig(address token) external view returns (bool listed, uint8 decimals, uint256 haircut, uint256 cap, uint32 feedId);
 
     function balanceOf(uint256 account, address token) external view returns (int256);
 
@@ -88,9 +88,9 @@ interface IVault is IRoles  {
 
     function previewRedeem(uint256 shares) external view returns (uint256);
 
-    function poolState() external view returns (uint256, uint256, uint256, uint256, uint256, uint256, uint256);
+    function poolState() external view returns (uint256 totalAssets, uint256 totalShares, uint256 sharePrice, uint256 insuranceFund, uint256 protocolFees, uint256 absorbedByInsurance, uint256 absorbedByPool);
 
-    function lpPosition(address provider) external view returns (uint256, uint256, uint64, uint64);
+    function lpPosition(address provider) external view returns (uint256 shares, uint256 requestedShares, uint64 opensAt, uint64 closesAt);
 
     function trackedBalance(address token) external view returns (int256);
 

@@ -850,10 +850,10 @@ impl Protocol {
     /// `RiskEngine.accountHealth(account)`, or its revert data.
     pub fn health(&mut self, account: U256) -> Result<Health, Vec<u8>> {
         self.chain.view(self.risk, &IRiskEngine::accountHealthCall { account }).map(|h| Health {
-            equity: h._0,
-            initial: h._1,
-            maintenance: h._2,
-            ratio: h._3,
+            equity: h.equity,
+            initial: h.initialMargin,
+            maintenance: h.maintenanceMargin,
+            ratio: h.healthRatio,
         })
     }
 
@@ -892,7 +892,7 @@ impl Protocol {
     pub fn perp_position_in(&mut self, account: U256, market: u32) -> (I256, I256) {
         let call = IRiskEngine::perpPositionCall { account, market_id: market };
         let p = self.chain.view(self.risk, &call).expect("perpPosition");
-        (p._0, p._1)
+        (p.size, p.basis)
     }
 
     /// `PerpMarket.position(account, market, size)` with the size
@@ -938,13 +938,13 @@ impl Protocol {
     pub fn pool(&mut self) -> Pool {
         let p = self.chain.view(self.vault, &IVault::poolStateCall {}).expect("poolState");
         Pool {
-            assets: p._0,
-            shares: p._1,
-            share_price: p._2,
-            insurance: p._3,
-            fees: p._4,
-            absorbed_by_insurance: p._5,
-            absorbed_by_pool: p._6,
+            assets: p.totalAssets,
+            shares: p.totalShares,
+            share_price: p.sharePrice,
+            insurance: p.insuranceFund,
+            fees: p.protocolFees,
+            absorbed_by_insurance: p.absorbedByInsurance,
+            absorbed_by_pool: p.absorbedByPool,
         }
     }
 

@@ -581,9 +581,9 @@ fn wiring_is_set_once_and_checked_against_zero() {
         &IRiskEngine::MarketsAlreadySet { perpMarket: p.perp, optionsMarket: p.options },
     );
     let markets = p.chain.view(p.risk, &IRiskEngine::marketsCall {}).unwrap();
-    assert_eq!((markets._0, markets._1), (p.perp, p.options));
+    assert_eq!((markets.perpMarket, markets.optionsMarket), (p.perp, p.options));
     let parameters = p.chain.view(p.vault, &IVault::parametersCall {}).unwrap();
-    assert_eq!((parameters._0, parameters._1), (p.token, p.risk));
+    assert_eq!((parameters.quoteToken, parameters.riskEngine), (p.token, p.risk));
     // A fresh Vault without a RiskEngine refuses the hooks as well.
     let vault = p.chain.deploy(
         "Vault",

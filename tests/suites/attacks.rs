@@ -138,7 +138,7 @@ fn a_sandwich_around_a_large_trade_is_stopped_by_the_victims_acceptable_price() 
     let victim_account = p.trader_with(victim, 500_000, 0);
     // The victim quotes 1,000 ETH at 2,000 * (1 + 1,000 / 200,000) = 2,010 and
     // accepts 0.1% worse.
-    let quoted = p.perp_quote(swad(1_000)).unwrap()._0;
+    let quoted = p.perp_quote(swad(1_000)).unwrap().fillPrice;
     assert_eq!(quoted, wad(2_010));
     let acceptable = quoted + quoted / U256::from(1_000u16);
     // The attacker buys 500 first: the victim would fill at 2,000 * (1 + 2,000 / 200,000) = 2,020.

@@ -653,7 +653,7 @@ fn an_option_premium_beyond_the_traders_limit_is_refused() {
     p.trader_with(a, 10_000, 0);
     let series = p.series[0].id;
     let quote = IOptionsMarket::quoteCall { series_id: series, amount: swad(1) };
-    let premium = p.chain.view(p.options, &quote).unwrap()._0;
+    let premium = p.chain.view(p.options, &quote).unwrap().premium;
     let limit = premium - I256::ONE;
     assert_error(
         &p.trade_option(a, series, swad(1), limit).output,
@@ -662,7 +662,7 @@ fn an_option_premium_beyond_the_traders_limit_is_refused() {
     // A seller's limit is minus the least it accepts.
     success(&p.trade_option(a, series, swad(1), premium), "buy");
     let quote = IOptionsMarket::quoteCall { series_id: series, amount: swad(-1) };
-    let received = p.chain.view(p.options, &quote).unwrap()._0;
+    let received = p.chain.view(p.options, &quote).unwrap().premium;
     let limit = received - I256::ONE;
     assert_error(
         &p.trade_option(a, series, swad(-1), limit).output,
@@ -687,7 +687,7 @@ fn a_trade_that_grows_the_pools_delta_beyond_its_limit_is_refused_and_reducing_p
     success(&p.trade_option(a, series, swad(15), I256::MAX), "15 calls: pool delta about -7.7");
     let before =
         p.chain.view(p.options, &IOptionsMarket::quoteCall { series_id: series, amount: swad(15) });
-    let trade_delta = before.unwrap()._2;
+    let trade_delta = before.unwrap().delta;
     let r = p.trade_option(a, series, swad(5), I256::MAX);
     let refused =
         r.decode_error::<IOptionsMarket::GreekLimitExceeded>().expect("GreekLimitExceeded");
@@ -895,10 +895,10 @@ fn margin_engine_refuses_a_malformed_book_and_agrees_with_risk_engine_on_a_real_
     let answer = p.chain.view(p.margin_engine, &call(book)).unwrap();
     let health = p.health(account).unwrap();
     assert_eq!(
-        (answer._0, answer._1, answer._2),
+        (answer.equity, answer.initialMargin, answer.maintenanceMargin),
         (health.equity, health.initial, health.maintenance)
     );
-    assert_eq!(answer._0, s(wad(5_000)));
+    assert_eq!(answer.equity, s(wad(5_000)));
 }
 
 #[test]

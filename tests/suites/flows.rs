@@ -167,9 +167,13 @@ fn a_short_against_a_long_pays_maker_fees_and_open_interest_matches_the_position
     assert_eq!(fee_b, s(U256::from(1_600_128u64) * U256::from(WAD / 1_000_000)), "maker 0.02%");
     assert_eq!(r.events::<IPerpMarket::PerpTraded>()[0].fee, fee_b.into_raw());
     let oi = p.perp_quote(I256::ZERO).unwrap();
-    assert_eq!((oi._5, oi._6), (wad(10), wad(4)), "long and short open interest");
+    assert_eq!(
+        (oi.longOpenInterest, oi.shortOpenInterest),
+        (wad(10), wad(4)),
+        "long and short open interest"
+    );
     let sizes = p.perp_position(account_a).0 + p.perp_position(account_b).0;
-    assert_eq!(sizes, s(oi._5) - s(oi._6), "invariant 5");
+    assert_eq!(sizes, s(oi.longOpenInterest) - s(oi.shortOpenInterest), "invariant 5");
 
     // B flips to 6 long: a taker trade of 10 into a skew of +6.
     let r = p.open_perp(b, swad(10));
@@ -185,7 +189,7 @@ fn a_short_against_a_long_pays_maker_fees_and_open_interest_matches_the_position
     );
     assert_eq!(p.perp_position(account_b), (swad(6), fill_flip));
     let oi = p.perp_quote(I256::ZERO).unwrap();
-    assert_eq!((oi._5, oi._6), (wad(16), U256::ZERO));
+    assert_eq!((oi.longOpenInterest, oi.shortOpenInterest), (wad(16), U256::ZERO));
     assert_balanced(&mut p, "flip");
 }
 
@@ -211,18 +215,27 @@ fn funding_accrues_with_the_skew_and_is_settled_on_the_next_trade() {
     let oi = p.perp_quote(I256::ZERO).unwrap();
     let rate = s(U256::from(6u64) * U256::from(WAD / 10_000));
     let index = s(U256::from(6u64) * U256::from(WAD / 10));
-    assert_eq!((oi._3, oi._4), (rate, index));
+    assert_eq!((oi.fundingRate, oi.fundingIndex), (rate, index));
 
     // PerpMarket's view splits each position's value: price PnL since the
     // entry (the fill) at the oracle price, and the funding accrued since.
     let view_a = p.perp_entry_in(account_a, ETH_MARKET);
-    let entry_a = (view_a._0, s(view_a._1), view_a._2, view_a._3, view_a._4);
+    let entry_a = (
+        view_a.positionSize,
+        s(view_a.entryPrice),
+        view_a.fundingSnapshot,
+        view_a.unrealisedPnl,
+        view_a.accruedFunding,
+    );
     let pnl_a = realised(swad(100), fill_a, s(wad(2_000)), I256::ZERO);
     assert_eq!(entry_a, (swad(100), fill_a, I256::ZERO, pnl_a, s(wad(60))));
     let view_b = p.perp_entry_in(account_b, ETH_MARKET);
-    assert_eq!((view_b._0, s(view_b._1), view_b._4), (swad(-40), fill_b, -s(wad(24))));
+    assert_eq!(
+        (view_b.positionSize, s(view_b.entryPrice), view_b.accruedFunding),
+        (swad(-40), fill_b, -s(wad(24)))
+    );
     // RiskEngine's basis is the entry less the snapshot.
-    assert_eq!(p.perp_position(account_a).1, fill_a - view_a._2);
+    assert_eq!(p.perp_position(account_a).1, fill_a - view_a.fundingSnapshot);
 
     // A closes: its whole funding (100 * 0.6 = 60) is settled with its PnL.
     let r = p.close_perp(a);
@@ -231,7 +244,10 @@ fn funding_accrues_with_the_skew_and_is_settled_on_the_next_trade() {
     assert_eq!((event.fundingRate, event.fundingIndex), (rate, index));
     assert_eq!(event.fundingPaid, s(wad(60)));
     let closed = p.perp_entry_in(account_a, ETH_MARKET);
-    assert_eq!((closed._0, closed._1, closed._2), (I256::ZERO, U256::ZERO, I256::ZERO));
+    assert_eq!(
+        (closed.positionSize, closed.entryPrice, closed.fundingSnapshot),
+        (I256::ZERO, U256::ZERO, I256::ZERO)
+    );
     let close_a = fill_price(s(wad(2_000)), swad(60), swad(-100));
     let got_a = realised(swad(100), fill_a, close_a, index);
     assert_eq!(got_a, realised(swad(100), fill_a, close_a, I256::ZERO) - s(wad(60)), "pays 60");
@@ -298,7 +314,7 @@ fn lp_deposits_and_redeems_at_the_share_price_after_the_cooldown() {
     );
     let position = p.chain.view(p.vault, &IVault::lpPositionCall { provider: lp2 }).unwrap();
     assert_eq!(
-        (position._0, position._1, position._2, position._3),
+        (position.shares, position.requestedShares, position.opensAt, position.closesAt),
         (shares, shares, opens, closes)
     );
 
@@ -522,7 +538,8 @@ fn buying_an_option_pays_black_scholes_plus_the_spread_and_the_fee() {
         .chain
         .view(p.options, &IOptionsMarket::quoteCall { series_id: call.id, amount: swad(2) })
         .expect("quote");
-    let (premium, fee, delta, vega, spread) = (quote._0, quote._1, quote._2, quote._3, quote._4);
+    let (premium, fee, delta, vega, spread) =
+        (quote.premium, quote.fee, quote.delta, quote.vega, quote.spread);
     // Per contract: the model price plus the spread times vega, rounded up.
     let years = to_f64(s(U256::from(EXPIRY_DELAY) * U256::from(WAD))) / 31_536_000.0;
     let model = black_scholes(2_000.0, 2_000.0, years, to_f64(sigma), true);
@@ -584,7 +601,7 @@ fn options_are_bought_written_and_settled_at_intrinsic_value() {
         .chain
         .view(p.options, &IOptionsMarket::quoteCall { series_id: call.id, amount: swad(2) })
         .expect("quote");
-    let (premium, fee) = (quote._0, quote._1);
+    let (premium, fee) = (quote.premium, quote.fee);
     assert!(premium.is_positive(), "a buyer pays");
     let r = p.trade_option(buyer, call.id, swad(2), premium);
     success(&r, "buy call");
@@ -630,7 +647,7 @@ fn margin_inputs_accrue_funding_without_trading() {
     p.advance(43_200);
     let call = IPerpMarket::marginInputsCall { market_ids: vec![ETH_MARKET] };
     let first = p.chain.view(p.perp, &call).unwrap()._0;
-    let quoted = p.perp_quote(I256::ZERO).unwrap()._4;
+    let quoted = p.perp_quote(I256::ZERO).unwrap().fundingIndex;
     let params = perp_params();
     assert_eq!(
         first,
@@ -669,8 +686,8 @@ fn one_account_margins_eth_and_btc_perps_together() {
     success(&p.open_perp(eth_only, swad(10)), "ETH long alone");
     success(&p.trade_perp_in(btc_only, BTC_MARKET, -half), "BTC short alone");
     // Each market keeps its own open interest.
-    assert_eq!(p.perp_quote_in(ETH_MARKET, I256::ZERO).unwrap()._5, wad(20));
-    assert_eq!(p.perp_quote_in(BTC_MARKET, I256::ZERO).unwrap()._6, wad(1));
+    assert_eq!(p.perp_quote_in(ETH_MARKET, I256::ZERO).unwrap().longOpenInterest, wad(20));
+    assert_eq!(p.perp_quote_in(BTC_MARKET, I256::ZERO).unwrap().shortOpenInterest, wad(1));
     // Cross margin: the account's requirements are the two markets' added
     // (one gas reserve for the liquidator, not two).
     let h = p.health(Protocol::account(both)).unwrap();
@@ -759,7 +776,7 @@ fn a_perp_parameter_change_is_announced_and_applies_two_days_later_from_funding_
     let quote = p
         .chain
         .view(p.perp, &IPerpMarket::quoteCall { market_id: ETH_MARKET, size_delta: I256::ZERO });
-    assert_eq!(set[0].fundingIndex, quote.unwrap()._4, "funding at the change");
+    assert_eq!(set[0].fundingIndex, quote.unwrap().fundingIndex, "funding at the change");
     assert!(p.health(account).unwrap().initial > before.initial, "the new rate applies");
     let call = IPerpMarket::pendingMarketParamsCall { market_id: ETH_MARKET };
     assert_eq!(p.chain.view(p.perp, &call).unwrap()._0, 0);

@@ -310,11 +310,15 @@ fn open_interest_and_entries(p: &mut Protocol) -> Result<(), TestCaseError> {
                 IPerpMarket::positionCall { account: account_of(t), market_id: market, size };
             // The view needs a price; without one there is nothing to compare.
             if let Ok(entry) = p.chain.view(p.perp, &call) {
-                check(entry._0 == size && s(entry._1) - entry._2 == basis, || {
-                    format!(
+                check(
+                    entry.positionSize == size
+                        && s(entry.entryPrice) - entry.fundingSnapshot == basis,
+                    || {
+                        format!(
                         "trader {t}, market {market}: entry {entry:?}, size {size} basis {basis}"
                     )
-                })?;
+                    },
+                )?;
             }
         }
         let feed_skew = p
@@ -326,10 +330,10 @@ fn open_interest_and_entries(p: &mut Protocol) -> Result<(), TestCaseError> {
             format!("invariant 5, feed {feed}: sizes {sizes}, PerpMarket's feed skew {feed_skew}")
         })?;
         if let Ok(oi) = p.perp_quote_in(market, I256::ZERO) {
-            check(sizes == s(oi._5) - s(oi._6), || {
+            check(sizes == s(oi.longOpenInterest) - s(oi.shortOpenInterest), || {
                 format!(
                     "invariant 5, market {market}: sizes {sizes}, open interest {} long {} short",
-                    oi._5, oi._6
+                    oi.longOpenInterest, oi.shortOpenInterest
                 )
             })?;
         }

@@ -44,8 +44,8 @@ fn a_price_drop_makes_an_account_liquidatable_and_a_keeper_restores_its_health_i
     assert!(p.is_liquidatable(account));
 
     let preview = p.chain.view(p.risk, &IRiskEngine::previewLiquidationCall { account }).unwrap();
-    assert_eq!(preview._2, vec![B256::from(U256::from(ETH_MARKET))]);
-    let closed = preview._3[0];
+    assert_eq!(preview.keys, vec![B256::from(U256::from(ETH_MARKET))]);
+    let closed = preview.sizeDeltas[0];
     assert!(closed.is_negative() && closed > swad(-10), "a partial close: {closed}");
 
     let keeper_wallet = p.wallet(KEEPER);
@@ -61,9 +61,9 @@ fn a_price_drop_makes_an_account_liquidatable_and_a_keeper_restores_its_health_i
     assert_eq!(event.toLiquidator, paid);
     assert!(!event.closedAll);
     // The preview tells the bonus to the token unit.
-    assert_eq!(paid, preview._0, "the preview told the truth");
+    assert_eq!(paid, preview.toLiquidator, "the preview told the truth");
     assert_eq!(paid % U256::from(WAD_PER_UNIT), U256::ZERO, "whole token units");
-    assert_eq!(event.penalty, preview._1);
+    assert_eq!(event.penalty, preview.penalty);
     assert!(paid >= wad(2), "at least the gas reserve: {paid}");
     // The keeper got the bonus in tokens; the insurance fund its half of the penalty.
     assert_eq!(p.wallet(KEEPER), keeper_wallet + paid / U256::from(WAD_PER_UNIT));
@@ -142,7 +142,7 @@ fn a_thirty_percent_gap_liquidates_exactly_the_accounts_below_maintenance() {
     // Invariant 5 and 1 after the crash_price.
     let oi = p.perp_quote(I256::ZERO).unwrap();
     let sizes = accounts.iter().fold(I256::ZERO, |sum, a| sum + p.perp_position(*a).0);
-    assert_eq!(sizes, s(oi._5) - s(oi._6));
+    assert_eq!(sizes, s(oi.longOpenInterest) - s(oi.shortOpenInterest));
     assert!(p.ledger().balanced());
 }
 
@@ -183,7 +183,7 @@ fn bad_debt_is_absorbed_by_the_insurance_fund_first_then_the_pool_and_recorded_o
     // No equity is left for a bonus or a penalty, but the keeper is paid the
     // gas reserve (2 dollars), as previewed; it adds to the deficit.
     assert_eq!((event.toLiquidator, event.penalty), (wad(2), U256::ZERO));
-    assert_eq!((preview._0, preview._1), (wad(2), U256::ZERO));
+    assert_eq!((preview.toLiquidator, preview.penalty), (wad(2), U256::ZERO));
     assert_eq!(p.wallet(KEEPER), keeper_wallet + usd(2));
     let deficit = deficit + s(usd(2));
     assert_eq!(
@@ -280,7 +280,7 @@ fn a_keeper_is_paid_the_gas_reserve_beyond_a_small_equity_and_the_rest_is_bad_de
     // The account's equity pays what it can and no penalty; the keeper still
     // gets the gas reserve, as previewed, and the shortfall is bad debt.
     assert_eq!((event.toLiquidator, event.penalty), (wad(2), U256::ZERO));
-    assert_eq!((preview._0, preview._1), (wad(2), U256::ZERO));
+    assert_eq!((preview.toLiquidator, preview.penalty), (wad(2), U256::ZERO));
     assert_eq!(p.wallet(KEEPER), keeper_wallet + usd(2));
     let shortfall = s(usd(2)) - cash_after_close;
     let absorbed = r.events::<IVault::BadDebtAbsorbed>();
@@ -303,12 +303,12 @@ fn a_keeper_is_paid_in_full_by_an_account_backed_by_other_collateral() {
     let before = p.health(account).unwrap();
     assert!(before.liquidatable() && before.equity.is_positive(), "{before:?}");
     let preview = p.chain.view(p.risk, &IRiskEngine::previewLiquidationCall { account }).unwrap();
-    assert!(preview._0 >= wad(2), "promised {}", preview._0);
+    assert!(preview.toLiquidator >= wad(2), "promised {}", preview.toLiquidator);
     let keeper_wallet = p.wallet(KEEPER);
     let r = p.liquidate(KEEPER, account);
     success(&r, "liquidate");
     let paid = r.decode_return::<IRiskEngine::liquidateCall>().unwrap()._0;
-    assert_eq!(paid, preview._0, "paid what the preview promised, to the unit");
+    assert_eq!(paid, preview.toLiquidator, "paid what the preview promised, to the unit");
     assert_eq!(liquidated(&r).toLiquidator, paid);
     assert_eq!(p.wallet(KEEPER), keeper_wallet + paid / U256::from(WAD_PER_UNIT));
     // The ETH still backs the account's (larger) quote debt: nothing is seized.

@@ -25,9 +25,14 @@ impl<T: GenerateAbi> fmt::Display for Interface<T> {
 
 /// The Solidity source of `T`'s interface, with `declarations` inserted: each
 /// pair names an interface (as the SDK prints it, e.g. `IVault`) and the
-/// error and event declarations to put inside it.
+/// error and event declarations to put inside it; and each function's return
+/// values named from `returns` (by signature, the dispatch table's
+/// `return_names()`).
 #[must_use]
-pub fn interface_source<T: GenerateAbi>(declarations: &[(&str, &str)]) -> String {
+pub fn interface_source<T: GenerateAbi>(
+    declarations: &[(&str, &str)],
+    returns: &[(&str, &[&str])],
+) -> String {
     let printed = Interface::<T>(core::marker::PhantomData).to_string();
     let mut out = format!("{LICENSE}\n{PRAGMA}\n");
     let mut current: Option<&str> = None;
@@ -62,6 +67,14 @@ pub fn interface_source<T: GenerateAbi>(declarations: &[(&str, &str)]) -> String
                 }
             }
         }
+        if let Some(declaration) = trimmed.strip_prefix("function ") {
+            let signature = crate::dispatch::canonical_signature(declaration);
+            if let Some((_, names)) = returns.iter().find(|(s, _)| *s == signature) {
+                out.push_str(&crate::dispatch::name_returns(line, names));
+                out.push('\n');
+                continue;
+            }
+        }
         out.push_str(line);
         out.push('\n');
     }
@@ -69,8 +82,8 @@ pub fn interface_source<T: GenerateAbi>(declarations: &[(&str, &str)]) -> String
 }
 
 /// Prints [`interface_source`] to standard output (the `export-abi` binaries).
-pub fn print<T: GenerateAbi>(declarations: &[(&str, &str)]) {
-    print!("{}", interface_source::<T>(declarations));
+pub fn print<T: GenerateAbi>(declarations: &[(&str, &str)], returns: &[(&str, &[&str])]) {
+    print!("{}", interface_source::<T>(declarations, returns));
 }
 
 /// Error and event declarations of the roles module, for [`print`].

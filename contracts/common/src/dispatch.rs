@@ -348,6 +348,66 @@ pub fn canonical_signature(declaration: &str) -> String {
     format!("{name}({})", types.join(","))
 }
 
+/// The values a function declaration returns, as written between the
+/// parentheses of `returns (...)` (type, location and name, if any); empty
+/// when it returns nothing.
+#[must_use]
+pub fn return_values(declaration: &str) -> Vec<&str> {
+    let Some((_, rest)) = declaration.split_once(" returns (") else {
+        return Vec::new();
+    };
+    let inner = rest.rsplit_once(')').map_or(rest, |(inner, _)| inner);
+    inner.split(',').map(str::trim).filter(|v| !v.is_empty()).collect()
+}
+
+/// `declaration` with its return values named `names` (in order), or
+/// unchanged when the counts differ.
+#[must_use]
+pub fn name_returns(declaration: &str, names: &[&str]) -> String {
+    let values = return_values(declaration);
+    if values.len() != names.len() {
+        return String::from(declaration);
+    }
+    let (head, _) = declaration.split_once(" returns (").unwrap_or((declaration, ""));
+    let declared: Vec<String> = values
+        .iter()
+        .zip(names)
+        .map(|(value, name)| {
+            let unnamed = match value.split_whitespace().collect::<Vec<_>>().as_slice() {
+                [ty, "memory" | "calldata", ..] => format!("{ty} memory"),
+                [ty, ..] => String::from(*ty),
+                [] => String::new(),
+            };
+            format!("{unnamed} {name}")
+        })
+        .collect();
+    format!("{head} returns ({});", declared.join(", "))
+}
+
+/// Test helper: panics, naming them, unless every function `interface`
+/// declares in `source` that returns two or more values names each of them.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn assert_named_returns(source: &str, interface: &str) {
+    let header = format!("interface {interface} ");
+    let unnamed: Vec<String> = source
+        .lines()
+        .skip_while(|line| !line.starts_with(&header))
+        .skip(1)
+        .take_while(|line| !line.starts_with('}'))
+        .filter_map(|line| line.trim().strip_prefix("function "))
+        .filter(|declaration| {
+            let values = return_values(declaration);
+            values.len() > 1
+                && values.iter().any(|v| {
+                    let words: Vec<&str> = v.split_whitespace().collect();
+                    !matches!(words.as_slice(), [_, name] | [_, _, name] if *name != "memory")
+                })
+        })
+        .map(canonical_signature)
+        .collect();
+    assert!(unnamed.is_empty(), "{interface}: unnamed return values in {unnamed:?}");
+}
+
 /// The canonical signatures of the functions `interface` declares itself in
 /// the Solidity `source` (an `abi/<Contract>.sol` file).
 #[must_use]
@@ -380,7 +440,8 @@ pub fn table_mismatch(table: &[&str], source: &str, interface: &str) -> (Vec<Str
 }
 
 /// Test helper: panics, naming the differences, unless `table` dispatches
-/// exactly the functions `interface` declares in `source`.
+/// exactly the functions `interface` declares in `source`, and every one of
+/// them that returns several values names them ([`assert_named_returns`]).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn assert_dispatches(table: &[&str], source: &str, interface: &str) {
     let (only_table, only_exported) = table_mismatch(table, source, interface);
@@ -388,6 +449,7 @@ pub fn assert_dispatches(table: &[&str], source: &str, interface: &str) {
         only_table.is_empty() && only_exported.is_empty(),
         "{interface}: dispatched but not exported {only_table:?}; exported but not dispatched {only_exported:?}"
     );
+    assert_named_returns(source, interface);
 }
 
 /// Writes a contract's WASM entry point: value and re-entry checks, the
@@ -396,13 +458,16 @@ pub fn assert_dispatches(table: &[&str], source: &str, interface: &str) {
 /// to the inherited [`Roles`](crate::roles::Roles), or revert with no data
 /// for a contract without state (no roles, no constructor). Also defines
 /// `signatures()`, the table, for the test that compares it with the exported
-/// interface.
+/// interface, and `return_names()`: a function's `-> (names)` names the
+/// values it returns in the exported interface, so that every client decodes
+/// them by name.
 ///
 /// ```ignore
 /// bulwark_common::dispatch! {
 ///     RiskEngine, roles;
 ///     constructor(admin, vault, oracle);
 ///     "vault()" => vault();
+///     "perpPosition(uint256,uint32)" => perp_position(account, market_id) -> (size, basis);
 ///     "setMarkets(address,address)" => set_markets(perp, options);
 /// }
 /// bulwark_common::dispatch! {
@@ -415,13 +480,26 @@ macro_rules! dispatch {
     (
         $contract:ident $(, $inherited:ident)?;
         $(constructor($($carg:ident),*);)?
-        $($(#[$attr:meta])* $signature:literal => $method:ident($($arg:ident),*);)*
+        $($(#[$attr:meta])* $signature:literal => $method:ident($($arg:ident),*) $(-> ($($ret:ident),+))?;)*
     ) => {
         /// The Solidity signatures of this contract's own functions, as dispatched.
         pub fn signatures() -> alloc::vec::Vec<&'static str> {
             let mut table = alloc::vec::Vec::new();
             $($(#[$attr])* table.push($signature);)*
             table
+        }
+
+        /// The names of the values each function returns, by signature, as
+        /// the exported interface declares them (`abi::print`).
+        #[cfg(not(target_arch = "wasm32"))]
+        pub fn return_names() -> alloc::vec::Vec<(&'static str, &'static [&'static str])> {
+            #[allow(unused_mut)]
+            let mut names: alloc::vec::Vec<(&'static str, &'static [&'static str])> =
+                alloc::vec::Vec::new();
+            $($(#[$attr])* {
+                $(names.push(($signature, &[$(stringify!($ret)),+]));)?
+            })*
+            names
         }
 
         // SAFETY: the same statement `#[entrypoint]` makes for a struct: the
@@ -592,6 +670,31 @@ mod tests {
         // An offset pointing outside the data.
         let data = evm::uint(u128::from(u32::MAX)).to_vec();
         assert_eq!(Args::new(&data).read::<Vec<U256>>(), Err(Vec::new()));
+    }
+
+    #[test]
+    fn returns_are_named_in_order_and_keep_their_types() {
+        let printed = "    function perpPosition(uint256 account, uint32 market_id) external view returns (int256, int256);";
+        assert_eq!(return_values(printed), ["int256", "int256"]);
+        assert_eq!(
+            name_returns(printed, &["size", "basis"]),
+            "    function perpPosition(uint256 account, uint32 market_id) external view returns (int256 size, int256 basis);"
+        );
+        let array = "function f() external view returns (uint256[] memory, bool);";
+        assert_eq!(
+            name_returns(array, &["ids", "more"]),
+            "function f() external view returns (uint256[] memory ids, bool more);"
+        );
+        // A count that does not match leaves the declaration as it is.
+        assert_eq!(name_returns(array, &["ids"]), array);
+        assert!(return_values("function g() external;").is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "unnamed return values in [\"f()\"]")]
+    fn unnamed_tuples_are_reported() {
+        let source = "interface IX {\n    function f() external view returns (uint256, uint256);\n    function g() external view returns (uint256 a, uint256[] memory b);\n    function h() external view returns (uint256);\n}\n";
+        assert_named_returns(source, "IX");
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub struct MarginEngine {}
 
 bulwark_common::dispatch! {
     MarginEngine;
-    "margin(uint256,address,address,address,uint8,uint256,address,uint256,uint256[])" => margin(account, vault, oracle, perp_market, usage, quote, withdraw_token, withdraw_amount, book);
+    "margin(uint256,address,address,address,uint8,uint256,address,uint256,uint256[])" => margin(account, vault, oracle, perp_market, usage, quote, withdraw_token, withdraw_amount, book) -> (equity, initialMargin, maintenanceMargin);
     "liquidationPlan(uint256,address,address,address,uint256[])" => liquidation_plan(account, vault, oracle, perp_market, book);
 }
 

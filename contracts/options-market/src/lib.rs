@@ -311,12 +311,12 @@ bulwark_common::dispatch! {
     "configureUnderlying(uint32,uint256,uint8,uint256,uint256)" => configure_underlying(underlying, strike_step, strikes_per_side, delta_limit, vega_limit);
     "listSeries(uint32,uint256,uint64,bool)" => list_series(underlying, strike, expiry, is_call);
     "listExpiry(uint32,uint64)" => list_expiry(underlying, expiry);
-    "quote(bytes32,int256)" => quote(series_id, amount);
-    "onTrade(uint256,bytes32,int256,int256,int256)" => on_trade(account, series_id, amount_before, amount, limit_premium);
+    "quote(bytes32,int256)" => quote(series_id, amount) -> (premium, fee, delta, vega, spread);
+    "onTrade(uint256,bytes32,int256,int256,int256)" => on_trade(account, series_id, amount_before, amount, limit_premium) -> (premium, fee, strict, feedId, strike, expiry, isCall);
     "remark(bytes32)" => remark(series_id);
     "settleSeries(bytes32)" => settle_series(series_id);
     "onLiquidationClose(bytes32,int256,uint256)" => on_liquidation_close(series_id, amount_delta, spot);
-    "onSettlement(bytes32,int256)" => on_settlement(series_id, amount);
+    "onSettlement(bytes32,int256)" => on_settlement(series_id, amount) -> (settlementPrice, payoff);
 }
 
 #[public]

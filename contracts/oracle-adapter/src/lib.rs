@@ -239,7 +239,7 @@ bulwark_common::dispatch! {
     "setTiming(address,uint32,uint32)" => set_timing(sequencer_feed, grace_period, settlement_window);
     "price(uint32,uint8)" => price(feed_id, usage);
     "prices(uint32[],uint8)" => prices(feed_ids, usage);
-    "sequencerStatus()" => sequencer_status();
+    "sequencerStatus()" => sequencer_status() -> (status, since);
     "recordSettlementPrice(uint32,uint64,uint80)" => record_settlement_price(feed_id, expiry, round_id);
     "settlementPrice(uint32,uint64)" => settlement_price(feed_id, expiry);
     "setSurfaceConfig(int256,int256,uint8,uint256,uint256,uint32)" => set_surface_config(min_log_moneyness, max_log_moneyness, points, min_volatility, max_volatility, max_age);

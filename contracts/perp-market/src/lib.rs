@@ -143,12 +143,12 @@ bulwark_common::dispatch! {
     "setMarketParams(uint32,uint32,uint256[11])" => set_market_params(market_id, feed_id, params);
     "applyMarketParams(uint32)" => apply_market_params(market_id);
     "pendingMarketParams(uint32)" => pending_market_params(market_id);
-    "onTrade(uint256,uint32,int256,int256,uint256)" => on_trade(account, market_id, size_before, size_delta, acceptable_price);
-    "onLiquidationClose(uint256,uint32,int256,int256,uint256)" => on_liquidation_close(account, market_id, size_before, size_delta, oracle_price);
+    "onTrade(uint256,uint32,int256,int256,uint256)" => on_trade(account, market_id, size_before, size_delta, acceptable_price) -> (fillPrice, fee, fundingIndex, strict);
+    "onLiquidationClose(uint256,uint32,int256,int256,uint256)" => on_liquidation_close(account, market_id, size_before, size_delta, oracle_price) -> (fillPrice, fundingIndex);
     "marginInputs(uint32[])" => margin_inputs(market_ids);
     "feedSkew(uint32)" => feed_skew(feed_id);
-    "quote(uint32,int256)" => quote(market_id, size_delta);
-    "position(uint256,uint32,int256)" => position(account, market_id, size);
+    "quote(uint32,int256)" => quote(market_id, size_delta) -> (fillPrice, fee, oraclePrice, fundingRate, fundingIndex, longOpenInterest, shortOpenInterest);
+    "position(uint256,uint32,int256)" => position(account, market_id, size) -> (positionSize, entryPrice, fundingSnapshot, unrealisedPnl, accruedFunding);
     "marketCount()" => market_count();
 }
 

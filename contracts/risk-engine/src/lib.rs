@@ -210,7 +210,7 @@ bulwark_common::dispatch! {
     "vault()" => vault();
     "oracle()" => oracle();
     "marginEngine()" => margin_engine();
-    "markets()" => markets();
+    "markets()" => markets() -> (perpMarket, optionsMarket);
     "setMarkets(address,address)" => set_markets(perp_market, options_market);
     "setRiskParameters(uint256[])" => set_risk_parameters(values);
     "applyRiskParameters()" => apply_risk_parameters();
@@ -222,12 +222,12 @@ bulwark_common::dispatch! {
     "tradePerp(uint256,uint32,int256,uint256)" => trade_perp(account, market_id, size_delta, acceptable_price);
     "tradeOption(uint256,bytes32,int256,int256)" => trade_option(account, series_id, amount, limit_premium);
     "withdraw(uint256,address,uint256,address)" => withdraw(account, token, amount, to);
-    "accountHealth(uint256)" => account_health(account);
+    "accountHealth(uint256)" => account_health(account) -> (equity, initialMargin, maintenanceMargin, healthRatio);
     "isLiquidatable(uint256)" => is_liquidatable(account);
-    "previewLiquidation(uint256)" => preview_liquidation(account);
+    "previewLiquidation(uint256)" => preview_liquidation(account) -> (toLiquidator, penalty, keys, sizeDeltas);
     "liquidate(uint256)" => liquidate(account);
     "settleOptions(uint256)" => settle_options(account);
-    "perpPosition(uint256,uint32)" => perp_position(account, market_id);
+    "perpPosition(uint256,uint32)" => perp_position(account, market_id) -> (size, basis);
     "optionAmount(uint256,bytes32)" => option_amount(account, series_id);
     "badDebt(uint32)" => bad_debt(key);
 }

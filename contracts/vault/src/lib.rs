@@ -179,21 +179,21 @@ bulwark_common::dispatch! {
     "fundInsurance(uint256)" => fund_insurance(amount);
     "transferCollateral(uint256,uint256,address,uint256)" => transfer_collateral(from, to, token, amount);
     "settle(uint256,int256,uint256,bool)" => settle(account, pnl, fee, penalty);
-    "absorbBadDebt(uint256)" => absorb_bad_debt(account);
+    "absorbBadDebt(uint256)" => absorb_bad_debt(account) -> (fromInsurance, fromPool);
     "lpDeposit(uint256,address)" => lp_deposit(assets, receiver);
     "lpRequestRedeem(uint256)" => lp_request_redeem(shares);
     "lpRedeem(uint256,address)" => lp_redeem(shares, receiver);
     "claimProtocolFees(address,uint256)" => claim_protocol_fees(to, amount);
-    "parameters()" => parameters();
+    "parameters()" => parameters() -> (quoteToken, riskEngine, insuranceFeeBps, protocolFeeBps, insurancePenaltyBps, cooldown, redeemWindow);
     "collateralTokens()" => collateral_tokens();
-    "collateralConfig(address)" => collateral_config(token);
+    "collateralConfig(address)" => collateral_config(token) -> (listed, decimals, haircut, cap, feedId);
     "balanceOf(uint256,address)" => balance_of(account, token);
     "accountSnapshot(uint256)" => account_snapshot(account);
     "totalAssets()" => total_assets();
     "convertToShares(uint256)" => convert_to_shares(assets);
     "previewRedeem(uint256)" => preview_redeem(shares);
-    "poolState()" => pool_state();
-    "lpPosition(address)" => lp_position(provider);
+    "poolState()" => pool_state() -> (totalAssets, totalShares, sharePrice, insuranceFund, protocolFees, absorbedByInsurance, absorbedByPool);
+    "lpPosition(address)" => lp_position(provider) -> (shares, requestedShares, opensAt, closesAt);
     "trackedBalance(address)" => tracked_balance(token);
 }
 

@@ -599,8 +599,9 @@ impl SandboxProtocol {
             bulwark_sandbox::CallError::Reverted(data) => error_name(&data),
             other => other.to_string(),
         })?;
-        let equity = signed_micro(h._0).ok_or("equity beyond i128")?;
-        let (initial_margin, maintenance_margin) = (micro(h._1), micro(h._2));
+        let equity = signed_micro(h.equity).ok_or("equity beyond i128")?;
+        let (initial_margin, maintenance_margin) =
+            (micro(h.initialMargin), micro(h.maintenanceMargin));
         Ok(Health {
             equity,
             initial_margin,
@@ -800,7 +801,7 @@ impl Protocol for SandboxProtocol {
             .view(vault, &abi::vault::IVault::lpPositionCall { provider: owner })
             .map_err(chain)?;
         let (shares, requested, opens, closes) =
-            (position._0, position._1, position._2, position._3);
+            (position.shares, position.requestedShares, position.opensAt, position.closesAt);
         let now = self.sandbox.block().timestamp;
         if !requested.is_zero() && opens <= now && now < closes {
             let call = abi::vault::IVault::lpRedeemCall { shares: requested, receiver: owner };
@@ -942,7 +943,7 @@ impl Protocol for SandboxProtocol {
                     market_id: feed_id(m),
                 };
                 if let Ok(p) = self.sandbox.view(self.d.risk_engine, &call) {
-                    self.positions[a][m] = p._0;
+                    self.positions[a][m] = p.size;
                 }
             }
             for (s, series_id) in self.series_ids.iter().enumerate() {
@@ -978,12 +979,12 @@ impl Protocol for SandboxProtocol {
                 continue;
             };
             market_states.push(crate::protocol::MarketState {
-                long_open_interest: micro(q._5),
-                short_open_interest: micro(q._6),
-                funding_rate: signed_micro(q._3).unwrap_or(0),
+                long_open_interest: micro(q.longOpenInterest),
+                short_open_interest: micro(q.shortOpenInterest),
+                funding_rate: signed_micro(q.fundingRate).unwrap_or(0),
             });
             let sizes = self.positions.iter().fold(I256::ZERO, |sum, p| sum + p[m]);
-            let net = I256::from_raw(q._5) - I256::from_raw(q._6);
+            let net = I256::from_raw(q.longOpenInterest) - I256::from_raw(q.shortOpenInterest);
             exact.push((sizes.to_string(), net.to_string()));
         }
         let mut settlement_prices = Vec::with_capacity(self.series.len());
@@ -1013,12 +1014,12 @@ impl Protocol for SandboxProtocol {
                     })
                     .collect(),
             ),
-            pool_assets: Some(units(pool._0)),
-            lp_share_price: (!pool._1.is_zero()).then(|| micro(pool._2)),
-            insurance_fund: Some(units(pool._3)),
-            fees: Some(units(pool._4)),
+            pool_assets: Some(units(pool.totalAssets)),
+            lp_share_price: (!pool.totalShares.is_zero()).then(|| micro(pool.sharePrice)),
+            insurance_fund: Some(units(pool.insuranceFund)),
+            fees: Some(units(pool.protocolFees)),
             bad_debt: self.total_bad_debt(),
-            pool_absorbed: Some(units(pool._6)),
+            pool_absorbed: Some(units(pool.absorbedByPool)),
             settlement_prices: Some(settlement_prices),
             markets: (market_states.len() == markets).then_some(market_states),
             open_interest_exact: (exact.len() == markets).then_some(exact),
