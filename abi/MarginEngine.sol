@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.23;
 interface IMarginEngine  {
-    function margin(uint256 account, address vault, address oracle, address perp_market, uint8 usage, uint256 quote, address withdraw_token, uint256 withdraw_amount, uint256[] memory book) external view returns (int256 equity, uint256 initialMargin, uint256 maintenanceMargin);
+    function margin(uint256 account, address vault, address oracle, address perp_market, uint8 usage, uint256[] memory book) external view returns (int256 equity, uint256 initialMargin, uint256 maintenanceMargin);
 
     function liquidationPlan(uint256 account, address vault, address oracle, address perp_market, uint256[] memory book) external view returns (uint256[] memory);
 

@@ -48,6 +48,10 @@ interface IOptionsMarket is IRoles  {
 
     function configureUnderlying(uint32 underlying, uint256 strike_step, uint8 strikes_per_side, uint256 delta_limit, uint256 vega_limit) external;
 
+    function marketParams() external view returns (uint64 tradingCutoff, uint256 baseSpread, uint256 tradeVegaSlope, uint256 exposureSlope, uint256 feePremiumRate, uint256 feeNotionalRate);
+
+    function underlyingConfig(uint32 underlying) external view returns (uint256 strikeStep, uint8 strikesPerSide, uint256 deltaLimit, uint256 vegaLimit, int256 poolDelta, int256 poolVega);
+
     function listSeries(uint32 underlying, uint256 strike, uint64 expiry, bool is_call) external returns (bytes32);
 
     function listExpiry(uint32 underlying, uint64 expiry) external returns (uint32);

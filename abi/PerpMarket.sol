@@ -54,6 +54,8 @@ interface IPerpMarket is IRoles  {
 
     function onLiquidationClose(uint256 account, uint32 market_id, int256 size_before, int256 size_delta, uint256 oracle_price) external returns (uint256 fillPrice, int256 fundingIndex);
 
+    function marketParams(uint32 market_id) external view returns (uint32 feedId, uint256[] memory params);
+
     function marginInputs(uint32[] memory market_ids) external view returns (uint256[] memory);
 
     function feedSkew(uint32 feed_id) external view returns (int256);

@@ -78,6 +78,8 @@ interface IRiskEngine is IRoles  {
 
     function isLiquidatable(uint256 account) external view returns (bool);
 
+    function liquidatable(uint256[] memory accounts) external view returns (uint256[] memory statuses);
+
     function previewLiquidation(uint256 account) external view returns (uint256 toLiquidator, uint256 penalty, bytes32[] memory keys, int256[] memory sizeDeltas);
 
     function liquidate(uint256 account) external returns (uint256);

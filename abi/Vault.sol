@@ -82,6 +82,8 @@ interface IVault is IRoles  {
 
     function accountSnapshot(uint256 account) external view returns (uint256[] memory);
 
+    function accounts(uint256 start, uint256 count) external view returns (uint256 total, uint256[] memory ids);
+
     function totalAssets() external view returns (uint256);
 
     function convertToShares(uint256 assets) external view returns (uint256);

@@ -356,6 +356,7 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
                 IVault::poolStateCall::SELECTOR,
                 IVault::lpPositionCall::SELECTOR,
                 IVault::trackedBalanceCall::SELECTOR,
+                IVault::accountsCall::SELECTOR,
             ]),
         ),
         (
@@ -378,6 +379,7 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
                 IRiskEngine::isAuthorizedCall::SELECTOR,
                 IRiskEngine::accountHealthCall::SELECTOR,
                 IRiskEngine::isLiquidatableCall::SELECTOR,
+                IRiskEngine::liquidatableCall::SELECTOR,
                 IRiskEngine::previewLiquidationCall::SELECTOR,
                 IRiskEngine::liquidateCall::SELECTOR,
                 IRiskEngine::settleOptionsCall::SELECTOR,
@@ -396,6 +398,7 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
                 IPerpMarket::pendingMarketParamsCall::SELECTOR,
                 IPerpMarket::positionCall::SELECTOR,
                 IPerpMarket::marketCountCall::SELECTOR,
+                IPerpMarket::marketParamsCall::SELECTOR,
             ]),
         ),
         (
@@ -405,6 +408,8 @@ fn open_functions() -> Vec<(&'static str, Vec<[u8; 4]>)> {
                 IOptionsMarket::quoteCall::SELECTOR,
                 IOptionsMarket::remarkCall::SELECTOR,
                 IOptionsMarket::settleSeriesCall::SELECTOR,
+                IOptionsMarket::marketParamsCall::SELECTOR,
+                IOptionsMarket::underlyingConfigCall::SELECTOR,
             ]),
         ),
     ]

@@ -875,9 +875,6 @@ fn margin_engine_refuses_a_malformed_book_and_agrees_with_risk_engine_on_a_real_
         oracle: p.oracle,
         perp_market: Address::ZERO,
         usage: 1,
-        quote: U256::ZERO,
-        withdraw_token: Address::ZERO,
-        withdraw_amount: U256::ZERO,
         book,
     };
     // A header announcing one perp, followed by nothing.

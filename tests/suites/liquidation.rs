@@ -527,3 +527,53 @@ fn a_debt_backed_by_collateral_stays_until_the_collateral_falls_below_it() {
     assert!(p.ledger().balanced());
     assert!(p.collateral_tracked(weth));
 }
+
+/// A bot finds every account and what it can do with each from views alone:
+/// the Vault lists each account once, at its first deposit, page by page;
+/// `RiskEngine.liquidatable` reports each account's status in one call and
+/// never reverts for one of them.
+#[test]
+fn a_bot_discovers_accounts_and_their_status_from_views() {
+    let mut p = Protocol::new();
+    let page = |p: &mut Protocol, start: u64, count: u64| {
+        let call = IVault::accountsCall { start: U256::from(start), count: U256::from(count) };
+        let reply = p.chain.view(p.vault, &call).unwrap();
+        (reply.total, reply.ids)
+    };
+    let (listed_before, _) = page(&mut p, 0, 0);
+    let a = p.trader_with(TRADERS[0], 3_000, 10);
+    success(&p.deposit(TRADERS[1], usd(500)), "deposit, no position");
+    let b = Protocol::account(TRADERS[1]);
+    // A second deposit and a deposit by someone else do not list it again.
+    success(&p.deposit(TRADERS[1], usd(5)), "top-up");
+    success(&p.deposit_into(TRADERS[2], a, usd(5)), "a deposit from another address");
+    let first = listed_before.to::<u64>();
+    assert_eq!(page(&mut p, first, 10), (U256::from(first + 2), vec![a, b]));
+    // Pages clamp at the end; a start past it is an empty page.
+    assert_eq!(page(&mut p, first + 1, 10).1, vec![b]);
+    assert_eq!(page(&mut p, first, 1).1, vec![a]);
+    assert!(page(&mut p, first + 2, 10).1.is_empty());
+    assert!(page(&mut p, u64::MAX, u64::MAX).1.is_empty());
+
+    let never = Protocol::account(STRANGER);
+    let statuses = |p: &mut Protocol| {
+        let call = IRiskEngine::liquidatableCall { accounts: vec![a, b, never] };
+        p.chain.view(p.risk, &call).unwrap().statuses
+    };
+    let status = |values: &[u8]| values.iter().map(|v| U256::from(*v)).collect::<Vec<_>>();
+    assert_eq!(statuses(&mut p), status(&[1, 0, 0]), "healthy, no position, never seen");
+    p.set_price(wad(1_790));
+    assert!(p.is_liquidatable(a));
+    assert_eq!(statuses(&mut p), status(&[2, 0, 0]));
+    // While no price is usable the account's health cannot be read: it is
+    // reported, and the other accounts still are.
+    success(&p.set_sequencer(false), "sequencer down");
+    assert!(p.health(a).is_err());
+    assert_eq!(statuses(&mut p), status(&[3, 0, 0]));
+    assert!(p
+        .chain
+        .view(p.risk, &IRiskEngine::liquidatableCall { accounts: vec![] })
+        .unwrap()
+        .statuses
+        .is_empty());
+}

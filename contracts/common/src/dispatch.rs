@@ -194,6 +194,17 @@ impl Word for alloy_primitives::aliases::U80 {
     }
 }
 
+/// `uint96`, a subaccount number.
+impl Word for alloy_primitives::aliases::U96 {
+    fn from_abi(word: &[u8; 32]) -> Option<Self> {
+        unsigned(word, 96).map(Self::from)
+    }
+
+    fn to_abi(&self) -> [u8; 32] {
+        evm::uint256(U256::from(*self))
+    }
+}
+
 /// A fixed array `T[N]`: `N` words in the head.
 impl<T: Word, const N: usize> Decode for [T; N] {
     const HEAD_WORDS: usize = N;

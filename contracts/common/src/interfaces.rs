@@ -87,7 +87,7 @@ functions! {
     /// stateless, views only. `book` is the account's positions and the risk
     /// parameters as RiskEngine's storage words (`bulwark_margin_engine::book`).
     margin_engine {
-        MARGIN = "margin(uint256,address,address,address,uint8,uint256,address,uint256,uint256[])";
+        MARGIN = "margin(uint256,address,address,address,uint8,uint256[])";
         LIQUIDATION_PLAN = "liquidationPlan(uint256,address,address,address,uint256[])";
     }
 

@@ -22,7 +22,6 @@ use crate::{
     book::{Book, PlanLeg, PlanReply},
     liquidation,
     margin::{self, evaluate, to_signed, Evaluation, Portfolio},
-    position,
 };
 
 #[allow(missing_docs)]
@@ -41,7 +40,7 @@ pub struct MarginEngine {}
 
 bulwark_common::dispatch! {
     MarginEngine;
-    "margin(uint256,address,address,address,uint8,uint256,address,uint256,uint256[])" => margin(account, vault, oracle, perp_market, usage, quote, withdraw_token, withdraw_amount, book) -> (equity, initialMargin, maintenanceMargin);
+    "margin(uint256,address,address,address,uint8,uint256[])" => margin(account, vault, oracle, perp_market, usage, book) -> (equity, initialMargin, maintenanceMargin);
     "liquidationPlan(uint256,address,address,address,uint256[])" => liquidation_plan(account, vault, oracle, perp_market, book);
 }
 
@@ -70,9 +69,7 @@ impl MarginEngine {
     /// `(equity, initialMargin, maintenanceMargin)` of `account`'s `book`
     /// (quote WAD): collateral from `vault` after haircuts, prices and
     /// volatilities from `oracle` with `usage`, each perp's margin rates,
-    /// skew and funding accrued to now from `perpMarket`, and `withdrawAmount`
-    /// of `withdrawToken` (token units) removed from the collateral first.
-    /// `quote` is the Vault's quote token with its decimals in bits 160..168.
+    /// skew and funding accrued to now from `perpMarket`.
     ///
     /// # Errors
     /// [`InvalidBook`]; [`ValueOutOfRange`]; the oracle's and Vault's errors.
@@ -85,14 +82,10 @@ impl MarginEngine {
         oracle: Address,
         perp_market: Address,
         usage: u8,
-        quote: U256,
-        withdraw_token: Address,
-        withdraw_amount: U256,
         book: Vec<U256>,
     ) -> Result<(I256, U256, U256), Vec<u8>> {
         let sources = Sources { account, vault, oracle, perp_market, usage };
-        let withdrawal = (!withdraw_amount.is_zero()).then_some((withdraw_token, withdraw_amount));
-        let (_, evaluation) = self.evaluation(&sources, &book, quote, withdrawal)?;
+        let (_, evaluation) = self.evaluation(&sources, &book)?;
         let health = evaluation.health().map_err(|_| out_of_range(account))?;
         Ok((i256(health.equity), U256::from(health.initial), U256::from(health.maintenance)))
     }
@@ -117,7 +110,7 @@ impl MarginEngine {
     ) -> Result<Vec<U256>, Vec<u8>> {
         let usage = oracle_usage::REDUCE_RISK_LOW;
         let sources = Sources { account, vault, oracle, perp_market, usage };
-        let (loaded, evaluation) = self.evaluation(&sources, &book, U256::ZERO, None)?;
+        let (loaded, evaluation) = self.evaluation(&sources, &book)?;
         let range = || out_of_range(account);
         let health = evaluation.health().map_err(|_| range())?;
         let planned = liquidation::plan_with(&evaluation, &health).map_err(|_| range())?;
@@ -164,13 +157,10 @@ impl MarginEngine {
         &self,
         sources: &Sources,
         book: &[U256],
-        quote: U256,
-        withdrawal: Option<(Address, U256)>,
     ) -> Result<(Loaded, Evaluation), Vec<u8>> {
         let book = Book::decode(book)
             .ok_or_else(|| revert(InvalidBook::SELECTOR, &[uint(book.len() as u128)]))?;
-        let loaded =
-            self.load(sources, book.perps, book.options, &book.market_ids, quote, withdrawal)?;
+        let loaded = self.load(sources, book.perps, book.options, &book.market_ids)?;
         let now = self.vm().block_timestamp();
         let evaluation = evaluate(&loaded.portfolio, &book.params, now)
             .map_err(|_| out_of_range(sources.account))?;
@@ -186,8 +176,6 @@ impl MarginEngine {
         mut perps: Vec<crate::margin::PerpLeg>,
         mut options: Vec<crate::margin::OptionLeg>,
         market_ids: &[u32],
-        quote: U256,
-        withdrawal: Option<(Address, U256)>,
     ) -> Result<Loaded, Vec<u8>> {
         let account = sources.account;
         let range = || out_of_range(account);
@@ -219,25 +207,11 @@ impl MarginEngine {
         let data = calldata(vault::ACCOUNT_SNAPSHOT, &[uint256(account)]);
         let words: Vec<U256> = calls::view(self.vm(), sources.vault, &data)?.read()?;
         let snapshot = Snapshot::decode(&words).ok_or_else(|| calls::call_failed(sources.vault))?;
-        let mut cash = snapshot.cash;
+        let cash = snapshot.cash;
         let mut collateral = Vec::new();
         for holding in &snapshot.holdings {
-            let mut balance = holding.balance;
-            if let Some((withdrawn, amount)) = withdrawal {
-                if withdrawn == holding.token {
-                    let units = u128::try_from(amount).map_err(|_| range())?;
-                    balance = balance.saturating_sub(position::to_wad(units, holding.decimals));
-                }
-            }
             add_feed(&mut feeds, holding.feed);
-            collateral.push((holding.feed, balance, holding.haircut));
-        }
-        if let Some((withdrawn, amount)) = withdrawal {
-            let bytes = quote.to_be_bytes::<32>();
-            if withdrawn == Address::from_slice(&bytes[12..]) {
-                let units = u128::try_from(amount).map_err(|_| range())?;
-                cash = cash.saturating_sub(to_signed(position::to_wad(units, bytes[11])));
-            }
+            collateral.push((holding.feed, holding.balance, holding.haircut));
         }
         let prices = if feeds.is_empty() {
             Vec::new()

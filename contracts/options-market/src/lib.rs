@@ -309,6 +309,8 @@ bulwark_common::dispatch! {
     constructor(admin, risk_engine, oracle, perp_market);
     "setMarketParams(uint64,uint256,uint256,uint256,uint256,uint256)" => set_market_params(trading_cutoff, base_spread, trade_vega_slope, exposure_slope, fee_premium_rate, fee_notional_rate);
     "configureUnderlying(uint32,uint256,uint8,uint256,uint256)" => configure_underlying(underlying, strike_step, strikes_per_side, delta_limit, vega_limit);
+    "marketParams()" => market_params() -> (tradingCutoff, baseSpread, tradeVegaSlope, exposureSlope, feePremiumRate, feeNotionalRate);
+    "underlyingConfig(uint32)" => underlying_config(underlying) -> (strikeStep, strikesPerSide, deltaLimit, vegaLimit, poolDelta, poolVega);
     "listSeries(uint32,uint256,uint64,bool)" => list_series(underlying, strike, expiry, is_call);
     "listExpiry(uint32,uint64)" => list_expiry(underlying, expiry);
     "quote(bytes32,int256)" => quote(series_id, amount) -> (premium, fee, delta, vega, spread);
@@ -409,6 +411,40 @@ impl OptionsMarket {
         self.underlyings.setter(underlying).configure(step, strikes_per_side, delta, vega);
         self.changed(underlying);
         Ok(())
+    }
+
+    /// The parameters in force, as [`Self::set_market_params`] takes them:
+    /// `(tradingCutoff, baseSpread, tradeVegaSlope, exposureSlope,
+    /// feePremiumRate, feeNotionalRate)` (seconds, then WAD).
+    pub fn market_params(&self) -> (u64, U256, U256, U256, U256, U256) {
+        let p = self.params();
+        (
+            p.trading_cutoff,
+            U256::from(p.base_spread),
+            U256::from(p.trade_vega_slope),
+            U256::from(p.exposure_slope),
+            U256::from(p.fee_premium_rate),
+            U256::from(p.fee_notional_rate),
+        )
+    }
+
+    /// `underlying`'s configuration as [`Self::configure_underlying`] takes
+    /// it, and the pool's option greeks on it against those limits:
+    /// `(strikeStep, strikesPerSide, deltaLimit, vegaLimit, poolDelta,
+    /// poolVega)` (WAD; zeros for an unconfigured underlying).
+    pub fn underlying_config(&self, underlying: u32) -> (U256, u8, U256, U256, I256, I256) {
+        let config = self.underlyings.getter(underlying);
+        let limits = packed(config.step_delta_limit.get());
+        let (vega_limit, per_side) = config.vega_limit_strikes();
+        let greeks = config.greeks();
+        (
+            U256::from(limits.get(STRIKE_STEP)),
+            per_side,
+            U256::from(limits.get(DELTA_LIMIT)),
+            U256::from(vega_limit),
+            i256(greeks.delta),
+            i256(greeks.vega),
+        )
     }
 
     /// Lists one series (the admin's choice of strike); returns its id. A

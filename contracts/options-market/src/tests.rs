@@ -300,6 +300,23 @@ fn parameters_outside_their_bounds_are_refused(
     let zero_step = market.sender(ADMIN).configure_underlying(ETH, U256::ZERO, 2, wad(1), wad(1));
     assert!(is::<InvalidParameters>(&zero_step.motsu_unwrap_err()));
     assert!(market.sender(TRADER).configure_underlying(ETH, wad(100), 2, wad(1), wad(1)).is_err());
+    // Refused changes leave what the views report as it was set.
+    let params = market.sender(TRADER).market_params();
+    assert_eq!(
+        params,
+        (
+            1800,
+            U256::from(WAD / 100),
+            U256::from(WAD / 5),
+            U256::from(WAD / 10),
+            U256::from(WAD / 8),
+            U256::from(WAD / 10_000 * 3)
+        )
+    );
+    let config = market.sender(TRADER).underlying_config(ETH);
+    assert_eq!(config, (wad(100), 2, wad(50), wad(10_000), I256::ZERO, I256::ZERO));
+    let unknown = market.sender(TRADER).underlying_config(ETH + 1);
+    assert_eq!(unknown, (U256::ZERO, 0, U256::ZERO, U256::ZERO, I256::ZERO, I256::ZERO));
 }
 
 #[motsu::test]
@@ -361,6 +378,13 @@ fn greek_limits_refuse_growth_and_always_allow_reduction(
     // Buying 40 ATM calls leaves the pool about -9,090 of vega: inside 10,000.
     s.trade(id, swad(40), I256::MAX).motsu_unwrap();
     assert!(s.pool_greeks().1 < -8_000 * WAD.cast_signed());
+    // The view reports the pool's greeks beside their limits.
+    let config = market.sender(TRADER).underlying_config(ETH);
+    let (delta, vega) = s.pool_greeks();
+    assert_eq!(
+        (config.4, config.5),
+        (I256::try_from(delta).unwrap(), I256::try_from(vega).unwrap())
+    );
     // Five more would cross the vega limit.
     let vega_before = s.pool_greeks().1;
     let err = decode::<GreekLimitExceeded>(&s.trade(id, swad(5), I256::MAX).motsu_unwrap_err());

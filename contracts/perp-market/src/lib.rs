@@ -150,6 +150,7 @@ bulwark_common::dispatch! {
     "quote(uint32,int256)" => quote(market_id, size_delta) -> (fillPrice, fee, oraclePrice, fundingRate, fundingIndex, longOpenInterest, shortOpenInterest);
     "position(uint256,uint32,int256)" => position(account, market_id, size) -> (positionSize, entryPrice, fundingSnapshot, unrealisedPnl, accruedFunding);
     "marketCount()" => market_count();
+    "marketParams(uint32)" => market_params(market_id) -> (feedId, params);
 }
 
 #[public]
@@ -350,6 +351,33 @@ impl PerpMarket {
         let quote = logic::Quote { fee: 0, ..quote };
         self.finish(account, market_id, &params, open_interest, before, delta, &quote, true)?;
         Ok((U256::from(quote.fill_price), i256(quote.funding.index)))
+    }
+
+    /// Market `market_id`'s parameters in force: its oracle feed and the
+    /// eleven values in [`Self::set_market_params`] order (all WAD), so that
+    /// a deployment can be checked against its configuration (an announced
+    /// change is in its [`MarketParamsAnnounced`] event until applied).
+    ///
+    /// # Errors
+    /// [`MarketNotFound`].
+    pub fn market_params(&self, market_id: u32) -> Result<(u32, Vec<U256>), Vec<u8>> {
+        let p = self.params(market_id)?;
+        let margin =
+            MarginParams::unpack(self.markets.getter(market_id).params_margin.get().into());
+        let values = [
+            p.skew_scale,
+            p.maker_fee,
+            p.taker_fee,
+            p.max_open_interest,
+            p.min_trade_size,
+            p.max_trade_size,
+            p.max_funding_velocity,
+            p.max_funding_rate,
+            margin.initial_rate,
+            margin.maintenance_rate,
+            margin.rate_scale,
+        ];
+        Ok((p.feed_id, values.iter().map(|v| U256::from(*v)).collect()))
     }
 
     /// What MarginEngine values a perp position with, per market in

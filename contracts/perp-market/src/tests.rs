@@ -221,6 +221,13 @@ fn create_market_stores_pricing_and_margin_params(
             U256::ZERO
         ]
     );
+    // The parameters read back as they were set, for anyone.
+    let (feed, params) = perp.sender(risk).market_params(1).motsu_unwrap();
+    assert_eq!((feed, params.as_slice()), (7, eth_params().as_slice()));
+    assert_eq!(
+        perp.sender(admin).market_params(2).motsu_unwrap_err(),
+        err(Error::from(MarketNotFound { marketId: 2 }))
+    );
     assert_eq!(create_eth(&perp, admin).motsu_unwrap(), 2);
 }
 
@@ -288,6 +295,8 @@ fn parameters_are_admin_only_and_bounded(
         effectiveAt: effective_at
     }));
     assert_eq!(perp.sender(admin).pending_market_params(1), effective_at);
+    // Announced is not in force: the view still shows the parameters set.
+    assert_eq!(perp.sender(admin).market_params(1).motsu_unwrap().1, eth_params().to_vec());
     assert_eq!(
         perp.sender(mallory).apply_market_params(1).motsu_unwrap_err(),
         err(Error::from(ParamsChangeNotDue { marketId: 1, effectiveAt: effective_at, now: NOW }))

@@ -58,6 +58,15 @@ pub const MAX_OPTIONS: u32 = 32;
 pub const MAX_MARKETS: u32 = 64;
 /// Bad-debt key of the running total.
 pub const TOTAL_BAD_DEBT: u32 = u32::MAX;
+/// [`RiskEngine::liquidatable`] status: the account holds no position.
+pub const STATUS_NO_POSITION: u8 = 0;
+/// [`RiskEngine::liquidatable`] status: at or above maintenance margin.
+pub const STATUS_HEALTHY: u8 = 1;
+/// [`RiskEngine::liquidatable`] status: below maintenance margin.
+pub const STATUS_LIQUIDATABLE: u8 = 2;
+/// [`RiskEngine::liquidatable`] status: its health could not be read now
+/// (no usable price, sequencer down; `accountHealth` names the error).
+pub const STATUS_UNREADABLE: u8 = 3;
 /// How long announced risk parameters wait ([`bulwark_common::delay`]).
 pub const RISK_PARAMS_DELAY: u64 = bulwark_common::delay::CHANGE_DELAY;
 /// First key of `params` holding announced risk parameters.
@@ -224,6 +233,7 @@ bulwark_common::dispatch! {
     "withdraw(uint256,address,uint256,address)" => withdraw(account, token, amount, to);
     "accountHealth(uint256)" => account_health(account) -> (equity, initialMargin, maintenanceMargin, healthRatio);
     "isLiquidatable(uint256)" => is_liquidatable(account);
+    "liquidatable(uint256[])" => liquidatable(accounts) -> (statuses);
     "previewLiquidation(uint256)" => preview_liquidation(account) -> (toLiquidator, penalty, keys, sizeDeltas);
     "liquidate(uint256)" => liquidate(account);
     "settleOptions(uint256)" => settle_options(account);
@@ -625,6 +635,30 @@ impl RiskEngine {
         Ok(self.health(account, LENIENT)?.liquidatable())
     }
 
+    /// For each of `accounts`, in order, what a liquidator needs to know now:
+    /// [`STATUS_NO_POSITION`] (0), [`STATUS_HEALTHY`] (1),
+    /// [`STATUS_LIQUIDATABLE`] (2) or [`STATUS_UNREADABLE`] (3: its health
+    /// view reverts, e.g. no usable price; `accountHealth` says why). Never
+    /// reverts for one account, so a bot checks many in one call.
+    // The ABI hands arrays over by value.
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn liquidatable(&self, accounts: Vec<U256>) -> Vec<U256> {
+        let mut statuses = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            let status = if self.is_flat(account) {
+                STATUS_NO_POSITION
+            } else {
+                match self.health(account, LENIENT) {
+                    Ok(health) if health.liquidatable() => STATUS_LIQUIDATABLE,
+                    Ok(_) => STATUS_HEALTHY,
+                    Err(_) => STATUS_UNREADABLE,
+                }
+            };
+            statuses.push(U256::from(status));
+        }
+        statuses
+    }
+
     /// What liquidating `account` now would do, modelled at the oracle price
     /// with the modelled closing costs: `(toLiquidator, penalty, keys,
     /// sizeDeltas)`, one key (perp market id or series id) and closing
@@ -776,7 +810,7 @@ impl RiskEngine {
         // `equity` less what was paid: the Vault rounds each settlement
         // against the account to whole token units, so an account whose WAD
         // equity stays >= 0 can still owe one unit.
-        if closed_all && !plan.debt_backed && self.headers.get(account).is_zero() {
+        if closed_all && !plan.debt_backed && self.is_flat(account) {
             self.absorb(account, worst.1)?;
         }
         Ok(U256::from(paid))
@@ -1000,7 +1034,17 @@ impl RiskEngine {
         let (mask, count) = split(self.headers.get(account));
         let bit = 1u128 << market_id;
         let mask = if size == 0 { mask & !bit } else { mask | bit };
+        self.store_header(account, mask, count);
+    }
+
+    /// Stores `account`'s header: its perp market bitmap and option count.
+    fn store_header(&mut self, account: U256, mask: u128, count: u128) {
         self.headers.setter(account).set(word(mask, count));
+    }
+
+    /// Whether `account` holds no position.
+    fn is_flat(&self, account: U256) -> bool {
+        self.headers.get(account).is_zero()
     }
 
     /// How many option slots `account` uses.
@@ -1047,7 +1091,7 @@ impl RiskEngine {
                     &[uint256(account), uint(u128::from(MAX_OPTIONS))],
                 );
             }
-            self.headers.setter(account).set(word(mask, count + 1));
+            self.store_header(account, mask, count + 1);
         }
         self.options
             .setter(account)
@@ -1154,9 +1198,8 @@ impl RiskEngine {
     /// `usage` is the oracle usage.
     fn health(&self, account: U256, usage: u8) -> Result<Health, Vec<u8>> {
         let positions = self.positions(account);
-        // Withdrawals leave the Vault before their margin check, so nothing
-        // is removed here: no quote token, withdrawal token or amount.
-        let (token, amount, quote) = (Address::ZERO, U256::ZERO, U256::ZERO);
+        // Withdrawals leave the Vault before their margin check: the Vault's
+        // balances are what is left.
         let data = calldata_ending_with_array(
             margin_engine::MARGIN,
             &[
@@ -1165,9 +1208,6 @@ impl RiskEngine {
                 address(self.oracle.get()),
                 address(self.perp_market.get()),
                 uint(u128::from(usage)),
-                uint256(quote),
-                address(token),
-                uint256(amount),
             ],
             &words(&positions.book),
         );

@@ -107,6 +107,12 @@ pub struct Vault {
     shares: StorageMap<Address, StorageU256>,
     pending_shares: StorageMap<Address, StorageU256>,
     requested_at: StorageMap<Address, StorageU64>,
+    /// Every account that has received a deposit, by position in order of
+    /// its first; `account_count` of them.
+    accounts: StorageMap<U256, StorageU256>,
+    account_count: StorageU256,
+    /// Per account: its position in `accounts` plus one (zero: not listed).
+    account_index: StorageMap<U256, StorageU256>,
 }
 
 /// A stored unsigned balance as `u128` (every stored balance is below 2^128).
@@ -189,6 +195,7 @@ bulwark_common::dispatch! {
     "collateralConfig(address)" => collateral_config(token) -> (listed, decimals, haircut, cap, feedId);
     "balanceOf(uint256,address)" => balance_of(account, token);
     "accountSnapshot(uint256)" => account_snapshot(account);
+    "accounts(uint256,uint256)" => accounts(start, count) -> (total, ids);
     "totalAssets()" => total_assets();
     "convertToShares(uint256)" => convert_to_shares(assets);
     "previewRedeem(uint256)" => preview_redeem(shares);
@@ -357,6 +364,13 @@ impl Vault {
         let from = self.vm().msg_sender();
         self.pull(token, from, units)?;
         self.adjust(account, token, units.cast_signed(), false)?;
+        if self.account_index.get(account).is_zero() {
+            let count = self.account_count.get();
+            self.accounts.setter(count).set(account);
+            let listed = count + U256::from(1u8);
+            self.account_index.setter(account).set(listed);
+            self.account_count.set(listed);
+        }
         self.emit(Deposited::SIGNATURE_HASH, 4, &[account, word(token), word(from), amount]);
         Ok(())
     }
@@ -780,6 +794,23 @@ impl Vault {
             }
         }
         snapshot.encode()
+    }
+
+    /// Up to `count` account ids from position `start` of the list of every
+    /// account that has received a deposit (in order of its first; an
+    /// account can hold positions only after one), and the list's length:
+    /// a liquidator discovers every account from views alone, page by page,
+    /// and asks `RiskEngine.liquidatable` which hold positions.
+    pub fn accounts(&self, start: U256, count: U256) -> (U256, Vec<U256>) {
+        let total = self.account_count.get();
+        let mut ids = Vec::new();
+        let mut index = start;
+        // Positions past the end clamp to it: the page is empty.
+        while index < total && U256::from(ids.len()) < count {
+            ids.push(self.accounts.get(index));
+            index += U256::from(1u8);
+        }
+        (total, ids)
     }
 
     /// Quote tokens the pool holds (ERC-4626 `totalAssets`), token units.
