@@ -51,6 +51,8 @@ struct Account {
 #[derive(Debug, Clone, Default)]
 struct Market {
     skew_scale: Amount,
+    /// Largest size a trade adding risk may have (base units).
+    max_trade_size: Amount,
     funding_rate: f64,
     funding_index: Amount,
     long_open_interest: Amount,
@@ -215,8 +217,8 @@ impl ModelProtocol {
             let skew = to_f64(market.long_open_interest - market.short_open_interest);
             let scale = to_f64(market.skew_scale);
             let before = market.funding_rate;
-            market.funding_rate =
-                (before + self.params.funding_velocity * (skew / scale) * days).clamp(-0.1, 0.1);
+            market.funding_rate = (before + self.params.funding_velocity * (skew / scale) * days)
+                .clamp(-self.params.max_funding_rate, self.params.max_funding_rate);
             let avg = 0.5 * (before + market.funding_rate);
             market.funding_index += amount(avg * to_f64(self.prices[m]) * days);
         }
@@ -490,6 +492,7 @@ impl Protocol for ModelProtocol {
                 .iter()
                 .map(|p| Market {
                     skew_scale: amount(setup.params.skew_scale_usd / p),
+                    max_trade_size: amount(setup.params.max_trade_size_usd / p),
                     ..Market::default()
                 })
                 .collect(),
@@ -627,6 +630,9 @@ impl Protocol for ModelProtocol {
             if increases {
                 if let Some(problem) = s.price_problem(m) {
                     return Err(problem);
+                }
+                if delta.abs() > s.core.markets[m].max_trade_size {
+                    return Err("TradeSizeOutOfBounds");
                 }
             }
             let price = s.prices[m];

@@ -380,8 +380,13 @@ pub struct ProtocolParams {
     pub maker_fee: f64,
     /// Cap on each side's open interest per market, in USD.
     pub max_open_interest_usd: f64,
+    /// Largest trade that adds risk, per market, in USD of notional at the
+    /// start price.
+    pub max_trade_size_usd: f64,
     /// Funding-rate velocity: change of the daily rate per day at full skew.
     pub funding_velocity: f64,
+    /// Bound on the funding rate, per day.
+    pub max_funding_rate: f64,
     /// Spread added to the Black-Scholes premium, as a fraction of it.
     pub option_spread: f64,
     /// Limit on the pool's net option delta per underlying, in USD of spot.
@@ -416,7 +421,9 @@ impl Default for ProtocolParams {
             taker_fee: 0.0005,
             maker_fee: 0.0002,
             max_open_interest_usd: 100.0e6,
+            max_trade_size_usd: 10.0e6,
             funding_velocity: 0.03,
+            max_funding_rate: 0.1,
             option_spread: 0.03,
             pool_delta_limit_usd: 20.0e6,
             insurance_fund: 250_000.0,
@@ -694,6 +701,13 @@ impl Scenario {
         }
         positive(p.skew_scale_usd, &at("skew_scale_usd"))?;
         positive(p.max_open_interest_usd, &at("max_open_interest_usd"))?;
+        if !(p.max_trade_size_usd > 0.0 && p.max_trade_size_usd <= p.max_open_interest_usd) {
+            return Err((
+                at("max_trade_size_usd"),
+                "expected a positive amount at most max_open_interest_usd".into(),
+            ));
+        }
+        positive(p.max_funding_rate, &at("max_funding_rate"))?;
         positive(p.pool_delta_limit_usd, &at("pool_delta_limit_usd"))?;
         positive(p.collateral_cap, &at("collateral_cap"))?;
         non_negative(p.funding_velocity, &at("funding_velocity"))?;
@@ -821,6 +835,25 @@ mod tests {
         for f in files {
             Scenario::load(&f).unwrap_or_else(|e| panic!("{e}"));
         }
+    }
+
+    #[test]
+    fn trade_size_and_funding_bounds_are_parameters_and_checked() {
+        let text = replace(
+            "insurance_fund = 250000.0",
+            "insurance_fund = 250000.0\nmax_trade_size_usd = 2.0e6\nmax_funding_rate = 0.25",
+        );
+        let s = Scenario::parse(&text, "t.toml").expect("valid");
+        assert_eq!((s.protocol.max_trade_size_usd, s.protocol.max_funding_rate), (2.0e6, 0.25));
+        let above = replace("insurance_fund = 250000.0", "max_trade_size_usd = 2.0e8");
+        let (line, _, field, message) = invalid(&above);
+        assert_eq!(
+            (line, field.as_str()),
+            (line_of(&above, "max_trade_size_usd"), "protocol.max_trade_size_usd")
+        );
+        assert!(message.contains("at most max_open_interest_usd"), "{message}");
+        let zero = replace("insurance_fund = 250000.0", "max_funding_rate = 0.0");
+        assert_eq!(invalid(&zero).2, "protocol.max_funding_rate");
     }
 
     #[test]
