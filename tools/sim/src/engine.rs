@@ -684,6 +684,16 @@ impl<'a, P: Protocol> Simulation<'a, P> {
                 .map(|(m, x)| to_f64(x.long_open_interest + x.short_open_interest) * prices[m])
                 .collect::<Vec<f64>>()
         });
+        let option_open_interest = s.accounts.as_ref().map(|accounts| {
+            let mut per_underlying = vec![0.0; prices.len()];
+            for account in accounts {
+                for (spec, amount) in self.series.iter().zip(&account.options) {
+                    per_underlying[spec.underlying] +=
+                        to_f64(amount.abs()) * prices[spec.underlying];
+                }
+            }
+            per_underlying
+        });
         let collateral = s.total_collateral.map(to_f64);
         let pool = s.pool_assets.map(to_f64);
         let capital_efficiency = match (&open_interest, collateral, pool) {
@@ -697,6 +707,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             collateral,
             pool,
             open_interest,
+            option_open_interest,
             capital_efficiency,
             insurance_fund: s.insurance_fund.map(to_f64),
             bad_debt: s.bad_debt.map(to_f64),
@@ -718,7 +729,12 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             let last = *values.last()?;
             Some([first, last, values.iter().copied().fold(f64::INFINITY, f64::min)])
         };
-        let total_oi = |x: &Sample| x.open_interest.as_ref().map(|v| v.iter().sum::<f64>());
+        let sum = |v: &Option<Vec<f64>>| v.as_ref().map(|v| v.iter().sum::<f64>());
+        let total_oi = |x: &Sample| match (sum(&x.open_interest), sum(&x.option_open_interest)) {
+            (None, None) => None,
+            (perps, options) => Some(perps.unwrap_or(0.0) + options.unwrap_or(0.0)),
+        };
+        let option_oi = |x: &Sample| sum(&x.option_open_interest);
         let efficiencies: Vec<f64> = samples.iter().filter_map(|x| x.capital_efficiency).collect();
         let last = samples.last();
         #[allow(clippy::cast_precision_loss)]
@@ -737,6 +753,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             insurance_fund: first_last_min(&|x| x.insurance_fund),
             lp_share_price: first_last_min(&|x| x.lp_share_price),
             peak_open_interest: samples.iter().filter_map(total_oi).reduce(f64::max),
+            peak_option_open_interest: samples.iter().filter_map(option_oi).reduce(f64::max),
             peak_capital_efficiency: efficiencies.iter().copied().reduce(f64::max),
             mean_capital_efficiency: mean_efficiency,
             final_tvl: last.and_then(|x| Some(x.collateral? + x.pool.unwrap_or(0.0))),

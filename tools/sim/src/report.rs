@@ -22,6 +22,10 @@ pub struct Sample {
     pub pool: Option<f64>,
     /// Open interest per market, both sides, in USD notional.
     pub open_interest: Option<Vec<f64>>,
+    /// Option open interest per underlying: contracts held by traders, long
+    /// and short, times spot (USD notional).
+    #[serde(default)]
+    pub option_open_interest: Option<Vec<f64>>,
     /// Total open interest over collateral plus pool.
     pub capital_efficiency: Option<f64>,
     /// Insurance fund (USD).
@@ -103,8 +107,11 @@ pub struct Summary {
     pub insurance_fund: Option<[f64; 3]>,
     /// LP share price at the start and end, and its lowest value.
     pub lp_share_price: Option<[f64; 3]>,
-    /// Highest total open interest (USD).
+    /// Highest total open interest, perps and options (USD notional).
     pub peak_open_interest: Option<f64>,
+    /// Highest option open interest (USD notional of the contracts).
+    #[serde(default)]
+    pub peak_option_open_interest: Option<f64>,
     /// Highest capital efficiency.
     pub peak_capital_efficiency: Option<f64>,
     /// Mean capital efficiency.
@@ -235,7 +242,12 @@ impl Report {
         }
         let _ = writeln!(o, "\ncapital");
         let _ = writeln!(o, "  final TVL             {}", usd(s.final_tvl));
-        let _ = writeln!(o, "  peak open interest    {}", usd(s.peak_open_interest));
+        let _ = writeln!(
+            o,
+            "  peak open interest    {}  (options {})",
+            usd(s.peak_open_interest),
+            usd(s.peak_option_open_interest)
+        );
         let ratio = |x: Option<f64>| x.map_or_else(|| "n/a".to_string(), |v| format!("{v:.3}"));
         let _ = writeln!(
             o,

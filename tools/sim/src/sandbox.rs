@@ -890,35 +890,52 @@ impl Protocol for SandboxProtocol {
     }
 
     /// Records the settlement price from the first round at or after expiry
-    /// (settling the positions waits for the markets' settlement function).
+    /// (once per underlying and expiry), then settles every account holding
+    /// the series through `RiskEngine.settleOptions` from the keeper. A
+    /// settlement that reverts (another expired series of the account has no
+    /// price yet) is returned, so the engine tries again next block; the
+    /// recorded price is not sent twice.
     fn settle(&mut self, keeper: AccountId, series: usize) -> Result<Exec, ProtocolError> {
         let spec = self.series[series];
-        let Some(index) = self.rounds[spec.underlying].iter().position(|t| *t >= spec.expiry)
-        else {
-            return Ok(Exec::reverted(OpKind::Settle, "no round after expiry yet"));
-        };
-        // One settlement price per (underlying, expiry): the other series of
-        // the same expiry share it.
-        let sibling = (0..self.series.len()).find(|&s| {
+        let recorded = (0..self.series.len()).any(|s| {
             self.recorded[s]
                 && self.series[s].underlying == spec.underlying
                 && self.series[s].expiry == spec.expiry
         });
-        if sibling.is_some() {
-            self.recorded[series] = true;
-            return Ok(Exec::reverted(OpKind::Settle, "AlreadySettled"));
+        let mut last = None;
+        if !recorded {
+            let Some(index) = self.rounds[spec.underlying].iter().position(|t| *t >= spec.expiry)
+            else {
+                return Ok(Exec::reverted(OpKind::Settle, "no round after expiry yet"));
+            };
+            let call = abi::oracle::IOracleAdapter::recordSettlementPriceCall {
+                feed_id: feed_id(spec.underlying),
+                expiry: spec.expiry,
+                round_id: alloy_primitives::aliases::U80::from(index as u64 + 1),
+            };
+            let (from, oracle) = (Self::owner(keeper), self.d.oracle);
+            let exec = self.send(OpKind::Settle, from, oracle, &call)?;
+            if !exec.success() {
+                return Ok(exec);
+            }
+            last = Some(exec);
         }
-        let call = abi::oracle::IOracleAdapter::recordSettlementPriceCall {
-            feed_id: feed_id(spec.underlying),
-            expiry: spec.expiry,
-            round_id: alloy_primitives::aliases::U80::from(index as u64 + 1),
-        };
-        let (from, oracle) = (Self::owner(keeper), self.d.oracle);
-        let exec = self.send(OpKind::Settle, from, oracle, &call)?;
-        if exec.success() {
-            self.recorded[series] = true;
+        self.recorded[series] = true;
+        let holders: Vec<AccountId> = (0..self.options.len())
+            .filter(|&a| self.options[a].get(series).is_some_and(|x| !x.is_zero()))
+            .collect();
+        for account in holders {
+            let call =
+                abi::risk::IRiskEngine::settleOptionsCall { account: Self::account_id(account) };
+            self.dirty.insert(account);
+            let (from, risk) = (Self::owner(keeper), self.d.risk_engine);
+            let exec = self.send(OpKind::Settle, from, risk, &call)?;
+            if !exec.success() {
+                return Ok(exec);
+            }
+            last = Some(exec);
         }
-        Ok(exec)
+        Ok(last.unwrap_or_else(|| Exec::reverted(OpKind::Settle, "AlreadySettled")))
     }
 
     /// A health view that reverts (no usable price) is an error the run

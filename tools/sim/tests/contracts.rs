@@ -92,6 +92,86 @@ fn option_writers_are_liquidated_on_the_contracts_as_in_the_model() {
     assert!(on_contracts.operations.iter().all(|o| o.unsupported == 0), "{text}");
     // No view failed silently: none reverted here, and the report says so.
     assert!(on_contracts.summary.view_failures.is_empty(), "{text}");
+    // The writers' book is open interest: options count in the peak, as in
+    // the model.
+    for report in [&on_contracts, &model] {
+        let options = report.summary.peak_option_open_interest.unwrap_or(0.0);
+        assert!(options > 0.0, "option open interest seen: {options}");
+        assert!(report.summary.peak_open_interest.unwrap_or(0.0) >= options);
+    }
     let held = on_contracts.invariants.iter().filter(|i| i.status == "held").count();
     assert_eq!(held, on_contracts.invariants.len(), "{text}");
+}
+
+/// Writers and buyers of a series that expires six hours in: the keeper
+/// records the settlement price and settles every position through
+/// `RiskEngine.settleOptions`, on the contracts as in the model.
+const EXPIRY: &str = r#"
+name = "a series expires"
+seed = 5
+
+[[underlyings]]
+name = "ETH"
+initial_price = 2000.0
+implied_volatility = { atm = 0.6 }
+
+[[phases]]
+name = "calm"
+duration = 36000
+step = 1800
+volatility = 0.5
+
+[options]
+expiries_days = [0.25]
+strikes = [0.95, 1.0, 1.05]
+
+[[agents.traders]]
+name = "writers"
+count = 3
+strategy = "option_writer"
+collateral = { min = 20000.0, max = 40000.0 }
+leverage = { min = 1.0, max = 2.0 }
+trade_probability = 0.6
+close_probability = 0.0
+
+[[agents.traders]]
+name = "buyers"
+count = 3
+strategy = "option_buyer"
+collateral = { min = 5000.0, max = 10000.0 }
+leverage = { min = 1.0, max = 1.0 }
+trade_probability = 0.6
+close_probability = 0.0
+
+[[agents.lps]]
+name = "lps"
+count = 1
+deposit = { min = 5000000.0, max = 5000000.0 }
+
+[[agents.keepers]]
+name = "keeper"
+count = 1
+delay = 60
+"#;
+
+#[test]
+fn expired_series_are_settled_on_the_contracts_as_in_the_model() {
+    let scenario = Scenario::parse(EXPIRY, "expiry.toml").expect("valid scenario");
+    let mut sandbox = SandboxProtocol::new(false, true).expect("artifacts (run scripts/build)");
+    let on_contracts =
+        engine::run(&scenario, "expiry.toml", 5, &mut sandbox, &mut |_| {}).expect("run");
+    let text = on_contracts.summary_text();
+    println!("{text}");
+    let model = engine::run(&scenario, "expiry.toml", 5, &mut ModelProtocol::new(), &mut |_| {})
+        .expect("run");
+    for report in [&on_contracts, &model] {
+        assert!(!report.failed(), "{}", report.summary_text());
+        let settles = report.operations.iter().find(|o| o.op == "settle").expect("settle ran");
+        assert!(settles.succeeded > 0, "{}", report.summary_text());
+        // Positions were opened, and none is left once the series settled.
+        assert!(report.summary.peak_option_open_interest.unwrap_or(0.0) > 0.0);
+        let last = report.series.last().expect("samples");
+        let left: f64 = last.option_open_interest.as_ref().map_or(0.0, |v| v.iter().sum());
+        assert_eq!(left, 0.0, "option open interest after settlement\n{}", report.summary_text());
+    }
 }
