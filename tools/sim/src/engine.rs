@@ -15,7 +15,7 @@ use crate::protocol::{
     amount, to_f64, AccountId, Amount, Exec, Health, OpKind, Protocol, ProtocolError,
     ProtocolState, SeriesSpec, Setup, UNIT,
 };
-use crate::report::{Latency, LiquidationRecord, Report, Sample, Summary};
+use crate::report::{Latency, LiquidationRecord, Report, Sample, Summary, TxLog};
 use crate::scenario::{Scenario, Strategy, SECONDS_PER_YEAR};
 
 /// Gas a liquidator assumes a liquidation costs before it has seen one.
@@ -110,6 +110,8 @@ struct Simulation<'a, P: Protocol> {
     liquidation_gas: u64,
     series_samples: Vec<Sample>,
     transactions: u64,
+    /// Every transaction, for `transactions.jsonl`.
+    log: Vec<TxLog>,
     state: ProtocolState,
     block_number: u64,
     timestamp: u64,
@@ -145,6 +147,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             liquidation_gas: LIQUIDATION_GAS_GUESS,
             series_samples: Vec::new(),
             transactions: 0,
+            log: Vec::new(),
             state: ProtocolState::default(),
             block_number: 0,
             timestamp: scenario.start_time,
@@ -152,23 +155,47 @@ impl<'a, P: Protocol> Simulation<'a, P> {
     }
 
     /// Records an operation's result; `None` when it is unsupported.
+    /// Counts an operation's outcome and logs it: `agent` is the index of
+    /// the agent that sent it (`None`: the scenario itself, e.g. an oracle
+    /// update), `target` the account it acted on when not the agent's own.
     fn record(
         &mut self,
         op: OpKind,
+        agent: Option<usize>,
+        target: Option<AccountId>,
         result: Result<Exec, ProtocolError>,
     ) -> Result<Option<Exec>, SimError> {
-        match result {
+        let mut entry = TxLog {
+            block: self.block_number,
+            timestamp: self.timestamp,
+            agent: agent.map_or_else(|| "scenario".to_string(), |i| self.agents[i].name.clone()),
+            account: target.or_else(|| agent.map(|i| self.agents[i].account)),
+            op: op.name().to_string(),
+            outcome: "ok",
+            error: None,
+            gas: None,
+        };
+        let out = match result {
             Ok(exec) => {
                 self.transactions += 1;
                 self.ops.exec(&exec);
+                if let Some(reason) = &exec.revert {
+                    entry.outcome = "reverted";
+                    entry.error = Some(reason.clone());
+                }
+                entry.gas = (exec.gas_used > 0).then_some(exec.gas_used);
                 Ok(Some(exec))
             }
             Err(ProtocolError::Unsupported { reason, .. }) => {
                 self.ops.unsupported(op, &reason);
+                entry.outcome = "unsupported";
+                entry.error = Some(reason);
                 Ok(None)
             }
             Err(source) => Err(SimError::Protocol { block: self.block_number, source }),
-        }
+        };
+        self.log.push(entry);
+        out
     }
 
     fn setup(&mut self) -> Result<(), SimError> {
@@ -188,6 +215,16 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             .map_err(|source| SimError::Protocol { block: 0, source })?;
         for e in &execs {
             self.ops.exec(e);
+            self.log.push(TxLog {
+                block: 0,
+                timestamp: self.timestamp,
+                agent: "setup".to_string(),
+                account: None,
+                op: e.op.name().to_string(),
+                outcome: if e.success() { "ok" } else { "reverted" },
+                error: e.revert.clone(),
+                gas: (e.gas_used > 0).then_some(e.gas_used),
+            });
         }
         self.transactions += execs.len() as u64;
         for i in 0..self.agents.len() {
@@ -195,7 +232,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             match role {
                 Role::Trader { collateral, .. } => {
                     let r = self.protocol.deposit(account, amount(collateral));
-                    if let Some(e) = self.record(OpKind::Deposit, r)? {
+                    if let Some(e) = self.record(OpKind::Deposit, Some(i), None, r)? {
                         if e.success() {
                             self.agents[i].collateral = amount(collateral);
                         }
@@ -203,7 +240,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
                 }
                 Role::Lp { deposit, .. } => {
                     let r = self.protocol.lp_deposit(account, amount(deposit));
-                    self.record(OpKind::LpDeposit, r)?;
+                    self.record(OpKind::LpDeposit, Some(i), None, r)?;
                 }
                 Role::Liquidator { .. } | Role::Keeper { .. } => {}
             }
@@ -248,7 +285,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
                 Role::Lp { withdraw_probability, .. } => {
                     if self.agents[i].rng.random::<f64>() < withdraw_probability {
                         let r = self.protocol.lp_withdraw(self.agents[i].account, UNIT / 4);
-                        self.record(OpKind::LpWithdraw, r)?;
+                        self.record(OpKind::LpWithdraw, Some(i), None, r)?;
                     }
                 }
                 Role::Liquidator { .. } | Role::Keeper { .. } => {}
@@ -270,21 +307,22 @@ impl<'a, P: Protocol> Simulation<'a, P> {
         if up != self.sequencer_up {
             self.sequencer_up = up;
             let r = self.protocol.set_sequencer(up);
-            self.record(OpKind::SetSequencer, r)?;
+            self.record(OpKind::SetSequencer, None, None, r)?;
         }
         for u in 0..self.scenario.underlyings.len() {
             let price = self.price(u, b);
             let feed = self.market.feeds[u][b];
             let primary = feed.publishes.then_some(price);
             let r = self.protocol.push_price(u, primary, price * (1.0 + feed.secondary_deviation));
-            self.record(OpKind::PushPrice, r)?;
+            self.record(OpKind::PushPrice, None, None, r)?;
             let surface = self.market.surfaces[u][b];
             let moved = self.pushed_surfaces[u].is_none_or(|s| {
                 (s.atm - surface.atm).abs() > 0.005 || (s.skew - surface.skew).abs() > 0.005
             });
             if moved {
                 let r = self.protocol.push_volatility(u, &surface);
-                if self.record(OpKind::PushVolatility, r)?.is_some_and(|e| e.success()) {
+                if self.record(OpKind::PushVolatility, None, None, r)?.is_some_and(|e| e.success())
+                {
                     self.pushed_surfaces[u] = Some(surface);
                 } else {
                     // Unsupported or rejected: try again when the surface moves on.
@@ -296,22 +334,23 @@ impl<'a, P: Protocol> Simulation<'a, P> {
     }
 
     fn keepers(&mut self) -> Result<(), SimError> {
-        let keepers: Vec<(AccountId, u64)> = self
+        let keepers: Vec<(usize, AccountId, u64)> = self
             .agents
             .iter()
-            .filter_map(|a| {
+            .enumerate()
+            .filter_map(|(i, a)| {
                 if let Role::Keeper { delay } = a.role {
-                    Some((a.account, delay))
+                    Some((i, a.account, delay))
                 } else {
                     None
                 }
             })
             .collect();
-        for (account, delay) in keepers {
+        for (keeper, account, delay) in keepers {
             for s in 0..self.series.len() {
                 if !self.settled[s] && self.timestamp >= self.series[s].expiry + delay {
                     let r = self.protocol.settle(account, s);
-                    match self.record(OpKind::Settle, r)? {
+                    match self.record(OpKind::Settle, Some(keeper), None, r)? {
                         Some(e) if e.success() || e.revert.as_deref() == Some("AlreadySettled") => {
                             self.settled[s] = true;
                         }
@@ -449,7 +488,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
         let acceptable = if size > 0 { amount(price * 1.05) } else { amount(price * 0.95) };
         let result = self.protocol.trade_perp(account, u, size, acceptable);
         let op = result.as_ref().map_or(OpKind::OpenPerp, |e| e.op);
-        if let Some(e) = self.record(op, result)? {
+        if let Some(e) = self.record(op, Some(i), None, result)? {
             if e.success() {
                 self.agents[i].perps[u] += size;
                 if e.op == OpKind::OpenPerp {
@@ -468,7 +507,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
         let held = self.agents[i].options[s];
         let result = self.protocol.trade_option(account, s, size);
         let op = if size > 0 { OpKind::BuyOption } else { OpKind::SellOption };
-        if let Some(e) = self.record(op, result)? {
+        if let Some(e) = self.record(op, Some(i), None, result)? {
             if e.success() {
                 self.agents[i].options[s] += size;
                 if (held + size).abs() > held.abs() {
@@ -586,7 +625,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
                 }
                 let liquidator = self.agents[bot].account;
                 let r = self.protocol.liquidate(liquidator, account);
-                let Some(e) = self.record(OpKind::Liquidate, r)? else {
+                let Some(e) = self.record(OpKind::Liquidate, Some(bot), Some(account), r)? else {
                     self.liquidations_supported = false;
                     return Ok(());
                 };
@@ -785,6 +824,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             violations: self.checker.violations.clone(),
             accounts: self.agents.iter().map(|a| a.name.clone()).collect(),
             series: self.series_samples,
+            transactions: self.log,
         }
     }
 }

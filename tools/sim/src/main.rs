@@ -123,9 +123,15 @@ fn run(
     let elapsed = started.elapsed();
     std::fs::create_dir_all(out)?;
     std::fs::write(out.join("report.json"), report.to_json())?;
+    std::fs::write(out.join("transactions.jsonl"), report.transactions_jsonl())?;
     let charts = bulwark_sim::charts::write_all(&report, out)?;
     print!("{}", report.summary_text());
     println!("\nwrote {}", out.join("report.json").display());
+    println!(
+        "wrote {} ({} transactions)",
+        out.join("transactions.jsonl").display(),
+        report.transactions.len()
+    );
     for c in charts {
         println!("wrote {}", c.display());
     }

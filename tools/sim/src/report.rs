@@ -155,9 +155,44 @@ pub struct Report {
     pub accounts: Vec<String>,
     /// Metrics per block.
     pub series: Vec<Sample>,
+    /// Every transaction the run sent, in order (`transactions.jsonl`, not
+    /// `report.json`: it is long).
+    #[serde(skip)]
+    pub transactions: Vec<TxLog>,
+}
+
+/// One transaction of the run, a line of `transactions.jsonl`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxLog {
+    /// Block.
+    pub block: u64,
+    /// Unix time.
+    pub timestamp: u64,
+    /// The agent that sent it, or `scenario` (oracle updates, the sequencer).
+    pub agent: String,
+    /// The account it acted on (the agent's own, or the one liquidated).
+    pub account: Option<usize>,
+    /// Operation.
+    pub op: String,
+    /// `ok`, `reverted` or `unsupported`.
+    pub outcome: &'static str,
+    /// The revert reason (a Solidity error name), or why it is unsupported.
+    pub error: Option<String>,
+    /// Gas used, where metered.
+    pub gas: Option<u64>,
 }
 
 impl Report {
+    /// `transactions.jsonl` text: one JSON object per transaction.
+    pub fn transactions_jsonl(&self) -> String {
+        let mut out = String::new();
+        for tx in &self.transactions {
+            out.push_str(&serde_json::to_string(tx).unwrap_or_default());
+            out.push('\n');
+        }
+        out
+    }
+
     /// Whether any invariant was violated.
     pub fn failed(&self) -> bool {
         !self.violations.is_empty()
