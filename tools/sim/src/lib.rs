@@ -22,3 +22,4 @@ pub mod protocol;
 pub mod report;
 pub mod sandbox;
 pub mod scenario;
+pub mod sweep;
