@@ -31,6 +31,10 @@ pub enum Role {
         underlyings: Vec<usize>,
         /// Delta band of a hedger.
         hedge_threshold: f64,
+        /// Per-block chance of withdrawing free collateral.
+        withdraw_probability: f64,
+        /// Share of the free collateral withdrawn.
+        withdraw_share: f64,
     },
     /// A liquidity provider.
     Lp {
@@ -119,6 +123,8 @@ pub fn create(scenario: &Scenario, seed: u64, series: &[SeriesSpec]) -> Vec<Agen
                 long_probability: g.long_probability,
                 underlyings: underlyings.clone(),
                 hedge_threshold: g.hedge_threshold,
+                withdraw_probability: g.withdraw_probability,
+                withdraw_share: g.withdraw_share,
             });
         }
     }

@@ -392,11 +392,18 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             long_probability,
             underlyings,
             hedge_threshold,
+            withdraw_probability,
+            withdraw_share,
         } = self.agents[i].role.clone()
         else {
             return Ok(());
         };
         let account = self.agents[i].account;
+        // The withdrawal roll comes from its own draw only when enabled, so
+        // scenarios without withdrawals keep their random streams.
+        if withdraw_probability > 0.0 && self.agents[i].rng.random::<f64>() < withdraw_probability {
+            self.withdraw_free(i, withdraw_share)?;
+        }
         // A trader wiped out below a tenth of its stake stops trading.
         let bankrupt = to_f64(self.agents[i].collateral) < 0.1 * collateral;
         let roll_trade: f64 = self.agents[i].rng.random();
@@ -571,6 +578,24 @@ impl<'a, P: Protocol> Simulation<'a, P> {
 
     /// Invariant 2: after a risk-adding action the account must be at or
     /// above initial margin.
+    /// Withdraws `share` of agent `i`'s free collateral (equity above initial
+    /// margin, at most its collateral), when its health can be read.
+    fn withdraw_free(&mut self, i: usize, share: f64) -> Result<(), SimError> {
+        let account = self.agents[i].account;
+        let Some(h) = self.health(account)? else { return Ok(()) };
+        let free = (h.equity - h.initial_margin).min(self.agents[i].collateral);
+        let amount = amount(to_f64(free) * share);
+        if amount < UNIT {
+            return Ok(());
+        }
+        let r = self.protocol.withdraw(account, amount);
+        if self.record(OpKind::Withdraw, Some(i), None, r)?.is_some_and(|e| e.success()) {
+            self.agents[i].collateral -= amount;
+            self.after_risk(account)?;
+        }
+        Ok(())
+    }
+
     fn after_risk(&mut self, account: AccountId) -> Result<(), SimError> {
         if let Some(h) = self.health(account)? {
             if h.equity < h.initial_margin {

@@ -298,6 +298,13 @@ pub struct TraderGroup {
     /// written amount.
     #[serde(default = "default_hedge_threshold")]
     pub hedge_threshold: f64,
+    /// Chance per block of withdrawing part of the free collateral (equity
+    /// above initial margin); 0: never.
+    #[serde(default)]
+    pub withdraw_probability: f64,
+    /// Share of the free collateral withdrawn.
+    #[serde(default = "default_half")]
+    pub withdraw_share: f64,
 }
 
 fn default_close_probability() -> f64 {
@@ -636,6 +643,8 @@ impl Scenario {
             probability(t.close_probability, &at("close_probability"))?;
             probability(t.long_probability, &at("long_probability"))?;
             probability(t.hedge_threshold, &at("hedge_threshold"))?;
+            probability(t.withdraw_probability, &at("withdraw_probability"))?;
+            probability(t.withdraw_share, &at("withdraw_share"))?;
             for (j, u) in t.underlyings.iter().enumerate() {
                 self.known_underlying(Some(u), &at(&format!("underlyings[{j}]")))?;
             }

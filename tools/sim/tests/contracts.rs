@@ -200,3 +200,57 @@ fn expired_series_are_settled_on_the_contracts_as_in_the_model() {
         );
     }
 }
+
+/// Perp traders who take half their free collateral out now and then: the
+/// withdrawals pass RiskEngine's margin check on the contracts as in the
+/// model, and leave no account below initial margin.
+const WITHDRAWERS: &str = r#"
+name = "traders withdraw free collateral"
+seed = 3
+
+[[underlyings]]
+name = "ETH"
+initial_price = 2000.0
+implied_volatility = { atm = 0.6 }
+
+[[phases]]
+name = "calm"
+duration = 14400
+step = 600
+volatility = 0.4
+
+[[agents.traders]]
+name = "withdrawers"
+count = 4
+strategy = "directional_perp"
+collateral = { min = 10000.0, max = 20000.0 }
+leverage = { min = 2.0, max = 3.0 }
+trade_probability = 0.5
+close_probability = 0.0
+withdraw_probability = 0.3
+withdraw_share = 0.5
+
+[[agents.lps]]
+name = "lps"
+count = 1
+deposit = { min = 2000000.0, max = 2000000.0 }
+"#;
+
+#[test]
+fn traders_withdraw_free_collateral_on_the_contracts_as_in_the_model() {
+    let scenario = Scenario::parse(WITHDRAWERS, "withdraw.toml").expect("valid scenario");
+    let mut sandbox = SandboxProtocol::new(false, true).expect("artifacts (run scripts/build)");
+    let on_contracts =
+        engine::run(&scenario, "withdraw.toml", 3, &mut sandbox, &mut |_| {}).expect("run");
+    let model = engine::run(&scenario, "withdraw.toml", 3, &mut ModelProtocol::new(), &mut |_| {})
+        .expect("run");
+    for report in [&on_contracts, &model] {
+        let text = report.summary_text();
+        assert!(!report.failed(), "{text}");
+        let withdrawals = report.operations.iter().find(|o| o.op == "withdraw").expect("ran");
+        assert!(withdrawals.succeeded > 0, "{text}");
+        assert_eq!(withdrawals.reverted, 0, "half the free collateral always passes\n{text}");
+        let below = report.invariants.iter().find(|i| i.name.starts_with("no risk-adding"));
+        assert!(below.is_some_and(|i| i.status == "held"), "{text}");
+    }
+}
