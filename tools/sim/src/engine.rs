@@ -85,6 +85,9 @@ pub fn run<P: Protocol>(
     Ok(sim.finish(scenario_file))
 }
 
+/// A perp trader's tolerance on the protocol's quoted fill price.
+pub const SLIPPAGE: f64 = 0.01;
+
 struct Simulation<'a, P: Protocol> {
     scenario: &'a Scenario,
     seed: u64,
@@ -492,7 +495,20 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             return Ok(());
         }
         let account = self.agents[i].account;
-        let acceptable = if size > 0 { amount(price * 1.05) } else { amount(price * 0.95) };
+        // The acceptable price comes from the protocol's own quote, as a
+        // trader's front end sets it, with [`SLIPPAGE`] of tolerance; without
+        // a quote (the view reverted) the trader does not trade.
+        let quoted = match self.protocol.perp_quote(u, size) {
+            Ok(fill) => to_f64(fill),
+            Err(ProtocolError::Unsupported { .. }) => price,
+            Err(ProtocolError::ViewReverted { view, reason }) => {
+                *self.view_failures.entry(format!("{view}: {reason}")).or_default() += 1;
+                return Ok(());
+            }
+            Err(source) => return Err(SimError::Protocol { block: self.block_number, source }),
+        };
+        let tolerance = if size > 0 { 1.0 + SLIPPAGE } else { 1.0 - SLIPPAGE };
+        let acceptable = amount(quoted * tolerance);
         let result = self.protocol.trade_perp(account, u, size, acceptable);
         let op = result.as_ref().map_or(OpKind::OpenPerp, |e| e.op);
         if let Some(e) = self.record(op, Some(i), None, result)? {

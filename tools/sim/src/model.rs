@@ -151,6 +151,15 @@ impl ModelProtocol {
         amount(black_scholes(spot, spec.strike, years, vol, spec.is_call).0)
     }
 
+    /// The fill of a trade of `delta` in market `m` now: the oracle price
+    /// moved by half the trade's skew impact (PerpMarket's rule).
+    fn fill_price(&self, m: usize, delta: Amount) -> Amount {
+        let market = &self.core.markets[m];
+        let skew = market.long_open_interest - market.short_open_interest;
+        let impact = to_f64(skew + delta / 2) / to_f64(market.skew_scale);
+        amount(to_f64(self.prices[m]) * (1.0 + impact))
+    }
+
     fn funding_owed(&self, m: usize, p: &Perp) -> Amount {
         mul(p.size, self.core.markets[m].funding_index - p.funding_index)
     }
@@ -638,8 +647,7 @@ impl Protocol for ModelProtocol {
             let price = s.prices[m];
             let market = &s.core.markets[m];
             let skew = market.long_open_interest - market.short_open_interest;
-            let impact = to_f64(skew + delta / 2) / to_f64(market.skew_scale);
-            let fill = amount(to_f64(price) * (1.0 + impact));
+            let fill = s.fill_price(m, delta);
             if (delta > 0 && fill > acceptable) || (delta < 0 && fill < acceptable) {
                 return Err("AcceptablePriceExceeded");
             }
@@ -669,6 +677,13 @@ impl Protocol for ModelProtocol {
             s.absorb_bad_debt(a);
             Ok(Exec::ok(op))
         }))
+    }
+
+    fn perp_quote(&mut self, m: usize, delta: Amount) -> Result<Amount, ProtocolError> {
+        if m >= self.core.markets.len() {
+            return Err(ProtocolError::Chain(format!("no market {m}")));
+        }
+        Ok(self.fill_price(m, delta))
     }
 
     fn trade_option(

@@ -396,6 +396,10 @@ pub trait Protocol {
         acceptable_price: Amount,
     ) -> Result<Exec, ProtocolError>;
 
+    /// The fill price a perp trade of `size_delta` would get now (the
+    /// protocol's own quote, which traders set their acceptable price from).
+    fn perp_quote(&mut self, market: usize, size_delta: Amount) -> Result<Amount, ProtocolError>;
+
     /// Buys (`amount > 0`) or sells options of a series.
     fn trade_option(
         &mut self,

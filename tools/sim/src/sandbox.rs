@@ -838,6 +838,21 @@ impl Protocol for SandboxProtocol {
         self.send(op, owner, risk, &call)
     }
 
+    /// `PerpMarket.quote`'s fill price; a revert is a failed view, by reason.
+    fn perp_quote(&mut self, market: usize, size_delta: Amount) -> Result<Amount, ProtocolError> {
+        let call = abi::perp::IPerpMarket::quoteCall {
+            market_id: feed_id(market),
+            size_delta: signed_wad_of(size_delta),
+        };
+        match self.sandbox.view(self.d.perp_market, &call) {
+            Ok(q) => Ok(micro(q.fillPrice)),
+            Err(bulwark_sandbox::CallError::Reverted(data)) => {
+                Err(ProtocolError::ViewReverted { view: "quote", reason: error_name(&data) })
+            }
+            Err(other) => Err(chain(other)),
+        }
+    }
+
     /// Buys (`delta > 0`) or sells contracts at the market's quote; the
     /// simulated traders take any premium (no limit).
     fn trade_option(

@@ -150,6 +150,9 @@ impl Protocol for Broken {
     ) -> Result<Exec, ProtocolError> {
         self.inner.trade_perp(a, m, d, p)
     }
+    fn perp_quote(&mut self, m: usize, d: Amount) -> Result<Amount, ProtocolError> {
+        self.inner.perp_quote(m, d)
+    }
     fn trade_option(&mut self, a: AccountId, s: usize, d: Amount) -> Result<Exec, ProtocolError> {
         self.inner.trade_option(a, s, d)
     }
