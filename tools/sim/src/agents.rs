@@ -35,6 +35,10 @@ pub enum Role {
         withdraw_probability: f64,
         /// Share of the free collateral withdrawn.
         withdraw_share: f64,
+        /// A whale's target share of maximum open interest.
+        target_share: f64,
+        /// A whale's holding time, seconds.
+        hold_seconds: u64,
     },
     /// A liquidity provider.
     Lp {
@@ -75,6 +79,9 @@ pub struct Agent {
     pub options: Vec<Amount>,
     /// Collateral, likewise.
     pub collateral: Amount,
+    /// A whale's campaign: when it started building, and its direction
+    /// (+1 long, -1 short); `None` between campaigns.
+    pub campaign: Option<(u64, i128)>,
 }
 
 fn draw_log_uniform(rng: &mut ChaCha8Rng, r: Range) -> f64 {
@@ -105,6 +112,7 @@ pub fn create(scenario: &Scenario, seed: u64, series: &[SeriesSpec]) -> Vec<Agen
             perps: vec![0; markets],
             options: vec![0; series.len()],
             collateral: 0,
+            campaign: None,
         });
     };
     for g in &scenario.agents.traders {
@@ -125,6 +133,8 @@ pub fn create(scenario: &Scenario, seed: u64, series: &[SeriesSpec]) -> Vec<Agen
                 hedge_threshold: g.hedge_threshold,
                 withdraw_probability: g.withdraw_probability,
                 withdraw_share: g.withdraw_share,
+                target_share: g.target_share,
+                hold_seconds: g.hold_seconds,
             });
         }
     }

@@ -85,6 +85,18 @@ pub fn run<P: Protocol>(
     Ok(sim.finish(scenario_file))
 }
 
+/// What a whale decides this block.
+struct Whale {
+    collateral: f64,
+    leverage: f64,
+    target_share: f64,
+    hold_seconds: u64,
+    /// Whether it starts a campaign if flat.
+    trade: bool,
+    /// The direction of a new campaign.
+    long: bool,
+}
+
 /// A perp trader's tolerance on the protocol's quoted fill price.
 pub const SLIPPAGE: f64 = 0.01;
 
@@ -397,6 +409,8 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             hedge_threshold,
             withdraw_probability,
             withdraw_share,
+            target_share,
+            hold_seconds,
         } = self.agents[i].role.clone()
         else {
             return Ok(());
@@ -457,6 +471,15 @@ impl<'a, P: Protocol> Simulation<'a, P> {
                             self.option(i, s, size)?;
                         }
                     }
+                }
+            }
+            Strategy::Whale => {
+                if let Some(&u) = underlyings.first() {
+                    let trade = !bankrupt && roll_trade < trade_probability;
+                    let long = direction < long_probability;
+                    let plan =
+                        Whale { collateral, leverage, target_share, hold_seconds, trade, long };
+                    self.whale(i, u, b, &plan)?;
                 }
             }
             Strategy::OptionWriter | Strategy::DeltaHedger => {
@@ -594,6 +617,46 @@ impl<'a, P: Protocol> Simulation<'a, P> {
 
     /// Invariant 2: after a risk-adding action the account must be at or
     /// above initial margin.
+    /// One block of a whale's campaign on underlying `u`: start one (when
+    /// flat and it decides to trade), build towards the target in trades of
+    /// at most the maximum trade size, hold, then unwind the same way.
+    fn whale(&mut self, i: usize, u: usize, b: usize, plan: &Whale) -> Result<(), SimError> {
+        let price = self.price(u, b);
+        let p = &self.scenario.protocol;
+        // The maximum trade size is in base units at the start price.
+        let chunk = amount(p.max_trade_size_usd / self.scenario.underlyings[u].initial_price);
+        let target = amount(
+            (plan.target_share * p.max_open_interest_usd).min(plan.collateral * plan.leverage)
+                / price,
+        );
+        let held = self.agents[i].perps[u];
+        match self.agents[i].campaign {
+            None => {
+                if held == 0 && plan.trade && target > 0 {
+                    let sign = if plan.long { 1 } else { -1 };
+                    self.agents[i].campaign = Some((self.timestamp, sign));
+                    self.perp(i, u, sign * chunk.min(target), price, b)?;
+                }
+            }
+            Some((started, sign)) if self.timestamp < started + plan.hold_seconds => {
+                // Top-ups below a twentieth of the target are not worth a
+                // trade (and may be under the minimum trade size).
+                let missing = target - held.abs();
+                if missing > target / 20 && held.signum() != -sign {
+                    self.perp(i, u, sign * chunk.min(missing), price, b)?;
+                }
+            }
+            Some(_) => {
+                if held == 0 {
+                    self.agents[i].campaign = None;
+                } else {
+                    self.perp(i, u, -held.signum() * chunk.min(held.abs()), price, b)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Withdraws `share` of agent `i`'s free collateral (equity above initial
     /// margin, at most its collateral), when its health can be read.
     fn withdraw_free(&mut self, i: usize, share: f64) -> Result<(), SimError> {

@@ -257,6 +257,11 @@ pub enum Strategy {
     OptionWriter,
     /// Sells options and keeps the book delta-neutral with perps.
     DeltaHedger,
+    /// Builds one large perp position, `target_share` of the market's
+    /// maximum open interest, in trades of at most the maximum trade size,
+    /// keeps it until `hold_seconds` after its first trade, then unwinds it
+    /// the same way.
+    Whale,
 }
 
 /// An inclusive range; amounts are drawn log-uniformly, leverage uniformly.
@@ -305,6 +310,22 @@ pub struct TraderGroup {
     /// Share of the free collateral withdrawn.
     #[serde(default = "default_half")]
     pub withdraw_share: f64,
+    /// A whale's target position, as a share of the market's maximum open
+    /// interest (bounded by its collateral times leverage).
+    #[serde(default = "default_target_share")]
+    pub target_share: f64,
+    /// How long a whale's campaign lasts from its first trade (building,
+    /// then holding) before it unwinds, seconds.
+    #[serde(default = "default_hold_seconds")]
+    pub hold_seconds: u64,
+}
+
+fn default_target_share() -> f64 {
+    0.2
+}
+
+fn default_hold_seconds() -> u64 {
+    3_600
 }
 
 fn default_close_probability() -> f64 {
@@ -645,6 +666,9 @@ impl Scenario {
             probability(t.hedge_threshold, &at("hedge_threshold"))?;
             probability(t.withdraw_probability, &at("withdraw_probability"))?;
             probability(t.withdraw_share, &at("withdraw_share"))?;
+            if !(t.target_share > 0.0 && t.target_share <= 1.0) {
+                return Err((at("target_share"), "expected a share in (0, 1]".into()));
+            }
             for (j, u) in t.underlyings.iter().enumerate() {
                 self.known_underlying(Some(u), &at(&format!("underlyings[{j}]")))?;
             }

@@ -259,3 +259,81 @@ fn traders_withdraw_free_collateral_on_the_contracts_as_in_the_model() {
         assert!(below.is_some_and(|i| i.status == "held"), "{text}");
     }
 }
+
+/// A whale builds a third of the maximum open interest in trades of the
+/// maximum trade size, holds it, and unwinds it, on the contracts as in the
+/// model.
+const WHALE: &str = r#"
+name = "a whale"
+seed = 9
+
+[[underlyings]]
+name = "ETH"
+initial_price = 2000.0
+implied_volatility = { atm = 0.6 }
+
+[[phases]]
+name = "calm"
+duration = 18000
+step = 600
+volatility = 0.3
+
+[[agents.traders]]
+name = "whale"
+count = 1
+strategy = "whale"
+collateral = { min = 5000000.0, max = 5000000.0 }
+leverage = { min = 4.0, max = 4.0 }
+trade_probability = 1.0
+target_share = 0.3
+hold_seconds = 7200
+
+[[agents.lps]]
+name = "lps"
+count = 1
+deposit = { min = 20000000.0, max = 20000000.0 }
+
+[protocol]
+max_open_interest_usd = 50000000.0
+max_trade_size_usd = 5000000.0
+"#;
+
+#[test]
+fn a_whale_builds_and_unwinds_in_maximum_size_trades_on_the_contracts_as_in_the_model() {
+    let scenario = Scenario::parse(WHALE, "whale.toml").expect("valid scenario");
+    let mut sandbox = SandboxProtocol::new(false, true).expect("artifacts (run scripts/build)");
+    let on_contracts =
+        engine::run(&scenario, "whale.toml", 9, &mut sandbox, &mut |_| {}).expect("run");
+    let model = engine::run(&scenario, "whale.toml", 9, &mut ModelProtocol::new(), &mut |_| {})
+        .expect("run");
+    for report in [&on_contracts, &model] {
+        let text = report.summary_text();
+        assert!(!report.failed(), "{text}");
+        let count = |op: &str| {
+            report
+                .transactions
+                .iter()
+                .filter(|t| t.agent == "whale #1" && t.op == op && t.outcome == "ok")
+                .count()
+        };
+        // 15M of target in 5M trades: three to build, three to unwind, per
+        // campaign (a second one starts once the first is unwound).
+        assert!(count("open_perp") >= 3 && count("close_perp") >= 3, "{text}");
+        let refused: Vec<_> = report
+            .transactions
+            .iter()
+            .filter(|t| t.agent == "whale #1" && t.outcome != "ok")
+            .map(|t| t.error.clone())
+            .collect();
+        assert!(refused.is_empty(), "{refused:?}\n{text}");
+        let peak = report.summary.peak_open_interest.unwrap_or(0.0);
+        assert!(peak > 13.0e6 && peak < 17.0e6, "peak open interest {peak}\n{text}");
+        // Every trade was within the maximum trade size: none was refused.
+        let refused = report
+            .transactions
+            .iter()
+            .filter(|t| t.error.as_deref() == Some("TradeSizeOutOfBounds"))
+            .count();
+        assert_eq!(refused, 0, "{text}");
+    }
+}
