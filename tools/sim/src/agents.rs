@@ -35,6 +35,8 @@ pub enum Role {
         withdraw_probability: f64,
         /// Share of the free collateral withdrawn.
         withdraw_share: f64,
+        /// Option sellers' target |delta|.
+        target_delta: f64,
         /// A whale's target share of maximum open interest.
         target_share: f64,
         /// A whale's holding time, seconds.
@@ -133,6 +135,7 @@ pub fn create(scenario: &Scenario, seed: u64, series: &[SeriesSpec]) -> Vec<Agen
                 hedge_threshold: g.hedge_threshold,
                 withdraw_probability: g.withdraw_probability,
                 withdraw_share: g.withdraw_share,
+                target_delta: g.target_delta,
                 target_share: g.target_share,
                 hold_seconds: g.hold_seconds,
             });

@@ -387,6 +387,17 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             .collect()
     }
 
+    /// The live series of underlying `u` (calls or puts) whose |delta| is
+    /// closest to `target`.
+    fn closest_delta(&self, u: usize, b: usize, is_call: bool, target: f64) -> Option<usize> {
+        self.live_series(&[u])
+            .into_iter()
+            .filter(|&s| self.series[s].is_call == is_call)
+            .map(|s| (s, (self.option_quote(s, b).1.abs() - target).abs()))
+            .min_by(|x, y| x.1.total_cmp(&y.1))
+            .map(|(s, _)| s)
+    }
+
     fn option_quote(&self, s: usize, b: usize) -> (f64, f64) {
         let spec = self.series[s];
         let spot = self.price(spec.underlying, b);
@@ -409,6 +420,7 @@ impl<'a, P: Protocol> Simulation<'a, P> {
             hedge_threshold,
             withdraw_probability,
             withdraw_share,
+            target_delta,
             target_share,
             hold_seconds,
         } = self.agents[i].role.clone()
@@ -480,6 +492,40 @@ impl<'a, P: Protocol> Simulation<'a, P> {
                     let plan =
                         Whale { collateral, leverage, target_share, hold_seconds, trade, long };
                     self.whale(i, u, b, &plan)?;
+                }
+            }
+            Strategy::ShortPuts | Strategy::ShortStrangle | Strategy::CoveredCall => {
+                if (has_options || has_perp) && roll_close < close_probability {
+                    self.close_options(i)?;
+                    self.close_perps(i, b)?;
+                } else if !has_options && !bankrupt && roll_trade < trade_probability {
+                    if let Some(&u) = underlyings.first() {
+                        let spot = self.price(u, b);
+                        let units = amount(collateral * leverage / spot / 4.0);
+                        let pick = |is_call| self.closest_delta(u, b, is_call, target_delta);
+                        let (put, call) = (pick(false), pick(true));
+                        match strategy {
+                            Strategy::ShortPuts => {
+                                if let Some(s) = put {
+                                    self.option(i, s, -units)?;
+                                }
+                            }
+                            Strategy::ShortStrangle => {
+                                for s in [put, call].into_iter().flatten() {
+                                    self.option(i, s, -units / 2)?;
+                                }
+                            }
+                            _ => {
+                                if let Some(s) = call {
+                                    if self.agents[i].perps[u] < units {
+                                        let missing = units - self.agents[i].perps[u];
+                                        self.perp(i, u, missing, spot, b)?;
+                                    }
+                                    self.option(i, s, -units)?;
+                                }
+                            }
+                        }
+                    }
                 }
             }
             Strategy::OptionWriter | Strategy::DeltaHedger => {

@@ -262,6 +262,14 @@ pub enum Strategy {
     /// keeps it until `hold_seconds` after its first trade, then unwinds it
     /// the same way.
     Whale,
+    /// Sells the put whose |delta| is closest to `target_delta`.
+    ShortPuts,
+    /// Sells the put and the call whose |delta| are closest to
+    /// `target_delta`, half the size each.
+    ShortStrangle,
+    /// Holds a long perp and sells as many calls, at the call whose delta is
+    /// closest to `target_delta`.
+    CoveredCall,
 }
 
 /// An inclusive range; amounts are drawn log-uniformly, leverage uniformly.
@@ -314,10 +322,18 @@ pub struct TraderGroup {
     /// interest (bounded by its collateral times leverage).
     #[serde(default = "default_target_share")]
     pub target_share: f64,
+    /// Option sellers by delta (`short_puts`, `short_strangle`,
+    /// `covered_call`) pick the strike whose |delta| is closest to this.
+    #[serde(default = "default_target_delta")]
+    pub target_delta: f64,
     /// How long a whale's campaign lasts from its first trade (building,
     /// then holding) before it unwinds, seconds.
     #[serde(default = "default_hold_seconds")]
     pub hold_seconds: u64,
+}
+
+fn default_target_delta() -> f64 {
+    0.25
 }
 
 fn default_target_share() -> f64 {
@@ -666,6 +682,9 @@ impl Scenario {
             probability(t.hedge_threshold, &at("hedge_threshold"))?;
             probability(t.withdraw_probability, &at("withdraw_probability"))?;
             probability(t.withdraw_share, &at("withdraw_share"))?;
+            if !(t.target_delta > 0.0 && t.target_delta < 1.0) {
+                return Err((at("target_delta"), "expected a delta in (0, 1)".into()));
+            }
             if !(t.target_share > 0.0 && t.target_share <= 1.0) {
                 return Err((at("target_share"), "expected a share in (0, 1]".into()));
             }

@@ -284,3 +284,68 @@ fn a_whale_builds_and_unwinds_in_maximum_size_trades_on_the_contracts_as_in_the_
         assert!(peak > 13.0e6 && peak < 17.0e6, "peak open interest {peak}\n{text}");
     }
 }
+
+/// Option sellers by delta: short 25-delta puts, short strangles and covered
+/// calls trade as their strategies say, on the contracts as in the model.
+const BY_DELTA: &str = r#"
+[options]
+expiries_days = [7.0]
+strikes = [0.8, 0.9, 1.0, 1.1, 1.2]
+
+[[agents.traders]]
+name = "puts"
+count = 2
+strategy = "short_puts"
+collateral = { min = 20000.0, max = 30000.0 }
+leverage = { min = 1.0, max = 2.0 }
+trade_probability = 0.5
+close_probability = 0.0
+
+[[agents.traders]]
+name = "strangles"
+count = 2
+strategy = "short_strangle"
+collateral = { min = 20000.0, max = 30000.0 }
+leverage = { min = 1.0, max = 2.0 }
+trade_probability = 0.5
+close_probability = 0.0
+
+[[agents.traders]]
+name = "covered"
+count = 2
+strategy = "covered_call"
+collateral = { min = 20000.0, max = 30000.0 }
+leverage = { min = 1.0, max = 2.0 }
+trade_probability = 0.5
+close_probability = 0.0
+target_delta = 0.3
+"#;
+
+#[test]
+fn option_sellers_by_delta_trade_as_their_strategies_say_on_the_contracts_as_in_the_model() {
+    let text = calm_eth("sellers by delta", 21_600, 1_800, 0.4, &(lps(5.0e6) + BY_DELTA));
+    for report in &on_both(&text, 4) {
+        let summary = report.summary_text();
+        assert!(!report.failed(), "{summary}");
+        let ok = |group: &str, op: &str| {
+            report
+                .transactions
+                .iter()
+                .filter(|t| t.agent.starts_with(group) && t.op == op && t.outcome == "ok")
+                .count()
+        };
+        assert!(ok("puts", "sell_option") >= 1 && ok("puts", "open_perp") == 0, "{summary}");
+        // A strangle is two sales, a put and a call.
+        let strangles = ok("strangles", "sell_option");
+        assert!(strangles >= 2 && strangles % 2 == 0, "{summary}");
+        // A covered call holds the perp it sells calls against.
+        assert!(ok("covered", "open_perp") >= 1 && ok("covered", "sell_option") >= 1, "{summary}");
+        let refused: Vec<_> = report
+            .transactions
+            .iter()
+            .filter(|t| t.outcome == "reverted")
+            .map(|t| &t.error)
+            .collect();
+        assert!(refused.is_empty(), "{refused:?}\n{summary}");
+    }
+}
