@@ -349,3 +349,36 @@ fn option_sellers_by_delta_trade_as_their_strategies_say_on_the_contracts_as_in_
         assert!(refused.is_empty(), "{refused:?}\n{summary}");
     }
 }
+
+/// The main job's command on the contracts: `sim run` on a short scenario
+/// writes a report that parses and names the sandbox, a transaction log with
+/// one line per transaction, and the charts, and exits 0.
+#[test]
+fn the_sim_command_runs_a_short_scenario_on_the_contracts_and_writes_its_report() {
+    let dir = std::env::temp_dir().join(format!("bulwark-sim-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("short.toml");
+    std::fs::write(&file, calm_eth("short", 7_200, 600, 0.4, &(lps(2.0e6) + WITHDRAWERS))).unwrap();
+    let out = dir.join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_sim"))
+        .arg("run")
+        .arg(&file)
+        .args(["--seed", "2", "--no-build", "--out"])
+        .arg(&out)
+        .output()
+        .expect("sim runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let report: Report =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!((report.protocol.as_str(), report.seed), ("sandbox", 2));
+    assert!(report.summary.transactions > 0 && !report.failed());
+    let log = std::fs::read_to_string(out.join("transactions.jsonl")).unwrap();
+    let sent = log.lines().filter(|l| !l.contains("\"outcome\":\"unsupported\"")).count();
+    assert_eq!(sent as u64, report.summary.transactions);
+    for chart in ["price_ETH.svg", "tvl_open_interest.svg", "insurance_bad_debt.svg"] {
+        assert!(out.join(chart).exists(), "{chart}");
+    }
+    assert!(stdout.contains("invariants"), "{stdout}");
+    std::fs::remove_dir_all(&dir).ok();
+}
