@@ -300,7 +300,7 @@ impl PerpMarket {
         acceptable_price: U256,
     ) -> Result<(U256, U256, I256, bool), Vec<u8>> {
         self.only_risk_engine()?;
-        let delta = to_i128(size_delta).unwrap_or_default();
+        let delta = to_i128(size_delta).ok_or_else(|| out_of_range(market_id))?;
         let fail = |e: TradeError| trade_error(market_id, e, delta, acceptable_price);
         let before = to_i128(size_before).ok_or_else(|| fail(TradeError::Arithmetic))?;
         if delta == 0 {
@@ -442,8 +442,8 @@ impl PerpMarket {
         market_id: u32,
         size_delta: I256,
     ) -> Result<(U256, U256, U256, I256, I256, U256, U256), Vec<u8>> {
-        let Prepared { open_interest, price, quote, .. } =
-            self.prepare(market_id, to_i128(size_delta).unwrap_or_default())?;
+        let delta = to_i128(size_delta).ok_or_else(|| out_of_range(market_id))?;
+        let Prepared { open_interest, price, quote, .. } = self.prepare(market_id, delta)?;
         Ok((
             U256::from(quote.fill_price),
             U256::from(quote.fee),
@@ -505,6 +505,11 @@ struct Prepared {
     price: u128,
     strict: bool,
     quote: logic::Quote,
+}
+
+/// [`ValueOutOfRange`] for `market_id` as revert data.
+fn out_of_range(market_id: u32) -> Vec<u8> {
+    Error::from(ValueOutOfRange { marketId: market_id }).into()
 }
 
 /// How long an announced change of an existing market's parameters waits

@@ -682,3 +682,20 @@ fn position_reports_the_entry_and_the_pnl_at_the_closing_price(
         err(Error::from(MarketNotFound { marketId: 2 }))
     );
 }
+
+#[motsu::test]
+fn a_size_beyond_int128_is_out_of_range_not_zero(
+    perp: Contract<PerpMarket>,
+    oracle: Contract<MockOracle>,
+    risk: Address,
+    admin: Address,
+) {
+    let mut risk = setup(&perp, &oracle, risk, admin);
+    let out_of_range = err(Error::from(ValueOutOfRange { marketId: 1 }));
+    // It used to quote (and trade) as a size of zero: the mark price.
+    for size in [I256::MAX, I256::MIN, I256::from_raw(U256::from(1u8) << 128)] {
+        assert_eq!(perp.sender(admin).quote(1, size).motsu_unwrap_err(), out_of_range);
+        assert_eq!(risk.trade(&perp, U256::from(1), size, U256::MAX).unwrap_err(), out_of_range);
+    }
+    assert_eq!(state_of(&perp).0, U256::ZERO, "no open interest moved");
+}
