@@ -709,13 +709,13 @@ impl<'a, P: Protocol> Simulation<'a, P> {
         let account = self.agents[i].account;
         let Some(h) = self.health(account)? else { return Ok(()) };
         let free = (h.equity - h.initial_margin).min(self.agents[i].collateral);
-        let amount = amount(to_f64(free) * share);
-        if amount < UNIT {
+        let withdrawn = amount(to_f64(free) * share);
+        if withdrawn < UNIT {
             return Ok(());
         }
-        let r = self.protocol.withdraw(account, amount);
+        let r = self.protocol.withdraw(account, withdrawn);
         if self.record(OpKind::Withdraw, Some(i), None, r)?.is_some_and(|e| e.success()) {
-            self.agents[i].collateral -= amount;
+            self.agents[i].collateral -= withdrawn;
             self.after_risk(account)?;
         }
         Ok(())

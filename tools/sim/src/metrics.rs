@@ -9,7 +9,7 @@ use crate::protocol::{Exec, GasParts, OpKind};
 
 /// The `p`-th percentile (0..=100) by the nearest-rank method: the smallest
 /// value with at least `p`% of the values at or below it. `None` when empty.
-pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+pub fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
     if sorted.is_empty() {
         return None;
     }
@@ -142,7 +142,7 @@ mod tests {
         assert_eq!(percentile(&v, 100.0), Some(100));
         assert_eq!(percentile(&v, 0.0), Some(1));
         assert_eq!(percentile(&[7], 99.0), Some(7));
-        assert_eq!(percentile(&[], 50.0), None);
+        assert_eq!(percentile::<u64>(&[], 50.0), None);
         let odd = [1, 2, 3, 4, 5];
         assert_eq!(percentile(&odd, 50.0), Some(3));
         assert_eq!(percentile(&odd, 99.0), Some(5));

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::metrics::percentile;
 use crate::report::Report;
 
 /// One `[protocol]` parameter and the values to try.
@@ -103,7 +104,8 @@ pub fn with_protocol(text: &str, point: &[(String, f64)]) -> String {
     out
 }
 
-/// Nearest-rank percentiles of a sample.
+/// Nearest-rank percentiles of a sample ([`percentile`], as the run's own
+/// spreads).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Distribution {
     /// Median.
@@ -122,19 +124,8 @@ impl Distribution {
     pub fn of(values: &[f64]) -> Distribution {
         let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
         v.sort_by(f64::total_cmp);
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )]
-        let rank = |q: f64| -> f64 {
-            if v.is_empty() {
-                return 0.0;
-            }
-            let r = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
-            v[r - 1]
-        };
-        Distribution { p50: rank(0.50), p95: rank(0.95), p99: rank(0.99), max: rank(1.0) }
+        let rank = |p: f64| percentile(&v, p).unwrap_or(0.0);
+        Distribution { p50: rank(50.0), p95: rank(95.0), p99: rank(99.0), max: rank(100.0) }
     }
 }
 
